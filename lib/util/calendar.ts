@@ -20,8 +20,11 @@ const UNIT_MS: Record<string, number> = {
 export function intervalToMs(interval: string): number {
   const m = /^(\d+)([smhdw])$/.exec(interval.trim());
   if (!m || Number(m[1]) <= 0) {
-    throw new ConfigError(`unknown bar interval "${interval}"`, { parameter: "interval" },
-      "use a number followed by s, m, h, d or w, e.g. 5m or 1h");
+    throw new ConfigError(
+      `unknown bar interval "${interval}"`,
+      { parameter: "interval" },
+      "use a number followed by s, m, h, d or w, e.g. 5m or 1h",
+    );
   }
   return Number(m[1]) * UNIT_MS[m[2]];
 }
@@ -40,7 +43,10 @@ export function msToInterval(ms: number): string {
  * 24/7 crypto market; 252 × 78 = 19,656 for US regular-hours 5-minute bars; 252 for daily
  * US bars.
  */
-export function periodsPerYear(interval: string | number, calendar: MarketCalendar = "crypto"): number {
+export function periodsPerYear(
+  interval: string | number,
+  calendar: MarketCalendar = "crypto",
+): number {
   const ms = typeof interval === "number" ? interval : intervalToMs(interval);
   if (calendar === "crypto") return (365 * 86_400_000) / ms;
   const sessionMs = 6.5 * 3_600_000;
