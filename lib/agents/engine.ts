@@ -132,6 +132,15 @@ export interface ActorCriticEngine extends Policy {
   policyOutput(obs: Float64Array, batch: number): Float64Array;
   /** One optimiser step on the minibatch loss. */
   update(mb: Minibatch, loss: LossConfig): UpdateStats;
+  /**
+   * Optional: the raw gradients of the minibatch loss (before global-norm clipping) and the
+   * loss statistics, without changing weights or optimiser state. Named like
+   * {@link getWeights} (only trainable tensors, same order). Used by the cross-check tests.
+   */
+  computeGradients?(
+    mb: Minibatch,
+    loss: LossConfig,
+  ): { gradients: NamedTensor[]; stats: UpdateStats };
   /** Copy of all weights, named per {@link NamedTensor}. */
   getWeights(): NamedTensor[];
   /** Set all weights (names and shapes must match). */

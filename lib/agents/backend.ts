@@ -1,0 +1,176 @@
+/**
+ * tfjs backend selection: `tensorflow` (tfjs-node, native) when it can be imported, else
+ * `wasm` (`@tensorflow/tfjs-backend-wasm`, SIMD; needs `--allow-read` to read its `.wasm`
+ * binary from `node_modules`), else `cpu` (pure JavaScript). An explicit choice overrides the
+ * automatic order. The chosen name is returned so callers can log it and store it in the run
+ * manifest.
+ *
+ * tfjs-node is never a dependency of this project (it cannot be installed on every machine:
+ * it downloads a native libtensorflow). Its path is a guarded dynamic import that only runs
+ * when the package is already present in `node_modules`; otherwise selection falls through
+ * with a clear message.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { createRequire } from "node:module";
+import { ConfigError } from "../util/errors.ts";
+
+/** A tfjs backend name this toolkit knows how to select. */
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+
+/** Backend names accepted by {@link selectBackend} (`auto` = tensorflow → wasm → cpu). */
+export const BACKEND_CHOICES: readonly (BackendName | "auto")[] = [
+  "auto",
+  "tensorflow",
+  "wasm",
+  "cpu",
+];
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** Print why a backend was skipped (to stderr). Default false. */
+  verbose?: boolean;
+}
+
+/** Result of {@link selectBackend}. */
+export interface BackendSelection {
+  /** The backend now active in tfjs. */
+  backend: BackendName;
+  /** Why faster backends were skipped (empty when the first choice worked). */
+  notes: string[];
+}
+
+let wasmRegistered = false;
+
+function hasReadPermission(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read" }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `@tensorflow/tfjs-node` is installed in the project's `node_modules`. */
+function tfjsNodeInstalled(): boolean {
+  try {
+    const require = createRequire(`${Deno.cwd()}/`);
+    require.resolve("@tensorflow/tfjs-node/package.json");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function tryTensorflow(notes: string[]): Promise<boolean> {
+  if (!tfjsNodeInstalled()) {
+    notes.push(
+      "tensorflow: @tensorflow/tfjs-node is not installed (it needs a native libtensorflow; " +
+        "install it with `deno add npm:@tensorflow/tfjs-node` on a machine that supports it)",
+    );
+    return false;
+  }
+  try {
+    // A computed specifier keeps tfjs-node out of the module graph unless it is present.
+    const spec = ["npm:@tensorflow", "tfjs-node"].join("/");
+    await import(spec);
+    if (await tf.setBackend("tensorflow")) return true;
+    notes.push("tensorflow: tfjs-node imported but the backend failed to initialise");
+  } catch (e) {
+    notes.push(`tensorflow: importing @tensorflow/tfjs-node failed: ${(e as Error).message}`);
+  }
+  return false;
+}
+
+async function tryWasm(notes: string[]): Promise<boolean> {
+  if (!hasReadPermission()) {
+    notes.push("wasm: needs --allow-read to load its .wasm binary from node_modules");
+    return false;
+  }
+  try {
+    if (!wasmRegistered) {
+      // Registers the "wasm" backend; in Deno (Node compatibility) emscripten reads the
+      // binary next to the package's dist/ JavaScript with `fs`, so no setWasmPaths is needed.
+      const wasm = await import("@tensorflow/tfjs-backend-wasm");
+      wasmRegistered = true;
+      // Point explicitly at the installed dist/ folder when it can be resolved (robust to
+      // bundling and to a different working directory, e.g. a Jupyter kernel).
+      try {
+        const require = createRequire(import.meta.url);
+        const main = require.resolve("@tensorflow/tfjs-backend-wasm");
+        const dist = main.slice(0, main.lastIndexOf("/") + 1);
+        wasm.setWasmPaths(dist);
+      } catch { /* fall back to emscripten's own lookup */ }
+    }
+    if (await tf.setBackend("wasm")) return true;
+    notes.push("wasm: the backend failed to initialise (see the message above)");
+  } catch (e) {
+    notes.push(`wasm: ${(e as Error).message}`);
+  }
+  return false;
+}
+
+/**
+ * Select and initialise the tfjs backend.
+ *
+ * @param choice `auto` (default): tensorflow → wasm → cpu; or force one backend. A forced
+ *   backend that cannot initialise is a {@link ConfigError} (no silent fallback).
+ * @returns the active backend and notes on skipped backends.
+ */
+export async function selectBackend(
+  choice: BackendName | "auto" = "auto",
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new ConfigError(
+      `unknown tfjs backend "${choice}"`,
+      { parameter: "backend" },
+      `use one of ${BACKEND_CHOICES.join(", ")}`,
+    );
+  }
+  // Silence tfjs's "install tfjs-node" banner and skip debug-only checks.
+  tf.enableProdMode();
+  const notes: string[] = [];
+  const order: BackendName[] = choice === "auto" ? ["tensorflow", "wasm", "cpu"] : [choice];
+  for (const name of order) {
+    let ok = false;
+    if (name === "tensorflow") ok = await tryTensorflow(notes);
+    else if (name === "wasm") ok = await tryWasm(notes);
+    else ok = await tf.setBackend("cpu");
+    if (ok) {
+      if (options.verbose) { for (const n of notes) console.error(`backend: skipped ${n}`); }
+      return { backend: name, notes };
+    }
+  }
+  throw new ConfigError(
+    `tfjs backend "${choice}" is not available: ${notes.join("; ")}`,
+    { parameter: "backend" },
+    choice === "auto" ? undefined : "try --backend cpu",
+  );
+}
+
+/**
+ * Make sure some tfjs backend is active without awaiting: keeps the current one, else sets
+ * `cpu` (synchronous). Used by engines constructed before {@link selectBackend} ran.
+ *
+ * @returns the active backend name.
+ */
+export function ensureBackendSync(): string {
+  let name: string | undefined;
+  try {
+    name = tf.getBackend();
+  } catch {
+    name = undefined;
+  }
+  if (!name) {
+    tf.enableProdMode();
+    void tf.setBackend("cpu");
+    name = tf.getBackend();
+  }
+  return name;
+}
+
+/** The tfjs version string (for run manifests). */
+export function tfjsVersion(): string {
+  return tf.version_core;
+}
