@@ -1,0 +1,134 @@
+/**
+ * A tanh multilayer perceptron on Float64Array for the fast engine: forward and backward passes
+ * over a batch, with weights and gradients as views into the engine's flat parameter and
+ * gradient arrays. Scratch buffers are sized for a maximum batch and grow on demand, so the hot
+ * path allocates nothing.
+ *
+ * @module
+ */
+
+/** One dense layer: views into the flat parameter/gradient arrays. */
+export interface DenseLayer {
+  inSize: number;
+  outSize: number;
+  /** Kernel `[in, out]`, row-major. */
+  w: Float64Array;
+  /** Bias `[out]`. */
+  b: Float64Array;
+  /** Gradient of the kernel (accumulated by {@link Mlp.backward}). */
+  gw: Float64Array;
+  /** Gradient of the bias. */
+  gb: Float64Array;
+}
+
+/** tanh hidden layers, linear last layer. */
+export class Mlp {
+  /** Layers, input to output; the last one is the linear head. */
+  readonly layers: DenseLayer[];
+  /** Output width. */
+  readonly outSize: number;
+  #capacity = 0;
+  /** `acts[l]`: output of layer l (after tanh for hidden layers), `capacity × outSize_l`. */
+  #acts: Float64Array[] = [];
+  /** `deltas[l]`: dLoss/d(pre-activation) of hidden layer l. */
+  #deltas: Float64Array[] = [];
+
+  /** @param layers dense layers, with views into the owner's parameter arrays. */
+  constructor(layers: DenseLayer[]) {
+    this.layers = layers;
+    this.outSize = layers[layers.length - 1].outSize;
+    this.ensureCapacity(64);
+  }
+
+  /** Grow the scratch buffers to hold at least `batch` rows (amortised doubling). */
+  ensureCapacity(batch: number): void {
+    if (batch <= this.#capacity) return;
+    const cap = Math.max(batch, this.#capacity * 2);
+    this.#acts = this.layers.map((l) => new Float64Array(cap * l.outSize));
+    this.#deltas = this.layers.map((l) => new Float64Array(cap * l.outSize));
+    this.#capacity = cap;
+  }
+
+  /**
+   * Forward pass on `batch` rows of `x` (`batch × in`). Returns the output buffer
+   * (`batch × outSize`, owned by the MLP, overwritten by the next forward). The hidden
+   * activations are kept for {@link backward}.
+   */
+  forward(x: Float64Array, batch: number): Float64Array {
+    this.ensureCapacity(batch);
+    const layers = this.layers;
+    const nl = layers.length;
+    let input = x;
+    for (let l = 0; l < nl; l++) {
+      const { inSize, outSize, w, b } = layers[l];
+      const out = this.#acts[l];
+      const hidden = l < nl - 1;
+      for (let r = 0; r < batch; r++) {
+        const ro = r * outSize;
+        const ri = r * inSize;
+        for (let j = 0; j < outSize; j++) out[ro + j] = b[j];
+        for (let k = 0; k < inSize; k++) {
+          const a = input[ri + k];
+          if (a === 0) continue;
+          const wk = k * outSize;
+          for (let j = 0; j < outSize; j++) out[ro + j] += a * w[wk + j];
+        }
+        if (hidden) {
+          for (let j = 0; j < outSize; j++) out[ro + j] = Math.tanh(out[ro + j]);
+        }
+      }
+      input = out;
+    }
+    return this.#acts[nl - 1];
+  }
+
+  /**
+   * Backward pass after {@link forward} on the same `x` and `batch`: accumulates (adds) the
+   * kernel and bias gradients given `dOut` = dLoss/dOutput (`batch × outSize`). The input
+   * gradient is not computed.
+   */
+  backward(x: Float64Array, batch: number, dOut: Float64Array): void {
+    const layers = this.layers;
+    const nl = layers.length;
+    for (let l = nl - 1; l >= 0; l--) {
+      const { inSize, outSize, w, gw, gb } = layers[l];
+      const d = l === nl - 1 ? dOut : this.#deltas[l];
+      const input = l === 0 ? x : this.#acts[l - 1];
+      for (let r = 0; r < batch; r++) {
+        const ro = r * outSize;
+        for (let j = 0; j < outSize; j++) gb[j] += d[ro + j];
+      }
+      if (l > 0) {
+        // Fused: kernel gradient and the previous layer's delta (input is tanh output h,
+        // so d pre-activation = (Σ_j d_j w_kj) · (1 − h²)).
+        const dPrev = this.#deltas[l - 1];
+        for (let r = 0; r < batch; r++) {
+          const ro = r * outSize;
+          const ri = r * inSize;
+          for (let k = 0; k < inSize; k++) {
+            const h = input[ri + k];
+            const wk = k * outSize;
+            let s = 0;
+            for (let j = 0; j < outSize; j++) {
+              const dj = d[ro + j];
+              gw[wk + j] += h * dj;
+              s += dj * w[wk + j];
+            }
+            dPrev[ri + k] = s * (1 - h * h);
+          }
+        }
+      } else {
+        for (let r = 0; r < batch; r++) {
+          const ro = r * outSize;
+          const ri = r * inSize;
+          for (let k = 0; k < inSize; k++) {
+            const a = input[ri + k];
+            if (a === 0) continue;
+            const wk = k * outSize;
+            for (let j = 0; j < outSize; j++) gw[wk + j] += a * d[ro + j];
+          }
+        }
+      }
+    }
+  }
+}

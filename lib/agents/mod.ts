@@ -1,0 +1,11 @@
+/**
+ * Agents: actor-critic engines, weight initialisation, rollout buffer + GAE, observation
+ * normalisation, PPO / A2C / GRPO, callbacks.
+ *
+ * @module
+ */
+export * from "./engine.ts";
+export * from "./policy.ts";
+export * from "./init.ts";
+export * from "./fast_engine.ts";
+export * from "./buffer.ts";
