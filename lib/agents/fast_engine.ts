@@ -481,6 +481,14 @@ export class FastEngine implements ActorCriticEngine {
     };
   }
 
+  computeGradients(
+    mb: Minibatch,
+    loss: LossConfig,
+  ): { gradients: NamedTensor[]; stats: UpdateStats } {
+    const stats = this.lossAndGradient(mb, loss);
+    return { gradients: this.getGradients(), stats };
+  }
+
   update(mb: Minibatch, loss: LossConfig): UpdateStats {
     const stats = this.lossAndGradient(mb, loss);
     clipGradNorm(this.#grads, loss.maxGradNorm);
