@@ -1,0 +1,8 @@
+/**
+ * Reporting: offline plotly display in Deno Jupyter notebooks, figure builders, headless
+ * notebook execution with HTML export.
+ *
+ * @module
+ */
+export * from "./display.ts";
+export * from "./notebook.ts";
