@@ -33,7 +33,9 @@ export interface FeatureMatrix {
 export function featureIndex(fm: FeatureMatrix, name: string): number {
   const j = fm.names.indexOf(name);
   if (j < 0) {
-    throw new RangeError(`feature "${name}" not in the feature matrix (has: ${fm.names.join(", ")})`);
+    throw new RangeError(
+      `feature "${name}" not in the feature matrix (has: ${fm.names.join(", ")})`,
+    );
   }
   return j;
 }
