@@ -1,0 +1,10 @@
+/**
+ * Market data: the columnar {@link MarketData} type, the seeded synthetic market, chronological
+ * splits and walk-forward folds, validation, Binance archive / CSV / Parquet loaders, as-of
+ * alignment of open interest and funding, and the archive downloader.
+ *
+ * @module
+ */
+export * from "./market_data.ts";
+export * from "./synthetic.ts";
+export * from "./split.ts";
