@@ -9,3 +9,5 @@ export * from "./policy.ts";
 export * from "./init.ts";
 export * from "./fast_engine.ts";
 export * from "./buffer.ts";
+export * from "./backend.ts";
+export * from "./tfjs_engine.ts";
