@@ -302,6 +302,37 @@ def export_html(nb: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _notebook_title(nb: Any, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return fallback
+
+
+def write_index(out_dir: Path, entries: list[tuple[str, str, str]]) -> None:
+    """Writes out_dir/index.html linking each (html file, title, status) entry, offline."""
+    import html
+
+    rows = "\n".join(
+        f'<li><a href="{html.escape(f)}">{html.escape(t)}</a> '
+        f'<span class="{ "ok" if st == "ok" else "failed"}">({html.escape(st)})</span></li>'
+        for f, t, st in entries)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Notebook reports</title>
+<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}} .ok{{color:#2a7}}
+.failed{{color:#c33;font-weight:bold}}</style></head>
+<body><h1>Notebook reports</h1><p>Executed headless by tools/nb_run.py on {stamp}.
+Every page is self-contained and works offline.</p>
+<ul>
+{rows}
+</ul></body></html>
+"""
+    (out_dir / "index.html").write_text(page, encoding="utf-8")
+
+
 def write_notebook(nb: Any, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -325,6 +356,8 @@ def main(argv: list[str]) -> int:
                     help="kernel working directory (default: repository root)")
     ap.add_argument("--kernel", default="deno", help="kernelspec name (default: deno)")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML export")
+    ap.add_argument("--index", action="store_true",
+                    help="also write OUT_DIR/index.html linking the exported notebooks")
     args = ap.parse_args(argv)
 
     env = dict(os.environ)
@@ -338,6 +371,7 @@ def main(argv: list[str]) -> int:
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     worst = EXIT_OK
+    index: list[tuple[str, str, str]] = []
 
     def log(line: str) -> None:
         sys.stderr.write(line + "\n")
@@ -361,6 +395,8 @@ def main(argv: list[str]) -> int:
         if not args.no_html:
             export_html(nb, out_nb.with_suffix(".html"))
         took = time.monotonic() - t0
+        index.append((out_nb.with_suffix(".html").name, _notebook_title(nb, path.stem),
+                      "ok" if code == EXIT_OK else f"FAILED: {why}"))
         if code == EXIT_OK:
             log(f"nb_run: ok {path} in {took:.1f} s, late outputs caught: {runner.late_total}"
                 f" -> {out_nb}")
@@ -370,6 +406,8 @@ def main(argv: list[str]) -> int:
             worst = code
         elif code != EXIT_OK:
             worst = max(worst, code)
+    if args.index and not args.no_html:
+        write_index(args.out_dir, index)
     return worst
 
 
