@@ -11,3 +11,4 @@ export * from "./fast_engine.ts";
 export * from "./buffer.ts";
 export * from "./backend.ts";
 export * from "./tfjs_engine.ts";
+export * from "./tensorboard.ts";
