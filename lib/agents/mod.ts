@@ -12,3 +12,4 @@ export * from "./buffer.ts";
 export * from "./backend.ts";
 export * from "./tfjs_engine.ts";
 export * from "./tensorboard.ts";
+export * from "./model_io.ts";
