@@ -6,3 +6,4 @@
  */
 export * from "./display.ts";
 export * from "./notebook.ts";
+export * from "./figures_data.ts";

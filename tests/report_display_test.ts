@@ -1,0 +1,125 @@
+/**
+ * Unit tests of lib/report display helpers and market-data figure builders (no kernel).
+ */
+import assert from "node:assert/strict";
+import {
+  downsampleOhlcv,
+  JUPYTER_DISPLAY,
+  openInterestFundingFigure,
+  plotlyJsSource,
+  priceVolumeFigure,
+  resetPlotlyEmbedding,
+  scriptSafeJson,
+  showPlot,
+  showTable,
+  splitTimelineFigure,
+} from "@lib/report/mod.ts";
+import type { MarketData } from "@lib/data/market_data.ts";
+
+function market(n: number): MarketData {
+  const time = new Float64Array(n), open = new Float64Array(n), high = new Float64Array(n);
+  const low = new Float64Array(n), close = new Float64Array(n), volume = new Float64Array(n);
+  const oi = new Float64Array(n), fr = new Float64Array(n).fill(NaN);
+  for (let i = 0; i < n; i++) {
+    time[i] = Date.UTC(2024, 0, 1) + i * 300_000;
+    open[i] = 100 + i;
+    close[i] = 100 + i + 0.5;
+    high[i] = 100 + i + 2;
+    low[i] = 100 + i - 1;
+    volume[i] = 1;
+    oi[i] = 1000 + i;
+    if (i % 96 === 95) fr[i] = 0.0001;
+  }
+  return {
+    symbol: "T",
+    interval: "5m",
+    intervalMs: 300_000,
+    time,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    openInterest: oi,
+    fundingRate: fr,
+  };
+}
+
+Deno.test("downsampleOhlcv aggregates exact OHLCV buckets", () => {
+  const md = market(10);
+  md.high[4] = 500; // inside bucket 1 (bars 3..5)
+  md.volume[7] = NaN;
+  const d = downsampleOhlcv(md, 4); // factor ceil(10/4) = 3 → 4 buckets
+  assert.equal(d.factor, 3);
+  assert.equal(d.time.length, 4);
+  assert.deepEqual(Array.from(d.open), [100, 103, 106, 109]);
+  assert.deepEqual(Array.from(d.close), [102.5, 105.5, 108.5, 109.5]);
+  assert.deepEqual(Array.from(d.high), [104, 500, 110, 111]);
+  assert.deepEqual(Array.from(d.low), [99, 102, 105, 108]);
+  assert.deepEqual(Array.from(d.volume), [3, 3, 2, 1]);
+  assert.deepEqual(Array.from(d.openInterest!), [1002, 1005, 1008, 1009]);
+  assert.equal(d.time[1], md.time[3]);
+  assert.equal(downsampleOhlcv(md, 100).factor, 1);
+  assert.throws(() => downsampleOhlcv(md, 0), /maxPoints/);
+});
+
+Deno.test("figure builders: traces, units and aggregation note", () => {
+  const md = market(5000);
+  const pv = priceVolumeFigure(md, { maxPoints: 1000 });
+  assert.equal(pv.data.length, 2);
+  assert.equal((pv.data[0].close as Float64Array).length, 1000);
+  assert.match(JSON.stringify(pv.layout!.title), /aggregated ×5/);
+  const of = openInterestFundingFigure(md);
+  const funding = of.data.find((t) => t.type === "bar")!;
+  assert.equal((funding.y as number[]).length, 52); // one settlement per 96 bars
+  assert.ok(Math.abs((funding.y as number[])[0] - 0.01) < 1e-12, "percent per settlement");
+  const noExtras = openInterestFundingFigure({
+    ...md,
+    openInterest: undefined,
+    fundingRate: undefined,
+  });
+  assert.equal(noExtras.data.length, 0);
+  assert.match(JSON.stringify(noExtras.layout!.title), /no open interest, no funding/);
+});
+
+Deno.test("splitTimelineFigure shades each range at its bar times", () => {
+  const md = market(1000);
+  const fig = splitTimelineFigure(md, [
+    { name: "train", start: 0, end: 700 },
+    { name: "validation", start: 710, end: 850 },
+    { name: "test", start: 860, end: 1000 },
+  ]);
+  const shapes = fig.layout!.shapes as { x0: number; x1: number }[];
+  assert.equal(shapes.length, 3);
+  assert.equal(shapes[1].x0, md.time[710]);
+  assert.equal(shapes[1].x1, md.time[849] + 300_000);
+  assert.equal(fig.data.length, 4);
+  assert.throws(() => splitTimelineFigure(md, [{ name: "x", start: 0, end: 1001 }]), /outside/);
+});
+
+Deno.test("showPlot embeds plotly.js once, unique ids, script-safe JSON, text fallback", () => {
+  resetPlotlyEmbedding();
+  const fig = { data: [{ type: "scatter", y: new Float64Array([1, NaN, Infinity]) }] };
+  const a = showPlot({ ...fig, layout: { title: "</script><b>" } })[JUPYTER_DISPLAY]();
+  const b = showPlot(fig)[JUPYTER_DISPLAY]();
+  assert.ok(a["text/html"].includes(plotlyJsSource()));
+  assert.ok(!b["text/html"].includes("data-rlt-plotly-lib"));
+  assert.match(a["text/html"], /id="rlt-plot-1"/);
+  assert.match(b["text/html"], /id="rlt-plot-2"/);
+  assert.ok(b["text/html"].includes('"y":[1,null,null]'));
+  // The title cannot close the script tag; the string shorthand becomes { text }.
+  assert.ok(!a["text/html"].split(plotlyJsSource()).join("").includes("</script><b>"));
+  assert.ok(a["text/html"].includes('"title":{"text":"\\u003c/script\\u003e\\u003cb\\u003e"}'));
+  assert.equal(a["text/plain"], '<plotly figure "</script><b>": scatter[3]>');
+  assert.equal(scriptSafeJson({ s: "\u2028" }), '{"s":"\\u2028"}');
+  resetPlotlyEmbedding();
+  const c = showPlot(fig, { includeLibrary: false })[JUPYTER_DISPLAY]();
+  assert.ok(!c["text/html"].includes("data-rlt-plotly-lib"));
+});
+
+Deno.test("showTable renders escaped HTML and an aligned text table", () => {
+  const t = showTable([{ a: 1, b: 0.123456789 }, { a: "<x>", b: NaN }], { caption: "cap" });
+  const bundle = t.bundle;
+  assert.ok(bundle["text/html"].includes("&lt;x&gt;"));
+  assert.equal(bundle["text/plain"], "cap\n  a         b\n  1  0.123457\n<x>       NaN");
+});
