@@ -1,0 +1,308 @@
+/**
+ * Run any {@link Policy} through a trading env — the same env and accounting the RL agents
+ * train in — over a whole split, deterministically, and collect everything a report needs.
+ *
+ * Timing convention (the env's): the observation at step t is built from bar t's close; the
+ * action fills at bar t's close (plus slippage); the step ends marked at bar t + 1. So
+ * `equity[0]` is the capital at the first decision and `equity[t + 1]` the equity after the
+ * action decided on `time[t]`.
+ *
+ * @module
+ */
+import type { Policy } from "../agents/policy.ts";
+import type { Env, Info, ResetOptions } from "../env/types.ts";
+import { computePerformance, type PerformanceMetrics } from "../metrics/performance.ts";
+import type { TradeRecord } from "../metrics/trades.ts";
+import { ConfigError, EnvError } from "../util/errors.ts";
+import { ACTION_LABELS } from "./policies.ts";
+
+/** The read-only account state a backtest samples after every step (lib/trading's `Account`). */
+export interface AccountView {
+  /** −1 short, 0 flat, 1 long. */
+  readonly direction: number;
+  /** Position size, contracts ≥ 0. */
+  readonly size: number;
+  /** Marked-to-market equity, quote currency. */
+  readonly equity: number;
+  /** Current mark price. */
+  readonly markPrice: number;
+  /** Open time of the current bar, UTC ms. */
+  readonly time: number;
+  /** Index of the current bar. */
+  readonly bar: number;
+  /** Cumulative fees paid, quote currency. */
+  readonly feesPaid: number;
+  /** Cumulative funding paid, quote currency (negative = received). */
+  readonly fundingPaid: number;
+  /** The closed trades. */
+  readonly ledger: { trades(): TradeRecord[] };
+}
+
+/** An env that trades through an account the backtest can read. */
+export interface TradingEnvLike extends Env<number> {
+  /** The account the env trades through. */
+  readonly account: AccountView;
+}
+
+/** Options of {@link backtest}. */
+export interface BacktestOptions {
+  /**
+   * Bars per year for the metrics: `periodsPerYear(interval, calendar)` from lib/util.
+   * Required — there is no silent default.
+   */
+  periodsPerYear: number;
+  /** Bar length in ms (for durations). Default: taken from the first two bar times. */
+  intervalMs?: number;
+  /**
+   * Reset arguments that put the env in evaluation mode over the whole split from its first
+   * valid row (env-specific). Default `{ seed: 0 }`.
+   */
+  reset?: ResetOptions;
+  /** Act deterministically (argmax). Default true. */
+  deterministic?: boolean;
+  /** Pass the env's action masks to the policy. Default false. */
+  useMasks?: boolean;
+  /** Stop after this many steps (default: until the env ends the episode). */
+  maxSteps?: number;
+  /**
+   * Extract per-step reward components from the step `info`. Default:
+   * {@link defaultRewardComponents}.
+   */
+  rewardComponents?: (info: Info) => Record<string, number> | undefined;
+  /** Name in reports. Default: the policy's name. */
+  name?: string;
+}
+
+/** Everything a backtest produced. Arrays indexed by step unless noted. */
+export interface BacktestResult {
+  /** Report name. */
+  name: string;
+  /** Number of steps (decisions) N. */
+  steps: number;
+  /** Bar open time, UTC ms: `time[0]` is the first decision bar, `time[t+1]` the bar after step t (N + 1). */
+  time: Float64Array;
+  /** Bar index in the env's data, aligned with {@link time} (N + 1). */
+  bar: Float64Array;
+  /** Equity marked at {@link time}, quote currency (N + 1); `equity[0]` = starting capital. */
+  equity: Float64Array;
+  /** Signed position (contracts; + long, − short) held at {@link time} (N + 1). */
+  position: Float64Array;
+  /** Mark price at {@link time} (N + 1). */
+  price: Float64Array;
+  /** Action taken at step t (N). */
+  actions: Uint8Array;
+  /** Reward of step t (N). */
+  rewards: Float64Array;
+  /** Per-term reward of step t, by term name (each N). */
+  rewardComponents: Record<string, Float64Array>;
+  /** Closed trades, in order. */
+  trades: TradeRecord[];
+  /** Count of each action (index = action id). */
+  actionCounts: number[];
+  /** Cumulative fees paid (quote). */
+  feesPaid: number;
+  /** Cumulative funding paid (quote, negative = received). */
+  fundingPaid: number;
+  /** Σ |Δ position| × mark over the steps (quote): the traded notional. */
+  tradedNotional: number;
+  /** True when the episode ended by a real end (ruin, liquidation) before the data ran out. */
+  terminated: boolean;
+  /** Performance metrics (empyrical definitions, annualised with `periodsPerYear`). */
+  metrics: PerformanceMetrics;
+}
+
+function defaultRewardComponents(info: Info): Record<string, number> | undefined {
+  const c = (info.rewardComponents ?? info.reward_components) as
+    | Record<string, unknown>
+    | undefined;
+  if (!c || typeof c !== "object") return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(c)) if (typeof v === "number") out[k] = v;
+  return out;
+}
+
+function ledgerCount(acct: AccountView): number {
+  const c = (acct.ledger as { count?: unknown }).count;
+  return typeof c === "number" ? c : -1;
+}
+
+function info0HasFlat(info: Info): boolean {
+  return typeof info.rewardPnl === "number" && info.rewardComponents === undefined;
+}
+
+function grow(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Run `policy` through `env` (or a fresh env from a factory) for one evaluation episode and
+ * return the equity curve, positions, actions, trade ledger, reward components and metrics.
+ * Deterministic: the same policy, env and options give bit-identical results (the policy's
+ * `reset()` is called first; the env is reset with `options.reset`).
+ */
+export function backtest(
+  policy: Policy,
+  env: TradingEnvLike | (() => TradingEnvLike),
+  options: BacktestOptions,
+): BacktestResult {
+  const e = typeof env === "function" ? env() : env;
+  if (!(options.periodsPerYear > 0)) {
+    throw new ConfigError(
+      `backtest: periodsPerYear must be > 0, got ${options.periodsPerYear}`,
+      { parameter: "periodsPerYear" },
+      'use periodsPerYear(interval, calendar), e.g. periodsPerYear("5m", "crypto")',
+    );
+  }
+  if (e.actionSpace.kind !== "discrete") {
+    throw new EnvError("backtest: the env must have a Discrete action space", {
+      parameter: "env",
+    });
+  }
+  const nActions = e.actionSpace.n;
+  const obsDim = e.observationSpace.size;
+  const deterministic = options.deterministic ?? true;
+  const extract = options.rewardComponents ?? defaultRewardComponents;
+  const maxSteps = options.maxSteps ?? Infinity;
+  let flatKeys: string[] | null = null;
+  let flatNames: string[] = [];
+
+  policy.reset?.();
+  const first = e.reset(options.reset ?? { seed: 0 });
+  const acct = e.account;
+  const obs = new Float64Array(obsDim);
+  obs.set(first.observation);
+  const masks = options.useMasks && e.actionMask ? new Uint8Array(nActions) : undefined;
+
+  let cap = 4096;
+  let time = new Float64Array(cap + 1);
+  let bar = new Float64Array(cap + 1);
+  let equity = new Float64Array(cap + 1);
+  let position = new Float64Array(cap + 1);
+  let price = new Float64Array(cap + 1);
+  let actions = new Uint8Array(cap);
+  let held = new Uint8Array(cap);
+  let rewards = new Float64Array(cap);
+  const comps: Record<string, Float64Array> = {};
+  const actionCounts = new Array(nActions).fill(0);
+
+  time[0] = acct.time;
+  bar[0] = acct.bar;
+  equity[0] = acct.equity;
+  position[0] = acct.direction * acct.size;
+  price[0] = acct.markPrice;
+  let traded = 0;
+  let n = 0;
+  let terminated = false;
+  while (n < maxSteps) {
+    if (n === cap) {
+      cap *= 2;
+      time = grow(time, cap + 1);
+      bar = grow(bar, cap + 1);
+      equity = grow(equity, cap + 1);
+      position = grow(position, cap + 1);
+      price = grow(price, cap + 1);
+      const a2 = new Uint8Array(cap);
+      a2.set(actions);
+      actions = a2;
+      const h2 = new Uint8Array(cap);
+      h2.set(held);
+      held = h2;
+      rewards = grow(rewards, cap);
+      for (const k of Object.keys(comps)) comps[k] = grow(comps[k], cap);
+    }
+    if (masks) e.actionMask!(masks);
+    const act = policy.act(obs, { deterministic, masks });
+    const a = act.actions[0];
+    const posBefore = acct.direction * acct.size;
+    const countBefore = ledgerCount(acct);
+    const markBefore = acct.markPrice;
+    const res = e.step(a);
+    const posAfterFill = acct.direction * acct.size;
+    // Was a position held over this bar? Yes if one is open now, or one was open before and
+    // not closed at the decision close by EXIT (so it was closed by liquidation, ruin or the
+    // end of the data during/after the bar), or one was opened and closed within the bar.
+    held[n] = posAfterFill !== 0 || (posBefore !== 0 && a !== 3) ||
+        (posBefore === 0 && (a === 1 || a === 2) && ledgerCount(acct) > countBefore)
+      ? 1
+      : 0;
+    // traded notional: the fill happened at the decision bar's mark
+    traded += Math.abs(posAfterFill - posBefore) * markBefore;
+    actions[n] = a;
+    actionCounts[a]++;
+    rewards[n] = res.reward;
+    if (flatKeys === null && !options.rewardComponents && info0HasFlat(res.info)) {
+      // fast path for the futures env's flat info.reward<Term> numbers: resolve keys once
+      flatKeys = Object.keys(res.info).filter((k) =>
+        k.length > 6 && k.startsWith("reward") && typeof res.info[k] === "number"
+      );
+      flatNames = flatKeys.map((k) => k[6].toLowerCase() + k.slice(7));
+    }
+    if (flatKeys) {
+      for (let j = 0; j < flatKeys.length; j++) {
+        (comps[flatNames[j]] ??= new Float64Array(cap))[n] = res.info[flatKeys[j]] as number;
+      }
+    } else {
+      const rc = extract(res.info);
+      if (rc) {
+        for (const [k, v] of Object.entries(rc)) (comps[k] ??= new Float64Array(cap))[n] = v;
+      }
+    }
+    n++;
+    time[n] = acct.time;
+    bar[n] = acct.bar;
+    equity[n] = acct.equity;
+    position[n] = acct.direction * acct.size;
+    price[n] = acct.markPrice;
+    if (res.terminated || res.truncated) {
+      terminated = res.terminated;
+      break;
+    }
+    obs.set(res.observation);
+  }
+  const trades = acct.ledger.trades();
+  const intervalMs = options.intervalMs ?? (n >= 1 ? time[1] - time[0] : 0);
+  const eq = equity.slice(0, n + 1);
+  const pos = position.slice(0, n + 1);
+  const rewardComponents: Record<string, Float64Array> = {};
+  for (const k of Object.keys(comps)) rewardComponents[k] = comps[k].slice(0, n);
+  const metrics = computePerformance(
+    {
+      equity: eq,
+      // 1 where a position was held over bar t → t + 1
+      position: held.subarray(0, n),
+      tradedNotional: traded,
+      trades,
+      feesPaid: acct.feesPaid,
+      fundingPaid: acct.fundingPaid,
+    },
+    { periodsPerYear: options.periodsPerYear, intervalMs },
+  );
+  return {
+    name: options.name ?? policy.name,
+    steps: n,
+    time: time.slice(0, n + 1),
+    bar: bar.slice(0, n + 1),
+    equity: eq,
+    position: pos,
+    price: price.slice(0, n + 1),
+    actions: actions.slice(0, n),
+    rewards: rewards.slice(0, n),
+    rewardComponents,
+    trades,
+    actionCounts,
+    feesPaid: acct.feesPaid,
+    fundingPaid: acct.fundingPaid,
+    tradedNotional: traded,
+    terminated,
+    metrics,
+  };
+}
+
+/** Action distribution of a result as `{ HOLD: 812, LONG: 14, … }`. */
+export function actionDistribution(result: BacktestResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  result.actionCounts.forEach((c, i) => (out[ACTION_LABELS[i] ?? `A${i}`] = c));
+  return out;
+}

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import {
+  alignReturns,
+  backtest,
+  type BacktestResult,
+  bootstrapSharpeDifference,
+  BuyAndHoldPolicy,
+  checkTargets,
+  compareToBaseline,
+  comparisonTable,
+  consecutiveFolds,
+  FixedRuleBaseline,
+  formatComparisonTable,
+  optimalBlockLength,
+  RandomPolicy,
+  sixMonthReturn,
+  walkForward,
+} from "../lib/backtest/mod.ts";
+import { computePerformance, sharpeRatio } from "../lib/metrics/mod.ts";
+import { Rng } from "../lib/util/prng.ts";
+import { FakeTradingEnv } from "./backtest_fixture.ts";
+
+const P = 105_120;
+
+function noise(n: number, seed: number, mu: number, sd: number): Float64Array {
+  const r = new Rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = mu + sd * r.normal();
+  return out;
+}
+
+Deno.test("bootstrap: identical strategies → difference 0, p = 1", () => {
+  const a = noise(2000, 1, 0.0001, 0.001);
+  const t = bootstrapSharpeDifference(a, a, { periodsPerYear: P, samples: 300, seed: 1 });
+  assert.equal(t.difference, 0);
+  assert.equal(t.ciLow, 0);
+  assert.equal(t.ciHigh, 0);
+  assert.equal(t.pValue, 1);
+});
+
+Deno.test("bootstrap: a clearly better strategy is significant; noise is not; seeded", () => {
+  const n = 3000;
+  const b = noise(n, 2, 0, 0.001);
+  const good = noise(n, 3, 0.0004, 0.001); // per-bar Sharpe 0.4
+  const t = bootstrapSharpeDifference(good, b, { periodsPerYear: P, samples: 400, seed: 5 });
+  assert.ok(Math.abs(t.sharpeA - (sharpeRatio(good, P) as number)) < 1e-6);
+  assert.ok(t.difference > 0);
+  assert.ok(t.pValue < 0.01, `p = ${t.pValue}`);
+  assert.ok(t.ciLow > 0 && t.ciLow <= t.difference && t.difference <= t.ciHigh);
+  const same = noise(n, 4, 0, 0.001);
+  const u = bootstrapSharpeDifference(same, b, { periodsPerYear: P, samples: 400, seed: 5 });
+  assert.ok(u.pValue > 0.05, `p = ${u.pValue}`);
+  assert.ok(u.ciLow < 0 && u.ciHigh > 0);
+  const again = bootstrapSharpeDifference(good, b, { periodsPerYear: P, samples: 400, seed: 5 });
+  assert.deepEqual(again, t);
+  assert.throws(() => bootstrapSharpeDifference(good, b.subarray(1), { periodsPerYear: P }));
+});
+
+Deno.test("Politis–White block length grows with autocorrelation", () => {
+  const iid = noise(4000, 9, 0, 1);
+  const ar = new Float64Array(4000);
+  for (let i = 1; i < ar.length; i++) ar[i] = 0.9 * ar[i - 1] + iid[i];
+  const bi = optimalBlockLength(iid);
+  const ba = optimalBlockLength(ar);
+  assert.ok(bi >= 1 && bi < 5, `iid block ${bi}`);
+  assert.ok(ba > 10, `AR(0.9) block ${ba}`);
+  assert.ok(ba <= Math.ceil(Math.min(3 * Math.sqrt(4000), 4000 / 3)));
+  assert.equal(optimalBlockLength([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]), 1);
+});
+
+Deno.test("alignReturns pairs common bars and carries an ended curve flat", () => {
+  const al = alignReturns([0, 1, 2, 3], [100, 110, 99, 99], [0, 1, 2], [50, 55, 55]);
+  assert.deepEqual([...al.time], [1, 2, 3]);
+  assert.deepEqual([...al.a].map((x) => +x.toFixed(12)), [0.1, -0.1, 0]);
+  assert.deepEqual([...al.b].map((x) => +x.toFixed(12)), [0.1, 0, 0]);
+});
+
+function fakeResult(equity: number[], pnls: number[], days = 182.5): BacktestResult {
+  const n = equity.length;
+  const step = (days * 86_400_000) / (n - 1);
+  const time = Float64Array.from({ length: n }, (_, i) => i * step);
+  const trades = pnls.map((p, i) => ({
+    side: 1 as const,
+    entryBar: i,
+    exitBar: i + 1,
+    entryTime: 0,
+    exitTime: step,
+    entryPrice: 1,
+    exitPrice: 1,
+    size: 1,
+    pnl: p,
+    fees: 0,
+    funding: 0,
+  }));
+  const metrics = computePerformance({ equity, trades }, { periodsPerYear: P });
+  return {
+    name: "x",
+    steps: n - 1,
+    time,
+    bar: time,
+    equity: Float64Array.from(equity),
+    position: new Float64Array(n),
+    price: new Float64Array(n),
+    actions: new Uint8Array(n - 1),
+    rewards: new Float64Array(n - 1),
+    rewardComponents: {},
+    trades,
+    actionCounts: [n - 1, 0, 0, 0, 0, 0],
+    feesPaid: 0,
+    fundingPaid: 0,
+    tradedNotional: 0,
+    terminated: false,
+    metrics,
+  };
+}
+
+Deno.test("targets table: each target met / not met from the numbers", () => {
+  // +30 % over exactly six months with a −10 % drawdown; 3 wins of 4, PF = 30 / 5 = 6,
+  // payoff = 10 / 5 = 2
+  const r = fakeResult([100, 110, 99, 120, 130], [10, 10, 10, -5]);
+  const rows = checkTargets(r);
+  const byName = Object.fromEntries(rows.map((x) => [x.metric.split(" (")[0], x]));
+  assert.equal(rows.length, 6);
+  assert.equal(byName["Max drawdown"].met, true); // −10 % better than −20 %
+  assert.equal(byName["Win rate"].met, true); // 75 %
+  assert.equal(byName["Profit factor"].value, 6);
+  assert.equal(byName["Profit factor"].met, true);
+  assert.equal(byName["Payoff ratio"].value, 2);
+  assert.equal(byName["Payoff ratio"].met, true);
+  assert.ok(Math.abs((byName["Total return"].value as number) - 0.3) < 1e-9);
+  assert.equal(byName["Total return"].met, true);
+  assert.equal(byName["Total return"].note, undefined);
+  // the same return over three months is ≈ +69 % on a 6-month basis, with a note
+  const q = checkTargets(fakeResult([100, 110, 99, 120, 130], [10], 91.25));
+  const tr = q.find((x) => x.metric.startsWith("Total return"))!;
+  assert.ok(Math.abs((tr.value as number) - (1.3 ** 2 - 1)) < 1e-9);
+  assert.match(tr.note ?? "", /91\.3 days/);
+  // losing run, no trades: nothing met, no exceptions
+  const bad = checkTargets(fakeResult([100, 90, 70, 75], []));
+  assert.ok(bad.every((x) => x.met === false));
+  assert.equal(bad.find((x) => x.metric === "Win rate")!.display, "no trades");
+  // all wins: profit factor unbounded counts as met
+  const wins = checkTargets(fakeResult([100, 101, 102], [1, 1]));
+  assert.equal(wins.find((x) => x.metric.startsWith("Profit factor"))!.met, true);
+  assert.equal(sixMonthReturn(r.metrics, 0), null);
+});
+
+Deno.test("comparison and conclusion on the fake market say plainly when RL does not win", () => {
+  // a long, noisy path so the bootstrap has something to chew on
+  const n = 600;
+  const rng = new Rng(11);
+  const close: number[] = [100];
+  for (let i = 1; i < n; i++) close.push(close[i - 1] * (1 + 0.002 * rng.normal()));
+  const signal = close.map((_, i) => (i % 7 === 0 ? 1 : i % 11 === 0 ? -1 : 0));
+  const confidence = close.map(() => 0.8);
+  const divergence = signal.map((s) => s * 0.1);
+  const bars = { close, signal, confidence, divergence };
+  const env = () => new FakeTradingEnv(bars, { initial: 1000, feeRate: 0.0004 });
+  const run = (p: { name: string } & Parameters<typeof backtest>[0]) =>
+    backtest(p, env, { periodsPerYear: P });
+  const base = { name: "baseline", group: "baseline", result: run(new FixedRuleBaseline()) };
+  const rl = [1, 2, 3].map((s) => ({
+    name: `random s${s}`,
+    group: "random",
+    result: run(new RandomPolicy({ seed: s })),
+  }));
+  const bh = { name: "buy&hold", group: "bh", result: run(new BuyAndHoldPolicy()) };
+  const rows = comparisonTable([...rl, base, bh]);
+  assert.equal(rows.length, 5);
+  assert.equal(rows[3].trades, base.result.trades.length);
+  const text = formatComparisonTable(rows);
+  assert.match(text, /strategy/);
+  assert.match(text, /baseline/);
+  const c = compareToBaseline(rl, base, { periodsPerYear: P, samples: 200, split: "test" });
+  assert.equal(c.tests.length, 3);
+  // random policies cannot all beat the baseline significantly
+  assert.equal(c.rlBeatsBaseline, false);
+  assert.match(
+    c.conclusion,
+    /does (NOT|not reliably) beat the fixed-rule baseline on the test split/,
+  );
+  const again = compareToBaseline(rl, base, { periodsPerYear: P, samples: 200, split: "test" });
+  assert.equal(again.conclusion, c.conclusion);
+  // identical run vs itself is never "better"
+  const self = compareToBaseline([base], base, { periodsPerYear: P, samples: 100 });
+  assert.equal(self.significantlyBetter, 0);
+  assert.match(self.conclusion, /does NOT beat/);
+});
+
+Deno.test("walk-forward trains on fold k and tests on fold k + 1 for every fold", async () => {
+  const n = 200;
+  const close = Array.from({ length: n }, (_, i) => 100 + Math.sin(i / 5));
+  const windows = [0, 1, 2, 3].map((k) => ({ start: k * 50, end: (k + 1) * 50 }));
+  const pairs = consecutiveFolds(windows);
+  assert.equal(pairs.length, 3);
+  assert.deepEqual(pairs[1], { train: windows[1], test: windows[2] });
+  const trainedOn: number[] = [];
+  const report = await walkForward(pairs, {
+    train: (r, k) => {
+      trainedOn.push(r.start);
+      return new RandomPolicy({ seed: k });
+    },
+    evaluate: (policy, r) =>
+      backtest(policy, new FakeTradingEnv({ close: close.slice(r.start, r.end) }), {
+        periodsPerYear: P,
+      }),
+    references: () => [new FixedRuleBaseline()],
+  });
+  assert.deepEqual(trainedOn, [0, 50, 100]);
+  assert.equal(report.folds.length, 3);
+  assert.ok("baseline" in report.folds[0].references);
+  assert.equal(typeof report.meanRlSharpe, "number");
+  assert.ok(report.foldsRlAhead.baseline >= 0 && report.foldsRlAhead.baseline <= 3);
+});
