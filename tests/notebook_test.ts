@@ -388,7 +388,11 @@ Deno.test("notebooks/01_data.ipynb runs in quick mode without error outputs", as
   const outs = allOutputs(readCells(run.notebookPath));
   assert.deepEqual(outs.filter((o) => o.output_type === "error"), []);
   const plots = outs.filter((o) => join(o.data?.["text/html"]).includes("Plotly.newPlot"));
-  assert.ok(plots.length >= 4, `expected the data charts, got ${plots.length}`);
+  const plain = outs.map((o) => join(o.data?.["text/plain"])).join("\n");
+  for (const chart of ["price and volume", "open interest and funding", "chronological split"]) {
+    assert.ok(plain.includes(chart), `chart "${chart}" missing`);
+  }
+  assert.ok(plots.length >= 3, `expected the data charts, got ${plots.length}`);
   assert.equal(
     count(Deno.readTextFileSync(run.htmlPath), "data-rlt-plotly-lib"),
     1,

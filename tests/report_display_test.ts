@@ -8,6 +8,7 @@ import {
   openInterestFundingFigure,
   plotlyJsSource,
   priceVolumeFigure,
+  regimeRows,
   resetPlotlyEmbedding,
   scriptSafeJson,
   showPlot,
@@ -122,4 +123,15 @@ Deno.test("showTable renders escaped HTML and an aligned text table", () => {
   const bundle = t.bundle;
   assert.ok(bundle["text/html"].includes("&lt;x&gt;"));
   assert.equal(bundle["text/plain"], "cap\n  a         b\n  1  0.123457\n<x>       NaN");
+});
+
+Deno.test("regimeRows counts bars and RMS log returns per regime", () => {
+  const close = [100, 110, 99, 99, 108.9];
+  const rows = regimeRows([0, 1, 1, 0, 2], close, { names: ["a", "b", "c"] });
+  assert.deepEqual(rows.map((r) => r.bars), [2, 2, 1]);
+  assert.deepEqual(rows.map((r) => r.share_pct), [40, 40, 20]);
+  const l1 = Math.log(1.1), l2 = Math.log(0.9);
+  assert.ok(Math.abs(rows[1].vol_per_bar_pct - Math.sqrt((l1 * l1 + l2 * l2) / 2) * 100) < 1e-9);
+  assert.equal(rows[0].vol_per_bar_pct, 0); // only the flat bar 3 has a return
+  assert.ok(Math.abs(rows[2].vol_per_bar_pct - Math.log(1.1) * 100) < 1e-9);
 });

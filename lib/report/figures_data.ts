@@ -290,3 +290,79 @@ export function splitTimelineFigure(
     },
   };
 }
+
+/** One row of {@link rangeRows}. */
+export interface RangeRow extends Record<string, unknown> {
+  /** Range label. */
+  split: string;
+  /** Number of bars. */
+  bars: number;
+  /** Share of all bars, PERCENT. */
+  share_pct: number;
+  /** Open time of the first bar, ISO-8601 UTC ("" when empty). */
+  first_bar: string;
+  /** Open time of the last bar, ISO-8601 UTC ("" when empty). */
+  last_bar: string;
+  /** Bar indices `[start, end)`. */
+  index_range: string;
+}
+
+/** Table rows (for {@link showTable}) describing named bar ranges with their UTC dates. */
+export function rangeRows(md: MarketData, ranges: readonly NamedRange[]): RangeRow[] {
+  const n = md.time.length;
+  const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
+  return ranges.map((r) => ({
+    split: r.name,
+    bars: r.end - r.start,
+    share_pct: Math.round(((r.end - r.start) / Math.max(1, n)) * 10_000) / 100,
+    first_bar: r.end > r.start ? iso(md.time[r.start]) : "",
+    last_bar: r.end > r.start ? iso(md.time[r.end - 1]) : "",
+    index_range: `[${r.start}, ${r.end})`,
+  }));
+}
+
+/** One row of {@link regimeRows}. */
+export interface RegimeRow extends Record<string, unknown> {
+  /** Regime name. */
+  regime: string;
+  /** Bars in the regime. */
+  bars: number;
+  /** Share of all bars, PERCENT. */
+  share_pct: number;
+  /** RMS close-to-close log return of bars in the regime, PERCENT per bar. */
+  vol_per_bar_pct: number;
+}
+
+/**
+ * Per-regime bar counts and realised volatility, for a labelled series (e.g. the hidden
+ * regimes of the synthetic market). Bar i's return is `ln(close[i] / close[i−1])`, counted
+ * in the regime of bar i; bar 0 only counts towards `bars`.
+ */
+export function regimeRows(
+  regime: ArrayLike<number>,
+  close: ArrayLike<number>,
+  options: { names?: readonly string[] } = {},
+): RegimeRow[] {
+  const k = Math.max(0, ...Array.from(regime)) + 1;
+  const names = options.names ?? Array.from({ length: k }, (_, i) => `regime ${i}`);
+  const bars = new Float64Array(names.length);
+  const rets = new Float64Array(names.length);
+  const sumSq = new Float64Array(names.length);
+  for (let i = 0; i < regime.length; i++) {
+    const r = regime[i];
+    bars[r]++;
+    if (i === 0) continue;
+    const lr = Math.log(close[i] / close[i - 1]);
+    if (Number.isFinite(lr)) {
+      rets[r]++;
+      sumSq[r] += lr * lr;
+    }
+  }
+  const n = Math.max(1, regime.length);
+  return names.map((name, r) => ({
+    regime: name,
+    bars: bars[r],
+    share_pct: Math.round((bars[r] / n) * 10_000) / 100,
+    vol_per_bar_pct: rets[r] ? Math.sqrt(sumSq[r] / rets[r]) * 100 : NaN,
+  }));
+}
