@@ -251,6 +251,9 @@ class NotebookRunner:
                         traceback=[f"CellTimeoutError: cell {i} exceeded {self.timeout:.0f} s"]))
                     return EXIT_TIMEOUT, f"cell {i} timed out after {self.timeout:.0f} s"
                 if not self._pump(kc, 0.1) and not km.is_alive():
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "error", ename="KernelDied", evalue="the kernel process exited",
+                        traceback=[f"KernelDied: the kernel exited while running cell {i}"]))
                     return EXIT_KERNEL, f"kernel died while running cell {i}"
             run.done_at = time.monotonic()
             self._drain_quiet(kc, run)
