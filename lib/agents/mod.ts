@@ -13,3 +13,5 @@ export * from "./backend.ts";
 export * from "./tfjs_engine.ts";
 export * from "./tensorboard.ts";
 export * from "./model_io.ts";
+export * from "./run.ts";
+export * from "./train_callbacks.ts";

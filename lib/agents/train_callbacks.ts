@@ -1,0 +1,470 @@
+/**
+ * Training callbacks built on the {@link Callback} hooks: metrics logging (metrics.jsonl +
+ * TensorBoard), deterministic evaluation on the validation split with best-model keeping and
+ * early stopping, periodic checkpoints, and a progress bar on stderr.
+ *
+ * Steps are GLOBAL environment steps: on resume, pass `stepOffset` = the checkpoint's steps so
+ * logs, checkpoints and the progress bar continue where the run stopped.
+ *
+ * @module
+ */
+import type { Env } from "../env/types.ts";
+import { sharpeRatio, simpleReturns } from "../metrics/returns.ts";
+import type { Callback, TrainContext, UpdateLog } from "./callbacks.ts";
+import type { Policy } from "./policy.ts";
+import { VecNormalizer } from "./normalizer.ts";
+import { type CheckpointState, NormalizedPolicy, type RunDir } from "./run.ts";
+
+/** Result of {@link evaluatePolicy}. */
+export interface EvaluationResult {
+  /** Episodes run. */
+  episodes: number;
+  /** Mean undiscounted episode return (env reward units). */
+  meanReturn: number;
+  /** Standard deviation of the episode returns (population). */
+  stdReturn: number;
+  /** Each episode's return. */
+  returns: number[];
+  /** Each episode's length (steps). */
+  lengths: number[];
+  /**
+   * Annualised Sharpe ratio of the per-bar equity returns of the first episode (needs
+   * `info.equity` and `periodsPerYear`), or null (no equity, too short, or zero variance,
+   * e.g. a policy that never trades).
+   */
+  sharpe: number | null;
+  /** Equity at the end of the first episode (if the env reports `info.equity`), else null. */
+  finalEquity: number | null;
+  /** Wall-clock seconds. */
+  seconds: number;
+}
+
+/** Options of {@link evaluatePolicy}. */
+export interface EvaluateOptions {
+  /** Episodes (default 1: trading evaluation envs cover the whole split). */
+  episodes?: number;
+  /** Seed of the first reset (episode i uses seed + i). Default 0. */
+  seed?: number;
+  /** Bars per year for the Sharpe ratio (e.g. `periodsPerYear("1h", "crypto")` = 8760). */
+  periodsPerYear?: number;
+  /** Safety cap on steps per episode. Default 10,000,000. */
+  maxSteps?: number;
+  /** Act deterministically (default true). */
+  deterministic?: boolean;
+}
+
+/**
+ * Run `policy` on `env` for whole episodes (deterministic by default) and summarise returns,
+ * and, for trading envs reporting `info.equity`, the Sharpe ratio and final equity.
+ */
+export function evaluatePolicy(
+  env: Env,
+  policy: Policy,
+  options: EvaluateOptions = {},
+): EvaluationResult {
+  const t0 = performance.now();
+  const episodes = options.episodes ?? 1;
+  const seed = options.seed ?? 0;
+  const maxSteps = options.maxSteps ?? 10_000_000;
+  const deterministic = options.deterministic ?? true;
+  const space = env.actionSpace;
+  const masks = space.kind === "discrete" && env.actionMask ? new Uint8Array(space.n) : undefined;
+  const returns: number[] = [];
+  const lengths: number[] = [];
+  let sharpe: number | null = null;
+  let finalEquity: number | null = null;
+  const boxAction = space.kind === "box" ? new Float64Array(space.size) : null;
+  for (let ep = 0; ep < episodes; ep++) {
+    policy.reset?.();
+    const r = env.reset({ seed: seed + ep });
+    const obs = Float64Array.from(r.observation);
+    const equity: number[] = [];
+    const eq0 = (r.info as { equity?: unknown }).equity;
+    if (typeof eq0 === "number") equity.push(eq0);
+    let total = 0;
+    let steps = 0;
+    for (; steps < maxSteps;) {
+      if (masks) env.actionMask!(masks);
+      const out = policy.act(obs, { deterministic, masks });
+      let res;
+      if (boxAction && space.kind === "box") {
+        for (let k = 0; k < space.size; k++) {
+          const v = out.actions[k];
+          boxAction[k] = v < space.low[k] ? space.low[k] : v > space.high[k] ? space.high[k] : v;
+        }
+        res = env.step(boxAction);
+      } else {
+        res = env.step(out.actions[0]);
+      }
+      steps++;
+      total += res.reward;
+      const eq = (res.info as { equity?: unknown }).equity;
+      if (typeof eq === "number" && equity.length > 0) equity.push(eq);
+      if (res.terminated || res.truncated) break;
+      obs.set(res.observation);
+    }
+    returns.push(total);
+    lengths.push(steps);
+    if (ep === 0 && equity.length > 0) {
+      finalEquity = equity[equity.length - 1];
+      if (options.periodsPerYear && equity.length > 2) {
+        sharpe = sharpeRatio(simpleReturns(equity), options.periodsPerYear);
+      }
+    }
+  }
+  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const variance = returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length;
+  return {
+    episodes,
+    meanReturn: mean,
+    stdReturn: Math.sqrt(variance),
+    returns,
+    lengths,
+    sharpe,
+    finalEquity,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** A frozen deterministic policy of the current training state (normaliser copied). */
+export function snapshotPolicy(ctx: TrainContext): Policy {
+  const norm = ctx.normalizer ? VecNormalizer.fromJSON(ctx.normalizer.toJSON(), 1) : null;
+  return new NormalizedPolicy(ctx.engine, norm, { deterministic: true, name: ctx.algorithm });
+}
+
+function finiteOrNull(x: number | null | undefined): number | null {
+  return typeof x === "number" && Number.isFinite(x) ? x : null;
+}
+
+/** TensorBoard tag → UpdateLog field (SB3 names). */
+const TB_TAGS: [string, keyof UpdateLog][] = [
+  ["train/loss", "loss"],
+  ["train/policy_gradient_loss", "policyLoss"],
+  ["train/value_loss", "valueLoss"],
+  ["train/entropy", "entropy"],
+  ["train/approx_kl", "approxKl"],
+  ["train/clip_fraction", "clipFraction"],
+  ["train/explained_variance", "explainedVariance"],
+  ["train/grad_norm", "gradNorm"],
+  ["train/learning_rate", "learningRate"],
+  ["train/clip_range", "clipRange"],
+  ["train/ref_kl", "refKl"],
+  ["train/zero_std_group_fraction", "zeroStdGroupFraction"],
+  ["time/fps", "fps"],
+  ["rollout/ep_rew_mean", "episodeReturnMean"],
+  ["rollout/ep_len_mean", "episodeLengthMean"],
+];
+
+/**
+ * Writes every logged update to `metrics.jsonl` (`{"type":"update", …UpdateLog}` with
+ * global `timesteps`) and to TensorBoard.
+ */
+export class MetricsLogger implements Callback {
+  readonly #run: RunDir;
+  readonly #offset: number;
+
+  /** @param run the open run folder; @param options `stepOffset` for resumed runs. */
+  constructor(run: RunDir, options: { stepOffset?: number } = {}) {
+    this.#run = run;
+    this.#offset = options.stepOffset ?? 0;
+  }
+
+  onUpdate(_ctx: TrainContext, log: UpdateLog): void {
+    const timesteps = log.timesteps + this.#offset;
+    this.#run.logMetrics({ type: "update", ...log, timesteps, wallTime: Date.now() / 1000 });
+    const scalars: Record<string, number> = {};
+    for (const [tag, key] of TB_TAGS) {
+      const v = log[key];
+      if (typeof v === "number" && Number.isFinite(v)) scalars[tag] = v;
+    }
+    this.#run.tensorboard?.scalars(scalars, timesteps);
+  }
+}
+
+/** Which evaluation number decides the best model and early stopping. */
+export type EvalMetric = "sharpe" | "mean_return";
+
+/** Options of {@link EvalCallback}. */
+export interface EvalCallbackOptions {
+  /** The validation env (evaluation mode: the whole validation split). */
+  env: Env;
+  /** Evaluate every this many environment steps (default 10,000, the specification's). */
+  evalFreq?: number;
+  /** Episodes per evaluation (default 1). */
+  episodes?: number;
+  /** Reset seed of the evaluation episodes (default 0: every evaluation sees the same episodes). */
+  seed?: number;
+  /** Bars per year for the Sharpe ratio. Without it the metric falls back to mean return. */
+  periodsPerYear?: number;
+  /**
+   * Metric for the best model and early stopping. Default `"sharpe"` when `periodsPerYear`
+   * is given, else `"mean_return"`. A null Sharpe (no trades) counts as −∞.
+   */
+  metric?: EvalMetric;
+  /** Save the best model into `<run>/best/` (default true when a run is given). */
+  run?: RunDir | null;
+  /** Stop after this many evaluations without improvement (0 = never; default 0). */
+  patience?: number;
+  /** Minimum improvement that counts (default 0). */
+  minDelta?: number;
+  /** Global steps already trained (resume). */
+  stepOffset?: number;
+  /** Best value so far (resume). */
+  best?: { metric: string; value: number; timesteps: number } | null;
+  /** Evaluate once more at the end of training if the last evaluation is older. Default true. */
+  evalAtEnd?: boolean;
+  /** Called with each evaluation. */
+  onEvaluation?: (result: EvaluationResult & { timesteps: number; metricValue: number }) => void;
+}
+
+/** Deterministic evaluation on the validation env, best model, early stopping. */
+export class EvalCallback implements Callback {
+  readonly #o: EvalCallbackOptions;
+  readonly metric: EvalMetric;
+  readonly #offset: number;
+  #lastEvalAt = -1;
+  /** Best evaluation so far. */
+  best: { metric: string; value: number; timesteps: number } | null;
+  /** Evaluations since the last improvement. */
+  noImprovement = 0;
+  /** Most recent evaluation. */
+  last: (EvaluationResult & { timesteps: number; metricValue: number }) | null = null;
+  /** Every evaluation, in order. */
+  readonly history: (EvaluationResult & { timesteps: number; metricValue: number })[] = [];
+  /** Total seconds spent evaluating. */
+  seconds = 0;
+  /** True when early stopping fired. */
+  stopped = false;
+
+  constructor(options: EvalCallbackOptions) {
+    this.#o = options;
+    this.metric = options.metric ?? (options.periodsPerYear ? "sharpe" : "mean_return");
+    this.#offset = options.stepOffset ?? 0;
+    this.best = options.best ?? null;
+  }
+
+  async #evaluate(ctx: TrainContext): Promise<boolean> {
+    const timesteps = ctx.timesteps + this.#offset;
+    this.#lastEvalAt = ctx.timesteps;
+    const res = evaluatePolicy(this.#o.env, snapshotPolicy(ctx), {
+      episodes: this.#o.episodes ?? 1,
+      seed: this.#o.seed ?? 0,
+      periodsPerYear: this.#o.periodsPerYear,
+    });
+    this.seconds += res.seconds;
+    const metricValue = this.metric === "sharpe" ? (res.sharpe ?? -Infinity) : res.meanReturn;
+    const rec = { ...res, timesteps, metricValue };
+    this.last = rec;
+    this.history.push(rec);
+    const run = this.#o.run;
+    const improved = this.best === null ||
+      metricValue > this.best.value + (this.#o.minDelta ?? 0) ||
+      (this.best.value === -Infinity && metricValue > -Infinity);
+    if (improved) {
+      this.best = { metric: this.metric, value: metricValue, timesteps };
+      this.noImprovement = 0;
+      if (run) {
+        await run.saveBest({
+          engine: ctx.engine,
+          normalizer: ctx.normalizer,
+          state: this.#state(ctx, timesteps),
+          metadata: { evaluation: { metric: this.metric, value: finiteOrNull(metricValue) } },
+        });
+      }
+    } else this.noImprovement++;
+    if (run) {
+      run.logMetrics({
+        type: "eval",
+        timesteps,
+        meanReturn: res.meanReturn,
+        stdReturn: res.stdReturn,
+        episodes: res.episodes,
+        meanLength: res.lengths.reduce((a, b) => a + b, 0) / res.lengths.length,
+        sharpe: finiteOrNull(res.sharpe),
+        finalEquity: finiteOrNull(res.finalEquity),
+        metric: this.metric,
+        metricValue: finiteOrNull(metricValue),
+        best: improved,
+        seconds: res.seconds,
+        wallTime: Date.now() / 1000,
+      });
+      const s: Record<string, number> = { "eval/mean_return": res.meanReturn };
+      if (res.sharpe !== null) s["eval/sharpe"] = res.sharpe;
+      if (res.finalEquity !== null) s["eval/final_equity"] = res.finalEquity;
+      s["eval/mean_ep_length"] = res.lengths.reduce((a, b) => a + b, 0) / res.lengths.length;
+      run.tensorboard?.scalars(s, timesteps);
+    }
+    this.#o.onEvaluation?.(rec);
+    const patience = this.#o.patience ?? 0;
+    if (patience > 0 && this.noImprovement >= patience) {
+      this.stopped = true;
+      return false;
+    }
+    return true;
+  }
+
+  #state(ctx: TrainContext, timesteps: number): CheckpointState {
+    return {
+      timesteps,
+      updates: ctx.updates,
+      algorithm: ctx.algorithm,
+      engine: ctx.engine.engine,
+      best: this.best,
+      extra: { noImprovement: this.noImprovement },
+    };
+  }
+
+  async onUpdate(ctx: TrainContext): Promise<boolean> {
+    const freq = this.#o.evalFreq ?? 10_000;
+    const since = this.#lastEvalAt < 0 ? ctx.timesteps : ctx.timesteps - this.#lastEvalAt;
+    if (since >= freq) return await this.#evaluate(ctx);
+    return true;
+  }
+
+  async onTrainingEnd(ctx: TrainContext): Promise<void> {
+    if ((this.#o.evalAtEnd ?? true) && this.#lastEvalAt !== ctx.timesteps && !this.stopped) {
+      await this.#evaluate(ctx);
+    }
+  }
+}
+
+/** Options of {@link CheckpointCallback}. */
+export interface CheckpointCallbackOptions {
+  run: RunDir;
+  /** Save every this many environment steps (default 50,000, the specification's). */
+  freq?: number;
+  /** Global steps already trained (resume). */
+  stepOffset?: number;
+  /** Provides the best-model record to store with each checkpoint (for resume). */
+  best?: () => CheckpointState["best"];
+  /** Provides extra resume state. */
+  extra?: () => Record<string, unknown>;
+}
+
+/** Saves `checkpoints/<step>/` every `freq` steps (atomically, see `run.ts`). */
+export class CheckpointCallback implements Callback {
+  readonly #o: CheckpointCallbackOptions;
+  #last = 0;
+  /** Paths written. */
+  readonly saved: string[] = [];
+
+  constructor(options: CheckpointCallbackOptions) {
+    this.#o = options;
+  }
+
+  /** Save a checkpoint now. */
+  async save(ctx: TrainContext): Promise<string> {
+    const timesteps = ctx.timesteps + (this.#o.stepOffset ?? 0);
+    const path = await this.#o.run.saveCheckpoint({
+      engine: ctx.engine,
+      normalizer: ctx.normalizer,
+      state: {
+        timesteps,
+        updates: ctx.updates,
+        algorithm: ctx.algorithm,
+        engine: ctx.engine.engine,
+        best: this.#o.best?.() ?? null,
+        extra: this.#o.extra?.(),
+      },
+    });
+    this.#last = ctx.timesteps;
+    this.saved.push(path);
+    return path;
+  }
+
+  async onUpdate(ctx: TrainContext): Promise<void> {
+    if (ctx.timesteps - this.#last >= (this.#o.freq ?? 50_000)) await this.save(ctx);
+  }
+}
+
+/** Options of {@link ProgressBar}. */
+export interface ProgressBarOptions {
+  /** Global steps already trained (resume). */
+  stepOffset?: number;
+  /** Global step budget (default: the context's `totalTimesteps` + offset). */
+  total?: number;
+  /** Last evaluation to show. */
+  lastEval?: () => { metric: string; value: number } | null;
+  /** Minimum seconds between redraws on a terminal (default 0.25). */
+  interval?: number;
+  /** Where to write (default stderr). */
+  write?: (s: string) => void;
+  /** Redraw in place with `\r` (default: when stderr is a terminal); else one line per ~10 %. */
+  inPlace?: boolean;
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return "?";
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h > 0
+    ? `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`
+    : `${m}:${String(sec).padStart(2, "0")}`;
+}
+
+/** Progress bar on stderr: steps, fps, ETA, last evaluation. */
+export class ProgressBar implements Callback {
+  readonly #o: ProgressBarOptions;
+  readonly #write: (s: string) => void;
+  readonly #inPlace: boolean;
+  #t0 = 0;
+  #lastDraw = 0;
+  #lastDecile = -1;
+
+  constructor(options: ProgressBarOptions = {}) {
+    this.#o = options;
+    const enc = new TextEncoder();
+    this.#write = options.write ?? ((s: string) => void Deno.stderr.writeSync(enc.encode(s)));
+    let tty = false;
+    try {
+      tty = Deno.stderr.isTerminal();
+    } catch { /* not available */ }
+    this.#inPlace = options.inPlace ?? tty;
+  }
+
+  onTrainingStart(): void {
+    this.#t0 = performance.now();
+  }
+
+  /** The current progress line (no newline). */
+  line(ctx: TrainContext): string {
+    const offset = this.#o.stepOffset ?? 0;
+    const done = ctx.timesteps + offset;
+    const total = this.#o.total ?? ctx.totalTimesteps + offset;
+    const frac = Math.min(1, done / Math.max(1, total));
+    const elapsed = (performance.now() - this.#t0) / 1000;
+    const fps = ctx.timesteps / Math.max(elapsed, 1e-9);
+    const eta = (total - done) / Math.max(fps, 1e-9);
+    const width = 24;
+    const filled = Math.round(frac * width);
+    const bar = "█".repeat(filled) + "░".repeat(width - filled);
+    const ev = this.#o.lastEval?.();
+    const evs = ev
+      ? `  eval ${ev.metric} ${Number.isFinite(ev.value) ? ev.value.toFixed(3) : "n/a"}`
+      : "";
+    return `${ctx.algorithm} ${bar} ${(frac * 100).toFixed(1)}%  ${done.toLocaleString("en-US")}/${
+      total.toLocaleString("en-US")
+    } steps  ${Math.round(fps).toLocaleString("en-US")} fps  ETA ${fmtDuration(eta)}${evs}`;
+  }
+
+  onUpdate(ctx: TrainContext): void {
+    const now = performance.now();
+    if (this.#inPlace) {
+      if ((now - this.#lastDraw) / 1000 < (this.#o.interval ?? 0.25)) return;
+      this.#lastDraw = now;
+      this.#write(`\r${this.line(ctx)}\x1b[K`);
+    } else {
+      const offset = this.#o.stepOffset ?? 0;
+      const total = this.#o.total ?? ctx.totalTimesteps + offset;
+      const decile = Math.floor(((ctx.timesteps + offset) / Math.max(1, total)) * 10);
+      if (decile === this.#lastDecile) return;
+      this.#lastDecile = decile;
+      this.#write(`${this.line(ctx)}\n`);
+    }
+  }
+
+  onTrainingEnd(ctx: TrainContext): void {
+    this.#write(`${this.#inPlace ? "\r" : ""}${this.line(ctx)}${this.#inPlace ? "\x1b[K" : ""}\n`);
+  }
+}
