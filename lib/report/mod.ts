@@ -7,3 +7,4 @@
 export * from "./display.ts";
 export * from "./notebook.ts";
 export * from "./figures_data.ts";
+export * from "./figures.ts";
