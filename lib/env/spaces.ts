@@ -32,10 +32,13 @@ export class Box {
   /** Dimension d (flat). */
   readonly size: number;
   constructor(low: ArrayLike<number> | number, high: ArrayLike<number> | number, size?: number) {
-    const d = size ?? (typeof low === "number" ? (typeof high === "number" ? 1 : high.length) : low.length);
+    const d = size ??
+      (typeof low === "number" ? (typeof high === "number" ? 1 : high.length) : low.length);
     this.low = typeof low === "number" ? new Float64Array(d).fill(low) : Float64Array.from(low);
     this.high = typeof high === "number" ? new Float64Array(d).fill(high) : Float64Array.from(high);
-    if (this.low.length !== d || this.high.length !== d) throw new RangeError("Box bounds length mismatch");
+    if (this.low.length !== d || this.high.length !== d) {
+      throw new RangeError("Box bounds length mismatch");
+    }
     for (let i = 0; i < d; i++) {
       if (!(this.low[i] <= this.high[i])) throw new RangeError(`Box low > high at ${i}`);
     }

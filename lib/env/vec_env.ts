@@ -6,6 +6,7 @@
  */
 import type { Env, Info, ResetOptions, VecEnv } from "./types.ts";
 import type { Box, Discrete } from "./spaces.ts";
+import { EnvError } from "../util/errors.ts";
 
 /** N sub-envs stepped in lockstep on one `Float64Array(N × obsDim)`. */
 export class SyncVecEnv implements VecEnv {
@@ -64,6 +65,26 @@ export class SyncVecEnv implements VecEnv {
   step(actions: ArrayLike<number>): void {
     const d = this.obsDim;
     const box = this.actionSpace.kind === "box";
+    if (actions.length !== this.numEnvs * this.#actDim) {
+      throw new EnvError(
+        `SyncVecEnv.step got ${actions.length} action values, expected ${
+          this.numEnvs * this.#actDim
+        } (numEnvs ${this.numEnvs} × action size ${this.#actDim})`,
+        { parameter: "actions" },
+      );
+    }
+    if (!box) {
+      // validate every action before stepping any sub-env, so a bad batch changes nothing
+      const n = (this.actionSpace as Discrete).n;
+      for (let i = 0; i < this.numEnvs; i++) {
+        const a = actions[i];
+        if (!(a >= 0 && a < n && (a | 0) === a)) {
+          throw new EnvError(`action ${a} of sub-env ${i} is not in Discrete(${n})`, {
+            parameter: "actions",
+          });
+        }
+      }
+    }
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i];
       let r;
@@ -79,7 +100,7 @@ export class SyncVecEnv implements VecEnv {
       this.truncated[i] = r.truncated ? 1 : 0;
       if (r.terminated || r.truncated) {
         this.finalObservations.set(r.observation, i * d);
-        this.finalInfos[i] = { ...r.info };
+        this.finalInfos[i] = { ...r.info }; // a copy: envs reuse their info object
         const rr = env.reset();
         this.observations.set(rr.observation, i * d);
       } else {
@@ -90,7 +111,9 @@ export class SyncVecEnv implements VecEnv {
   }
 
   actionMasks(out: Uint8Array): void {
-    if (this.actionSpace.kind !== "discrete") throw new RangeError("action masks need a Discrete action space");
+    if (this.actionSpace.kind !== "discrete") {
+      throw new RangeError("action masks need a Discrete action space");
+    }
     const n = this.actionSpace.n;
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i];

@@ -4,6 +4,16 @@
  *
  * @module
  */
+import { ConfigError } from "../util/errors.ts";
+
+/**
+ * How the margin backing a position is accounted:
+ * - `isolated`: the position's own margin (entry notional / leverage, topped up on scale-in,
+ *   released pro rata on scale-out, debited by funding) is all it can lose; the liquidation
+ *   price follows from that margin.
+ * - `cross`: the whole wallet balance backs the position; liquidation wipes the account.
+ */
+export type MarginMode = "isolated" | "cross";
 
 /** Accounting and sizing rules. All rates are fractions (0.0004 = 0.04 %). */
 export interface TradingConfig {
@@ -29,6 +39,23 @@ export interface TradingConfig {
   maintenanceMarginRate: number;
   /** The episode ends (ruin) when equity falls to this fraction of the initial balance. Spec: 0.5. */
   ruinFraction: number;
+  /**
+   * Margin mode for the liquidation price (not in the spec, whose formula `margin = notional /
+   * leverage` is isolated margin). Default `"isolated"`.
+   */
+  marginMode: MarginMode;
+  /**
+   * Cap on the notional a SCALE_IN may reach, as a fraction of equity × leverage (spec bug 8:
+   * the spec's SCALE_IN had no limit). 1 = margin may use the whole equity. Default 1.
+   */
+  scaleInMaxNotionalFraction: number;
+  /**
+   * Clearance fee charged on liquidation, as a fraction of the notional at the liquidation
+   * price (Binance keeps the remaining maintenance margin). With the default, equal to
+   * `maintenanceMarginRate`, an isolated liquidation loses the position's whole margin.
+   * Default 0.004.
+   */
+  liquidationFeeRate: number;
 }
 
 /** The specification's defaults. */
@@ -44,4 +71,69 @@ export const DEFAULT_TRADING_CONFIG: Readonly<TradingConfig> = Object.freeze({
   scaleOutFactor: 0.5,
   maintenanceMarginRate: 0.004,
   ruinFraction: 0.5,
+  marginMode: "isolated" as MarginMode,
+  scaleInMaxNotionalFraction: 1,
+  liquidationFeeRate: 0.004,
 });
+
+/**
+ * Merge `overrides` into the defaults and validate every field; throws {@link ConfigError}
+ * naming the bad parameter.
+ */
+export function resolveTradingConfig(overrides: Partial<TradingConfig> = {}): TradingConfig {
+  const c: TradingConfig = { ...DEFAULT_TRADING_CONFIG, ...overrides };
+  const positive = ["initialBalance", "leverage", "stopAtr", "scaleInFactor"] as const;
+  for (const k of positive) {
+    if (!(Number.isFinite(c[k]) && c[k] > 0)) {
+      throw new ConfigError(`${k} must be a positive finite number, got ${c[k]}`, {
+        parameter: `trading.${k}`,
+      });
+    }
+  }
+  const fractions = [
+    "feeRate",
+    "slippage",
+    "riskPerTrade",
+    "maintenanceMarginRate",
+    "ruinFraction",
+    "liquidationFeeRate",
+  ] as const;
+  for (const k of fractions) {
+    if (!(Number.isFinite(c[k]) && c[k] >= 0 && c[k] < 1)) {
+      throw new ConfigError(`${k} must be a fraction in [0, 1), got ${c[k]}`, {
+        parameter: `trading.${k}`,
+      }, "rates are fractions: 0.0004 means 0.04 %");
+    }
+  }
+  const openFractions = ["maxNotionalFraction", "scaleInMaxNotionalFraction"] as const;
+  for (const k of openFractions) {
+    if (!(Number.isFinite(c[k]) && c[k] > 0 && c[k] <= 1)) {
+      throw new ConfigError(`${k} must be in (0, 1], got ${c[k]}`, { parameter: `trading.${k}` });
+    }
+  }
+  if (!(c.scaleInFactor > 1)) {
+    throw new ConfigError(`scaleInFactor must be > 1, got ${c.scaleInFactor}`, {
+      parameter: "trading.scaleInFactor",
+    });
+  }
+  if (!(Number.isFinite(c.scaleOutFactor) && c.scaleOutFactor > 0 && c.scaleOutFactor < 1)) {
+    throw new ConfigError(`scaleOutFactor must be in (0, 1), got ${c.scaleOutFactor}`, {
+      parameter: "trading.scaleOutFactor",
+    });
+  }
+  if (c.marginMode !== "isolated" && c.marginMode !== "cross") {
+    throw new ConfigError(`marginMode must be "isolated" or "cross", got ${c.marginMode}`, {
+      parameter: "trading.marginMode",
+    });
+  }
+  if (c.maintenanceMarginRate >= 1 / c.leverage) {
+    throw new ConfigError(
+      `maintenanceMarginRate ${c.maintenanceMarginRate} must be below the initial margin rate 1/leverage = ${
+        1 / c.leverage
+      }`,
+      { parameter: "trading.maintenanceMarginRate" },
+      "otherwise every position is liquidated at entry",
+    );
+  }
+  return c;
+}

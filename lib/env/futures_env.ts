@@ -1,0 +1,877 @@
+/**
+ * `FuturesTradingEnv`: the specification's 6-action perpetual-futures env
+ * (`000_0983d3a6a3faf5b2.txt`, `rl/trading_env.py`) on typed arrays, with its bugs fixed.
+ *
+ * ## Timeline of one step (fill convention)
+ * The observation at bar t is built from bar t's close (features of row t). `step(a)` fills
+ * the action at bar t's CLOSE (± slippage), then advances to bar t+1: a position held through
+ * bar t+1 is liquidated if the bar's low (long) / high (short) reaches the liquidation price,
+ * else pays or receives the funding settled inside bar t+1, and is marked at close t+1. The
+ * reward is computed on the equity change close t → close t+1 and the next observation is
+ * bar t+1's.
+ *
+ * ## Episodes
+ * - Training (`episodeLength = L`): a uniformly random start `s` in `[first valid row of the
+ *   range, last bar − L]`; the episode has L steps (bars s … s+L) and is truncated at the end.
+ * - Evaluation (`episodeLength` undefined): the whole range from its first valid feature row
+ *   (fix of spec bug 1) to its last bar.
+ * - `terminated` on ruin (equity ≤ `ruinFraction × initial`) or liquidation; `truncated` at
+ *   the end of the window. A position still open then is closed at that bar's close with
+ *   slippage and fees and recorded in the ledger (fix of spec bug 10), reason `end_of_data`
+ *   or `ruin`; set `closeAtEnd: false` to leave it open.
+ *
+ * ## Fixes of the specification's bugs (see `known-bugs.md`)
+ * 1 start at the first valid feature row / random start; 2 SCALE_OUT realises PnL (in
+ * `Account`); 3 the Sharpe window is a ring of the last `sharpeWindow` per-bar equity returns,
+ * so the bonus applies once it is full; 4 margin-based liquidation price, real liquidations;
+ * 5 Sharpe annualised with `periodsPerYear(interval, calendar)`; 6 funding paid/received;
+ * 7 risk sizing not multiplied by leverage; 8 SCALE_IN bounded and slipped; 9 every fee in
+ * the trade PnL, exit fee on the slipped price; 10 open position closed at episode end;
+ * 11 natr is a fraction (ATR/close) everywhere; 12 (evaluation on the validation split) is the
+ * trainer's job: pass the validation `range` to the evaluation env.
+ *
+ * ## Signals
+ * When `signals` are absent, or unavailable for a bar (`available[t] = 0`), the three ML
+ * inputs are 0 (signal 0 = "flat", confidence 0, target 0).
+ *
+ * ## Missing feature values
+ * A NaN feature past the first valid row (e.g. missing OI) is replaced by its neutral value:
+ * return/natr/OI/funding 0, rsi 50 (→ 0.5), volume_ratio 1, bb_position 0.5.
+ *
+ * @module
+ */
+import type { MarketData } from "../data/market_data.ts";
+import type { FeatureMatrix } from "../features/feature_matrix.ts";
+import type { Signals } from "../signals/signals.ts";
+import { Account, type AccountState } from "../trading/account.ts";
+import type { TradingConfig } from "../trading/config.ts";
+import { ExitCode } from "../trading/ledger.ts";
+import type { Trade } from "../trading/ledger.ts";
+import { type MarketCalendar, periodsPerYear } from "../util/calendar.ts";
+import { EnvError } from "../util/errors.ts";
+import { Rng, type RngState } from "../util/prng.ts";
+import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "./reward.ts";
+import { Box, Discrete } from "./spaces.ts";
+import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
+
+/** Action codes. */
+export const Action = {
+  HOLD: 0,
+  ENTER_LONG: 1,
+  ENTER_SHORT: 2,
+  EXIT: 3,
+  SCALE_IN: 4,
+  SCALE_OUT: 5,
+} as const;
+
+/** Action names by code. */
+export const ACTION_NAMES = [
+  "HOLD",
+  "ENTER_LONG",
+  "ENTER_SHORT",
+  "EXIT",
+  "SCALE_IN",
+  "SCALE_OUT",
+] as const;
+
+/** Names (and units) of the 20 observation entries, in order. All clipped to ±10. */
+export const OBSERVATION_NAMES = [
+  "position", // −1 short, 0 flat, 1 long
+  "unrealised_pnl_over_equity", // fraction
+  "time_in_position", // bars / 100, capped at 1
+  "ml_signal", // −1 down, 0 flat, 1 up (0 when unavailable)
+  "ml_confidence", // [0, 1] (0 when unavailable)
+  "ml_target", // expected forward return, fraction (0 when unavailable)
+  "return_20", // 20-bar return, fraction
+  "natr", // ATR/close, fraction (spec bug 11)
+  "rsi", // rsi_14 / 100
+  "oi_price_divergence_20", // as defined by the feature builder
+  "oi_change_20", // fraction
+  "funding_rate_x100", // last settled funding rate × 100 (i.e. percent)
+  "volume_ratio", // volume / 20-bar mean
+  "bb_position", // %B of Bollinger(20, 2)
+  "equity_over_initial", // ratio
+  "drawdown", // fraction of running peak equity
+  "balance_over_initial", // ratio
+  "recent_sharpe", // annualised Sharpe of the last sharpeWindow per-bar equity returns
+  "distance_to_liquidation", // fraction of price, [0, 1], 1 when flat
+  "win_rate", // winning closed trades / closed trades (0 when none)
+] as const;
+
+/** Observation size. */
+export const OBS_DIM = 20;
+/** Observation clip bound (the spec clips to ±10). */
+export const OBS_CLIP = 10;
+
+/** The feature columns the env reads (by name) from the {@link FeatureMatrix}. */
+export const REQUIRED_FEATURES = [
+  "return_20",
+  "natr",
+  "rsi_14",
+  "oi_price_divergence_20",
+  "oi_change_20",
+  "funding_rate",
+  "volume_ratio",
+  "bb_position",
+  "atr_14",
+] as const;
+
+// obs market block: [scale, neutral] per required feature 0..7 (atr_14 is not observed)
+const MKT_SCALE = [1, 1, 0.01, 1, 1, 100, 1, 1];
+const MKT_NEUTRAL = [0, 0, 0.5, 0, 0, 0, 1, 0.5];
+
+/** Constructor options of {@link FuturesTradingEnv}. */
+export interface FuturesEnvOptions {
+  /** Bars (close/high/low/time and funding settlements are read from here). */
+  market: MarketData;
+  /** Features aligned row-for-row with `market`; must contain {@link REQUIRED_FEATURES}. */
+  features: FeatureMatrix;
+  /** Out-of-sample ML signals aligned with `market` (optional; see module docs). */
+  signals?: Signals;
+  /** Bar range `[start, end)` of the split to trade (default: all bars). */
+  range?: { start: number; end: number };
+  /** Trading rule overrides (fees, leverage, …). */
+  trading?: Partial<TradingConfig>;
+  /** Reward term overrides. */
+  reward?: RewardOverrides;
+  /**
+   * Steps per training episode with a random start (e.g. 2048); undefined = evaluation: the
+   * whole range from its first valid row.
+   */
+  episodeLength?: number;
+  /** Seed of the env's PRNG (episode starts). Default 0. */
+  seed?: number;
+  /** Market calendar for annualising the recent Sharpe. Default `"crypto"` (24/7). */
+  calendar?: MarketCalendar;
+  /** Number of per-bar equity returns in the recent-Sharpe window. Default 20. */
+  sharpeWindow?: number;
+  /** Close an open position at the end of an episode (and record it). Default true. */
+  closeAtEnd?: boolean;
+  /** A liquidation ends the episode (`terminated`). Default true. */
+  terminateOnLiquidation?: boolean;
+}
+
+/**
+ * Per-step info of {@link FuturesTradingEnv}; ONE object reused for every step (copy it to
+ * keep it). Money in quote currency; fractions are fractions.
+ */
+export type FuturesEnvInfo = {
+  /** Bar index (into the market data) of the current observation. */
+  bar: number;
+  /** Open time of that bar, UTC ms. */
+  time: number;
+  /** Close price of that bar (the mark). */
+  price: number;
+  equity: number;
+  balance: number;
+  /** −1 / 0 / 1 after the step. */
+  position: number;
+  /** Contracts after the step. */
+  size: number;
+  entryPrice: number;
+  unrealisedPnl: number;
+  realisedPnl: number;
+  feesPaid: number;
+  /** Cumulative funding paid (negative = received). */
+  fundingPaid: number;
+  /** Current drawdown, fraction of peak equity. */
+  drawdown: number;
+  /** Maximum drawdown of the episode so far, fraction. */
+  maxDrawdown: number;
+  /** Annualised Sharpe of the last `sharpeWindow` per-bar returns (0 until the window is full). */
+  recentSharpe: number;
+  /** 0 when flat. */
+  liquidationPrice: number;
+  /** Fraction of price, 1 when flat. */
+  distanceToLiquidation: number;
+  /** Action requested in the last step (−1 after reset). */
+  action: number;
+  /** 1 when the requested action changed the position, else 0 (no-op). */
+  actionExecuted: number;
+  /** Number of trades closed in the last step (exit, liquidation, end of episode). */
+  tradeClosed: number;
+  /** Net PnL of the trades closed in the last step. */
+  closedTradePnl: number;
+  /** 1 when the position was liquidated in the last step. */
+  liquidated: number;
+  /** Closed trades this episode. */
+  totalTrades: number;
+  /** Winning closed trades / closed trades (0 when none). */
+  winRate: number;
+  /** Steps taken in the episode. */
+  episodeStep: number;
+  /** The total reward of the last step. */
+  reward: number;
+  rewardPnl: number;
+  rewardDrawdown: number;
+  rewardVolatility: number;
+  rewardDuration: number;
+  rewardAction: number;
+  rewardSharpe: number;
+  rewardLiquidation: number;
+};
+
+/** {@link StepResult} with the typed, reused {@link FuturesEnvInfo}. */
+export interface FuturesStepResult extends StepResult {
+  info: FuturesEnvInfo;
+}
+
+/** {@link ResetResult} with the typed, reused {@link FuturesEnvInfo}. */
+export interface FuturesResetResult extends ResetResult {
+  info: FuturesEnvInfo;
+}
+
+/** A complete snapshot of the env (see {@link FuturesTradingEnv.cloneState}). */
+export interface FuturesEnvState {
+  kind: "FuturesTradingEnv";
+  account: AccountState;
+  scalars: Float64Array;
+  ring: Float64Array;
+  rng: RngState;
+  info: FuturesEnvInfo;
+}
+
+function newInfo(): FuturesEnvInfo {
+  return {
+    bar: 0,
+    time: 0,
+    price: 0,
+    equity: 0,
+    balance: 0,
+    position: 0,
+    size: 0,
+    entryPrice: 0,
+    unrealisedPnl: 0,
+    realisedPnl: 0,
+    feesPaid: 0,
+    fundingPaid: 0,
+    drawdown: 0,
+    maxDrawdown: 0,
+    recentSharpe: 0,
+    liquidationPrice: 0,
+    distanceToLiquidation: 1,
+    action: -1,
+    actionExecuted: 0,
+    tradeClosed: 0,
+    closedTradePnl: 0,
+    liquidated: 0,
+    totalTrades: 0,
+    winRate: 0,
+    episodeStep: 0,
+    reward: 0,
+    rewardPnl: 0,
+    rewardDrawdown: 0,
+    rewardVolatility: 0,
+    rewardDuration: 0,
+    rewardAction: 0,
+    rewardSharpe: 0,
+    rewardLiquidation: 0,
+  };
+}
+
+/** The futures trading env (Gymnasium semantics, `Discrete(6)` actions, 20-float observation). */
+export class FuturesTradingEnv implements Env<number> {
+  /** 20 floats, each within ±10. */
+  readonly observationSpace: Box = new Box(-OBS_CLIP, OBS_CLIP, OBS_DIM);
+  /** HOLD, ENTER_LONG, ENTER_SHORT, EXIT, SCALE_IN, SCALE_OUT. */
+  readonly actionSpace: Discrete = new Discrete(6);
+  /** The reward terms in use. */
+  readonly rewardConfig: Readonly<RewardConfig>;
+  /** Bars per year used to annualise the recent Sharpe. */
+  readonly periodsPerYear: number;
+  /** First bar an episode may start at (first valid feature row inside the range). */
+  readonly firstBar: number;
+  /** Last bar of the range (inclusive). */
+  readonly lastBar: number;
+  /** Steps per training episode, or undefined (evaluation: the whole range). */
+  readonly episodeLength: number | undefined;
+
+  readonly #acct: Account;
+  readonly #close: Float64Array;
+  readonly #high: Float64Array;
+  readonly #low: Float64Array;
+  readonly #time: Float64Array;
+  readonly #funding: Float64Array | null;
+  readonly #atr: Float64Array;
+  readonly #natr: Float64Array;
+  readonly #mkt: Float64Array; // rows × 8, scaled and neutral-filled
+  readonly #sig: Float64Array; // rows × 3
+  readonly #obs = new Float64Array(OBS_DIM);
+  readonly #info: FuturesEnvInfo = newInfo();
+  readonly #result: FuturesStepResult;
+  readonly #reset: FuturesResetResult;
+  readonly #ring: Float64Array;
+  readonly #annual: number;
+  readonly #closeAtEnd: boolean;
+  readonly #termOnLiq: boolean;
+  readonly #ruinLevel: number;
+  readonly #initial: number;
+  // reward weights (0 when disabled)
+  readonly #wPnl: number;
+  readonly #wDd: number;
+  readonly #wVol: number;
+  readonly #wDur: number;
+  readonly #durThr: number;
+  readonly #wAct: number;
+  readonly #wSharpe: number;
+  readonly #sharpeThr: number;
+  readonly #wLiq: number;
+  readonly #liqThr: number;
+
+  #rng: Rng;
+  #t = 0;
+  #start = 0;
+  #end = 0;
+  #dur = 0;
+  #peak = 0;
+  #dd = 0;
+  #maxDd = 0;
+  #equity = 0;
+  #sharpe = 0;
+  #ringPos = 0;
+  #ringCount = 0;
+  #closed = 0;
+  #wins = 0;
+  #steps = 0;
+  #needsReset = true;
+
+  constructor(opts: FuturesEnvOptions) {
+    const md = opts?.market;
+    const fm = opts?.features;
+    if (!md || !fm) {
+      throw new EnvError("FuturesTradingEnv needs { market, features }", { parameter: "market" });
+    }
+    const n = md.close.length;
+    if (fm.rows !== n) {
+      throw new EnvError(
+        `feature matrix has ${fm.rows} rows but the market data has ${n} bars`,
+        { parameter: "features" },
+        "build the features from the same market data",
+      );
+    }
+    if (n > 0 && (fm.time[0] !== md.time[0] || fm.time[n - 1] !== md.time[n - 1])) {
+      throw new EnvError("feature matrix times do not match the market data times", {
+        parameter: "features",
+      }, "build the features from the same market data");
+    }
+    this.#acct = new Account(opts.trading ?? {});
+    this.rewardConfig = Object.freeze(resolveRewardConfig(opts.reward ?? {}));
+    this.#close = md.close;
+    this.#high = md.high;
+    this.#low = md.low;
+    this.#time = md.time;
+    this.#funding = md.fundingRate ?? null;
+
+    // ---- feature columns, read once by name
+    const cols = REQUIRED_FEATURES.map((name) => {
+      const j = fm.names.indexOf(name);
+      if (j < 0) {
+        throw new EnvError(`feature "${name}" missing from the feature matrix`, {
+          column: name,
+        }, `the env needs ${REQUIRED_FEATURES.join(", ")}; it has ${fm.names.join(", ")}`);
+      }
+      return j;
+    });
+    this.#mkt = new Float64Array(n * 8);
+    this.#atr = new Float64Array(n);
+    this.#natr = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const row = i * fm.cols;
+      for (let k = 0; k < 8; k++) {
+        const v = fm.data[row + cols[k]];
+        this.#mkt[i * 8 + k] = Number.isFinite(v) ? v * MKT_SCALE[k] : MKT_NEUTRAL[k];
+      }
+      const natr = fm.data[row + cols[1]];
+      this.#natr[i] = Number.isFinite(natr) ? natr : 0;
+      this.#atr[i] = fm.data[row + cols[8]]; // NaN kept: no entry possible on that bar
+    }
+
+    // ---- signals
+    this.#sig = new Float64Array(n * 3);
+    const sg = opts.signals;
+    if (sg) {
+      if (sg.signal.length !== n) {
+        throw new EnvError(`signals have ${sg.signal.length} bars but the market has ${n}`, {
+          parameter: "signals",
+        }, "predict signals for every bar of the market data (unavailable bars flagged)");
+      }
+      for (let i = 0; i < n; i++) {
+        if (sg.available[i] !== 1 || sg.signal[i] < 0) continue;
+        const c = sg.confidence[i];
+        const tg = sg.target[i];
+        this.#sig[i * 3] = sg.signal[i] - 1;
+        this.#sig[i * 3 + 1] = Number.isFinite(c) ? c : 0;
+        this.#sig[i * 3 + 2] = Number.isFinite(tg) ? tg : 0;
+      }
+    }
+
+    // ---- range and episodes
+    const rs = opts.range?.start ?? 0;
+    const re = opts.range?.end ?? n;
+    if (!Number.isInteger(rs) || !Number.isInteger(re) || rs < 0 || re > n || rs >= re) {
+      throw new EnvError(
+        `invalid range [${rs}, ${re}) for ${n} bars`,
+        { parameter: "range" },
+        "use integer bar indices with 0 ≤ start < end ≤ bars",
+      );
+    }
+    let first = Math.max(rs, fm.firstValidRow);
+    while (first < re && !(this.#atr[first] >= 0)) first++;
+    this.firstBar = first;
+    this.lastBar = re - 1;
+    const L = opts.episodeLength;
+    if (L !== undefined && (!Number.isInteger(L) || L < 1)) {
+      throw new EnvError(`episodeLength must be a positive integer, got ${L}`, {
+        parameter: "episodeLength",
+      });
+    }
+    this.episodeLength = L;
+    const need = L ?? 1;
+    if (this.lastBar - this.firstBar < need) {
+      throw new EnvError(
+        `the window [${rs}, ${re}) has ${Math.max(0, this.lastBar - this.firstBar)} usable steps ` +
+          `after the features' warm-up (first valid row ${fm.firstValidRow}), fewer than one episode (${need})`,
+        { parameter: L === undefined ? "range" : "episodeLength" },
+        "use a longer range or a shorter episodeLength",
+      );
+    }
+
+    const sw = opts.sharpeWindow ?? 20;
+    if (!Number.isInteger(sw) || sw < 2) {
+      throw new EnvError(`sharpeWindow must be an integer ≥ 2, got ${sw}`, {
+        parameter: "sharpeWindow",
+      });
+    }
+    this.#ring = new Float64Array(sw);
+    this.periodsPerYear = periodsPerYear(md.intervalMs, opts.calendar ?? "crypto");
+    this.#annual = Math.sqrt(this.periodsPerYear);
+    this.#closeAtEnd = opts.closeAtEnd ?? true;
+    this.#termOnLiq = opts.terminateOnLiquidation ?? true;
+    this.#initial = this.#acct.config.initialBalance;
+    this.#ruinLevel = this.#acct.config.ruinFraction * this.#initial;
+
+    const r = this.rewardConfig;
+    this.#wPnl = r.pnl.enabled ? r.pnl.weight : 0;
+    this.#wDd = r.drawdown.enabled ? r.drawdown.weight : 0;
+    this.#wVol = r.volatility.enabled ? r.volatility.weight : 0;
+    this.#wDur = r.duration.enabled ? r.duration.weight : 0;
+    this.#durThr = r.duration.thresholdBars;
+    this.#wAct = r.action.enabled ? r.action.weight : 0;
+    this.#wSharpe = r.sharpe.enabled ? r.sharpe.weight : 0;
+    this.#sharpeThr = r.sharpe.threshold;
+    this.#wLiq = r.liquidation.enabled ? r.liquidation.weight : 0;
+    this.#liqThr = r.liquidation.threshold;
+
+    this.#rng = new Rng(opts.seed ?? 0);
+    this.#result = {
+      observation: this.#obs,
+      reward: 0,
+      terminated: false,
+      truncated: false,
+      info: this.#info,
+    };
+    this.#reset = { observation: this.#obs, info: this.#info };
+  }
+
+  // ------------------------------------------------------------------ accessors
+
+  /** The account (position, balance, ledger) — read it, do not trade on it directly. */
+  get account(): Account {
+    return this.#acct;
+  }
+  /** Current bar index. */
+  get bar(): number {
+    return this.#t;
+  }
+  /** First bar of the current episode. */
+  get episodeStart(): number {
+    return this.#start;
+  }
+  /** Last bar of the current episode (inclusive). */
+  get episodeEnd(): number {
+    return this.#end;
+  }
+  /** The reused info object of the last reset/step. */
+  get info(): FuturesEnvInfo {
+    return this.#info;
+  }
+  /** The reused observation buffer of the last reset/step. */
+  get observation(): Float64Array {
+    return this.#obs;
+  }
+  /** Closed trades of the current episode (allocates). */
+  trades(): Trade[] {
+    return this.#acct.ledger.trades();
+  }
+
+  // ------------------------------------------------------------------ Env API
+
+  /**
+   * Start an episode. `seed` reseeds the env's PRNG; `options.start` fixes the start bar
+   * (must lie in `[firstBar, lastBar − episodeLength]`).
+   */
+  reset(opts: ResetOptions = {}): FuturesResetResult {
+    if (opts.seed !== undefined) this.#rng = new Rng(opts.seed);
+    const L = this.episodeLength;
+    const maxStart = L === undefined ? this.firstBar : this.lastBar - L;
+    let start: number;
+    const fixed = opts.options?.start;
+    if (fixed !== undefined) {
+      if (
+        typeof fixed !== "number" || !Number.isInteger(fixed) || fixed < this.firstBar ||
+        fixed > (L === undefined ? this.lastBar - 1 : maxStart)
+      ) {
+        throw new EnvError(
+          `options.start ${fixed} outside [${this.firstBar}, ${
+            L === undefined ? this.lastBar - 1 : maxStart
+          }]`,
+          { parameter: "options.start" },
+        );
+      }
+      start = fixed;
+    } else if (L === undefined) {
+      start = this.firstBar;
+    } else {
+      start = this.firstBar + this.#rng.int(maxStart - this.firstBar + 1);
+    }
+    this.#start = start;
+    this.#end = L === undefined ? this.lastBar : start + L;
+    this.#t = start;
+    const a = this.#acct;
+    a.reset();
+    a.setClock(start, this.#time[start]);
+    a.mark(this.#close[start]);
+    this.#dur = 0;
+    this.#equity = a.equity;
+    this.#peak = this.#equity;
+    this.#dd = 0;
+    this.#maxDd = 0;
+    this.#sharpe = 0;
+    this.#ringPos = 0;
+    this.#ringCount = 0;
+    this.#ring.fill(0);
+    this.#closed = 0;
+    this.#wins = 0;
+    this.#steps = 0;
+    this.#needsReset = false;
+    const info = this.#info;
+    info.action = -1;
+    info.actionExecuted = 0;
+    info.tradeClosed = 0;
+    info.closedTradePnl = 0;
+    info.liquidated = 0;
+    info.reward = 0;
+    info.rewardPnl = 0;
+    info.rewardDrawdown = 0;
+    info.rewardVolatility = 0;
+    info.rewardDuration = 0;
+    info.rewardAction = 0;
+    info.rewardSharpe = 0;
+    info.rewardLiquidation = 0;
+    this.#fillInfo();
+    this.#writeObs();
+    return this.#reset;
+  }
+
+  /** Apply `action` at the current bar's close and advance one bar (see module docs). */
+  step(action: number): FuturesStepResult {
+    if (this.#needsReset) {
+      throw new EnvError(
+        "step() called on a finished or never-reset episode",
+        { parameter: "action" },
+        "call reset() first (and after every terminated/truncated step)",
+      );
+    }
+    if (!(action >= 0 && action <= 5 && (action | 0) === action)) {
+      throw new EnvError(
+        `action ${action} is not in Discrete(6)`,
+        { parameter: "action" },
+        "use an integer 0..5: HOLD, ENTER_LONG, ENTER_SHORT, EXIT, SCALE_IN, SCALE_OUT",
+      );
+    }
+    const a = this.#acct;
+    const ledger = a.ledger;
+    const t = this.#t;
+    const prevEquity = this.#equity;
+    const closedBefore = ledger.count;
+
+    // ---- 1. fill at bar t's close
+    let executed = false;
+    switch (action) {
+      case 1:
+      case 2:
+        if (a.direction === 0 && a.enterRisk(action === 1 ? 1 : -1, this.#atr[t]) > 0) {
+          executed = true;
+          this.#dur = 0;
+        }
+        break;
+      case 3:
+        executed = a.close(ExitCode.EXIT) > 0;
+        break;
+      case 4:
+        executed = a.scaleIn() > 0;
+        break;
+      case 5:
+        executed = a.scaleOut() > 0;
+        break;
+    }
+
+    // ---- 2. bar t+1: liquidation, funding, mark
+    const t1 = t + 1;
+    this.#t = t1;
+    a.setClock(t1, this.#time[t1]);
+    const close1 = this.#close[t1];
+    let liquidated = false;
+    if (a.direction !== 0) {
+      liquidated = a.liquidateIfCrossed(this.#high[t1], this.#low[t1]);
+      if (!liquidated && this.#funding !== null) {
+        const rate = this.#funding[t1];
+        if (rate === rate) {
+          a.mark(close1);
+          a.applyFunding(rate);
+        }
+      }
+    }
+    a.mark(close1);
+    this.#dur = a.direction !== 0 ? this.#dur + 1 : 0;
+
+    // ---- 3. episode end
+    let equity = a.equity;
+    const ruin = equity <= this.#ruinLevel;
+    const terminated = ruin || (liquidated && this.#termOnLiq);
+    const truncated = !terminated && t1 >= this.#end;
+    if ((terminated || truncated) && this.#closeAtEnd && a.direction !== 0) {
+      a.close(ruin ? ExitCode.RUIN : ExitCode.END_OF_DATA);
+      equity = a.equity;
+    }
+    this.#needsReset = terminated || truncated;
+    this.#steps++;
+
+    // ---- 4. incremental statistics
+    this.#equity = equity;
+    if (equity > this.#peak) this.#peak = equity;
+    this.#dd = this.#peak > 0 ? (this.#peak - equity) / this.#peak : 0;
+    if (this.#dd > this.#maxDd) this.#maxDd = this.#dd;
+    const ring = this.#ring;
+    const w = ring.length;
+    ring[this.#ringPos] = prevEquity > 0 ? equity / prevEquity - 1 : 0;
+    this.#ringPos = this.#ringPos + 1 === w ? 0 : this.#ringPos + 1;
+    if (this.#ringCount < w) this.#ringCount++;
+    let sharpe = 0;
+    if (this.#ringCount === w) {
+      let s = 0;
+      for (let i = 0; i < w; i++) s += ring[i];
+      const mean = s / w;
+      let v = 0;
+      for (let i = 0; i < w; i++) {
+        const d = ring[i] - mean;
+        v += d * d;
+      }
+      const sd = Math.sqrt(v / w);
+      sharpe = sd > 1e-12 ? (mean / sd) * this.#annual : 0;
+    }
+    this.#sharpe = sharpe;
+    let closedPnl = 0;
+    const closedNow = ledger.count - closedBefore;
+    for (let i = closedBefore; i < ledger.count; i++) {
+      const p = ledger.pnl[i];
+      closedPnl += p;
+      if (p > 0) this.#wins++;
+    }
+    this.#closed += closedNow;
+
+    // ---- 5. reward
+    const inPos = a.direction !== 0;
+    const rPnl = ((equity - prevEquity) / this.#initial) * this.#wPnl + 0;
+    // penalties are written `0 − x` so a zero weight gives +0, never −0
+    const rDd = 0 - this.#wDd * this.#dd;
+    const rVol = inPos ? 0 - this.#wVol * this.#natr[t1] : 0;
+    const rDur = this.#dur > this.#durThr ? 0 - this.#wDur : 0;
+    const rAct = executed ? 0 - this.#wAct : 0;
+    const rSharpe = this.#ringCount === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
+    const rLiq = inPos && a.distanceToLiquidation() < this.#liqThr ? 0 - this.#wLiq : 0;
+    const reward = rPnl + rDd + rVol + rDur + rAct + rSharpe + rLiq;
+
+    const info = this.#info;
+    info.action = action;
+    info.actionExecuted = executed ? 1 : 0;
+    info.tradeClosed = closedNow;
+    info.closedTradePnl = closedPnl;
+    info.liquidated = liquidated ? 1 : 0;
+    info.reward = reward;
+    info.rewardPnl = rPnl;
+    info.rewardDrawdown = rDd;
+    info.rewardVolatility = rVol;
+    info.rewardDuration = rDur;
+    info.rewardAction = rAct;
+    info.rewardSharpe = rSharpe;
+    info.rewardLiquidation = rLiq;
+    this.#fillInfo();
+    this.#writeObs();
+
+    const res = this.#result;
+    res.reward = reward;
+    res.terminated = terminated;
+    res.truncated = truncated;
+    return res;
+  }
+
+  /**
+   * Valid actions now (1 = changes the position): HOLD always; ENTER_* when flat and the
+   * bar's ATR allows sizing; EXIT/SCALE_OUT in a position; SCALE_IN in a position below the
+   * leverage cap. Invalid actions are accepted by `step` as no-ops.
+   */
+  actionMask(out: Uint8Array): void {
+    const a = this.#acct;
+    out[0] = 1;
+    if (a.direction === 0) {
+      const ok = a.riskSize(this.#atr[this.#t]) > 0 ? 1 : 0;
+      out[1] = ok;
+      out[2] = ok;
+      out[3] = 0;
+      out[4] = 0;
+      out[5] = 0;
+    } else {
+      out[1] = 0;
+      out[2] = 0;
+      out[3] = 1;
+      out[4] = a.scaleInRoom() > 0 ? 1 : 0;
+      out[5] = 1;
+    }
+  }
+
+  /** A complete copy of the env state: account, ledger, episode, statistics, PRNG. */
+  cloneState(): FuturesEnvState {
+    return {
+      kind: "FuturesTradingEnv",
+      account: this.#acct.snapshot(),
+      scalars: Float64Array.of(
+        this.#t,
+        this.#start,
+        this.#end,
+        this.#dur,
+        this.#peak,
+        this.#dd,
+        this.#maxDd,
+        this.#equity,
+        this.#sharpe,
+        this.#ringPos,
+        this.#ringCount,
+        this.#closed,
+        this.#wins,
+        this.#steps,
+        this.#needsReset ? 1 : 0,
+      ),
+      ring: this.#ring.slice(),
+      rng: this.#rng.getState(),
+      info: { ...this.#info },
+    };
+  }
+
+  /** Restore a {@link cloneState} snapshot of an env built on the same data and config. */
+  restoreState(state: unknown): void {
+    const s = state as FuturesEnvState;
+    if (
+      s?.kind !== "FuturesTradingEnv" || s.ring?.length !== this.#ring.length ||
+      s.scalars?.length !== 15
+    ) {
+      throw new EnvError("not a snapshot of a compatible FuturesTradingEnv", {
+        parameter: "state",
+      }, "pass the value returned by cloneState() of an env with the same sharpeWindow");
+    }
+    this.#acct.restore(s.account);
+    const v = s.scalars;
+    this.#t = v[0];
+    this.#start = v[1];
+    this.#end = v[2];
+    this.#dur = v[3];
+    this.#peak = v[4];
+    this.#dd = v[5];
+    this.#maxDd = v[6];
+    this.#equity = v[7];
+    this.#sharpe = v[8];
+    this.#ringPos = v[9];
+    this.#ringCount = v[10];
+    this.#closed = v[11];
+    this.#wins = v[12];
+    this.#steps = v[13];
+    this.#needsReset = v[14] === 1;
+    this.#ring.set(s.ring);
+    this.#rng.setState(s.rng);
+    Object.assign(this.#info, s.info);
+    this.#writeObs();
+  }
+
+  /** One-line text state. */
+  render(): string {
+    const a = this.#acct;
+    const side = a.direction > 0 ? "LONG" : a.direction < 0 ? "SHORT" : "FLAT";
+    const i = this.#info;
+    return `bar ${this.#t} [${this.#start}..${this.#end}] ${
+      new Date(this.#time[this.#t]).toISOString()
+    } price ${this.#close[this.#t].toFixed(2)} | ${side} ${a.size.toPrecision(4)} @ ${
+      a.entryPrice.toFixed(2)
+    } liq ${a.liquidationPrice().toFixed(2)} | equity ${a.equity.toFixed(2)} balance ${
+      a.balance.toFixed(2)
+    } dd ${(this.#dd * 100).toFixed(2)}% | trades ${this.#closed} win ${
+      (i.winRate * 100).toFixed(1)
+    }% | last ${i.action >= 0 ? ACTION_NAMES[i.action] : "-"}${
+      i.action >= 0 && !i.actionExecuted ? " (no-op)" : ""
+    } reward ${i.reward.toFixed(4)}`;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #fillInfo(): void {
+    const a = this.#acct;
+    const info = this.#info;
+    const t = this.#t;
+    info.bar = t;
+    info.time = this.#time[t];
+    info.price = this.#close[t];
+    info.equity = this.#equity;
+    info.balance = a.balance;
+    info.position = a.direction;
+    info.size = a.size;
+    info.entryPrice = a.entryPrice;
+    info.unrealisedPnl = a.unrealisedPnl;
+    info.realisedPnl = a.realisedPnl;
+    info.feesPaid = a.feesPaid;
+    info.fundingPaid = a.fundingPaid;
+    info.drawdown = this.#dd;
+    info.maxDrawdown = this.#maxDd;
+    info.recentSharpe = this.#sharpe;
+    info.liquidationPrice = a.liquidationPrice();
+    info.distanceToLiquidation = a.distanceToLiquidation();
+    info.totalTrades = this.#closed;
+    info.winRate = this.#closed > 0 ? this.#wins / this.#closed : 0;
+    info.episodeStep = this.#steps;
+  }
+
+  #writeObs(): void {
+    const o = this.#obs;
+    const a = this.#acct;
+    const t = this.#t;
+    const eq = this.#equity;
+    o[0] = a.direction;
+    o[1] = eq > 0 ? a.unrealisedPnl / eq : 0;
+    o[2] = this.#dur >= 100 ? 1 : this.#dur / 100;
+    const s = t * 3;
+    o[3] = this.#sig[s];
+    o[4] = this.#sig[s + 1];
+    o[5] = this.#sig[s + 2];
+    const m = t * 8;
+    const mkt = this.#mkt;
+    for (let k = 0; k < 8; k++) o[6 + k] = mkt[m + k];
+    o[14] = eq / this.#initial;
+    o[15] = this.#dd;
+    o[16] = a.balance / this.#initial;
+    o[17] = this.#sharpe;
+    o[18] = a.distanceToLiquidation();
+    o[19] = this.#closed > 0 ? this.#wins / this.#closed : 0;
+    for (let k = 0; k < OBS_DIM; k++) {
+      const v = o[k];
+      o[k] = v > OBS_CLIP ? OBS_CLIP : v < -OBS_CLIP ? -OBS_CLIP : v === v ? v : 0;
+    }
+  }
+}

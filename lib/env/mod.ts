@@ -1,0 +1,12 @@
+/**
+ * Environments: spaces, the Gymnasium-style interface, the futures trading env, reward
+ * terms, the synchronous vectorised env and the env checker.
+ *
+ * @module
+ */
+export * from "./spaces.ts";
+export * from "./types.ts";
+export * from "./vec_env.ts";
+export * from "./reward.ts";
+export * from "./futures_env.ts";
+export * from "./check_env.ts";

@@ -1,0 +1,506 @@
+/**
+ * The ONE accounting model of a single-instrument perpetual-futures account. The RL env, the
+ * backtester and the paper broker all trade through it, so every comparison runs under
+ * identical rules.
+ *
+ * ## Conventions
+ * - **Fills.** Every order fills at the current mark price (set with {@link Account.mark};
+ *   the env marks bar t's close, so a decision taken on bar t's close fills at that close)
+ *   moved against the trader by `slippage`: a buy fills at `mark × (1 + slippage)`, a sell at
+ *   `mark × (1 − slippage)`.
+ * - **Fees** are `feeRate × fill price × quantity` (the slipped notional), on every fill.
+ * - **Position**: `direction` ∈ {−1, 0, 1}, `size` ≥ 0 in contracts (base units), `entryPrice`
+ *   the size-weighted average of the entry/scale-in fill prices. Reductions keep the average.
+ * - **Realised PnL** (gross) of a reduction of `q` contracts at fill price `p`:
+ *   `q × (p − entryPrice) × direction`.
+ * - **Funding** at a settlement with rate `r` (fraction): the account PAYS
+ *   `direction × size × mark × r` (a long pays when `r > 0`, a short receives).
+ * - **Balance** (wallet) = initial + realised − fees − funding.
+ *   **Unrealised** = `size × (mark − entryPrice) × direction`. **Equity** = balance + unrealised.
+ *   So `equity = initial + realised − fees − funding + unrealised` holds at every moment;
+ *   `fundingPaid` is positive when funding was paid on balance.
+ * - **Margin and liquidation** (fees ignored in the price, like the exchange's estimate):
+ *   with isolated margin `m` (entry notional / leverage, topped up by scale-ins, released pro
+ *   rata by scale-outs, debited by funding) or, in cross mode, `m = balance`, the position is
+ *   liquidated when `m + unrealised ≤ maintenanceMarginRate × size × price`, i.e. at
+ *   `long: (E − m/q) / (1 − mmr)`, `short: (E + m/q) / (1 + mmr)`. A bar whose low (long) or
+ *   high (short) reaches that price liquidates the position AT that price (or at the bar's
+ *   high/low when the whole bar lies beyond it) and charges `liquidationFeeRate × notional`;
+ *   with the defaults an isolated liquidation loses exactly the position's margin.
+ * - **Sizing** (spec bug 7 fixed): a risk entry loses `riskPerTrade × equity` if the price
+ *   moves `stopAtr × ATR` against it: `notional = riskPerTrade × equity × price / (stopAtr ×
+ *   ATR)`. Leverage does not scale that risk; it only bounds the notional at `equity ×
+ *   leverage × maxNotionalFraction`.
+ * - **Scale in** multiplies the size by `scaleInFactor`, bounded (spec bug 8) so the notional
+ *   stays ≤ `equity × leverage × scaleInMaxNotionalFraction`. **Scale out** keeps
+ *   `scaleOutFactor` of the size and realises the PnL of the reduced part (spec bug 2).
+ *
+ * All state is scalar (plus the ledger's typed arrays); no method allocates.
+ *
+ * @module
+ */
+import { ConfigError } from "../util/errors.ts";
+import { resolveTradingConfig, type TradingConfig } from "./config.ts";
+import { ExitCode, type LedgerState, TradeLedger } from "./ledger.ts";
+
+/** A complete copy of an {@link Account}'s state (for env snapshots). */
+export interface AccountState {
+  scalars: Float64Array;
+  ledger: LedgerState;
+}
+
+/** A perpetual-futures account holding at most one position (long or short). */
+export class Account {
+  /** The resolved trading rules. */
+  readonly config: Readonly<TradingConfig>;
+  /** Closed trades. */
+  readonly ledger: TradeLedger;
+
+  // ---- rules, copied to scalars for the hot path
+  readonly #initial: number;
+  readonly #leverage: number;
+  readonly #feeRate: number;
+  readonly #slip: number;
+  readonly #mmr: number;
+  readonly #liqFee: number;
+  readonly #isolated: boolean;
+
+  // ---- state
+  #balance = 0;
+  #dir = 0;
+  #size = 0;
+  #entry = 0;
+  #mark = 0;
+  #realised = 0;
+  #fees = 0;
+  #funding = 0;
+  #margin = 0;
+  #bar = 0;
+  #time = 0;
+  // ---- open trade accumulators
+  #tEntryTime = 0;
+  #tEntryBar = 0;
+  #tMaxSize = 0;
+  #tRealised = 0;
+  #tFees = 0;
+  #tFunding = 0;
+  #lastExitPrice = 0;
+
+  /** @param config overrides of {@link DEFAULT_TRADING_CONFIG}; validated. */
+  constructor(config: Partial<TradingConfig> = {}) {
+    this.config = Object.freeze(resolveTradingConfig(config));
+    this.#initial = this.config.initialBalance;
+    this.#leverage = this.config.leverage;
+    this.#feeRate = this.config.feeRate;
+    this.#slip = this.config.slippage;
+    this.#mmr = this.config.maintenanceMarginRate;
+    this.#liqFee = this.config.liquidationFeeRate;
+    this.#isolated = this.config.marginMode === "isolated";
+    this.ledger = new TradeLedger();
+    this.reset();
+  }
+
+  /** Back to the initial balance, flat, with an empty ledger. */
+  reset(): void {
+    this.#balance = this.#initial;
+    this.#dir = 0;
+    this.#size = 0;
+    this.#entry = 0;
+    this.#realised = 0;
+    this.#fees = 0;
+    this.#funding = 0;
+    this.#margin = 0;
+    this.#tMaxSize = 0;
+    this.#tRealised = 0;
+    this.#tFees = 0;
+    this.#tFunding = 0;
+    this.#lastExitPrice = 0;
+    this.ledger.clear();
+  }
+
+  // ------------------------------------------------------------------ clock and prices
+
+  /** Set the current bar index and its open time (UTC ms); used to stamp fills in the ledger. */
+  setClock(bar: number, time: number): void {
+    this.#bar = bar;
+    this.#time = time;
+  }
+
+  /** Set the mark price (quote per contract) used for fills, unrealised PnL and funding. */
+  mark(price: number): void {
+    this.#mark = price;
+  }
+
+  // ------------------------------------------------------------------ read-only state
+
+  /** Initial balance, quote currency. */
+  get initialBalance(): number {
+    return this.#initial;
+  }
+  /** −1 short, 0 flat, 1 long. */
+  get direction(): number {
+    return this.#dir;
+  }
+  /** Position size in contracts (base units), ≥ 0. */
+  get size(): number {
+    return this.#size;
+  }
+  /** Average entry fill price (0 when flat). */
+  get entryPrice(): number {
+    return this.#entry;
+  }
+  /** Current mark price. */
+  get markPrice(): number {
+    return this.#mark;
+  }
+  /** Wallet balance = initial + realised − fees − funding, quote currency. */
+  get balance(): number {
+    return this.#balance;
+  }
+  /** Cumulative gross realised price PnL, quote currency. */
+  get realisedPnl(): number {
+    return this.#realised;
+  }
+  /** Cumulative fees paid, quote currency (≥ 0). */
+  get feesPaid(): number {
+    return this.#fees;
+  }
+  /** Cumulative funding paid, quote currency (negative = net received). */
+  get fundingPaid(): number {
+    return this.#funding;
+  }
+  /** Unrealised PnL at the mark, quote currency. */
+  get unrealisedPnl(): number {
+    return this.#size * (this.#mark - this.#entry) * this.#dir;
+  }
+  /** Equity = balance + unrealised PnL, quote currency. */
+  get equity(): number {
+    return this.#balance + this.#size * (this.#mark - this.#entry) * this.#dir;
+  }
+  /** Position notional at the mark, quote currency (≥ 0). */
+  get notional(): number {
+    return this.#size * this.#mark;
+  }
+  /** Isolated margin of the open position (cross mode: the balance), quote currency. */
+  get margin(): number {
+    return this.#isolated ? this.#margin : this.#balance;
+  }
+  /** Bar index of the last clock tick. */
+  get bar(): number {
+    return this.#bar;
+  }
+  /** Open time (UTC ms) of the last clock tick. */
+  get time(): number {
+    return this.#time;
+  }
+  /** Bar index at which the open trade was entered (meaningless when flat). */
+  get tradeEntryBar(): number {
+    return this.#tEntryBar;
+  }
+  /** Net PnL of the open trade so far: realised − fees − funding + unrealised (0 when flat). */
+  get openTradePnl(): number {
+    if (this.#dir === 0) return 0;
+    return this.#tRealised - this.#tFees - this.#tFunding + this.unrealisedPnl;
+  }
+  /** Fill price of the last full close (0 before any). */
+  get lastExitPrice(): number {
+    return this.#lastExitPrice;
+  }
+
+  /**
+   * Liquidation price of the open position (0 when flat or when a long cannot be liquidated
+   * at a positive price; +Infinity never occurs for shorts with positive margin).
+   */
+  liquidationPrice(): number {
+    if (this.#dir === 0) return 0;
+    const m = this.#isolated ? this.#margin : this.#balance;
+    const perContract = m / this.#size;
+    if (this.#dir > 0) {
+      const p = (this.#entry - perContract) / (1 - this.#mmr);
+      return p > 0 ? p : 0;
+    }
+    return (this.#entry + perContract) / (1 + this.#mmr);
+  }
+
+  /**
+   * Distance from the mark to the liquidation price as a fraction of the mark, clipped to
+   * [0, 1]; 1 when flat.
+   */
+  distanceToLiquidation(): number {
+    if (this.#dir === 0) return 1;
+    const liq = this.liquidationPrice();
+    const d = this.#dir > 0 ? (this.#mark - liq) / this.#mark : (liq - this.#mark) / this.#mark;
+    return d < 0 ? 0 : d > 1 ? 1 : d;
+  }
+
+  // ------------------------------------------------------------------ sizing
+
+  /**
+   * Contracts a risk-sized entry would buy at the mark: risk `riskPerTrade × equity` over a
+   * stop `stopAtr × atr` away, notional capped at `equity × leverage × maxNotionalFraction`.
+   * 0 when `atr` is not a positive finite number or equity ≤ 0. `atr` in price units.
+   */
+  riskSize(atr: number): number {
+    const eq = this.equity;
+    const price = this.#mark;
+    if (!(eq > 0) || !(price > 0) || !(atr >= 0) || !Number.isFinite(atr)) return 0;
+    const cap = eq * this.#leverage * this.config.maxNotionalFraction;
+    const stop = this.config.stopAtr * atr;
+    let notional = stop > 0 ? (this.config.riskPerTrade * eq * price) / stop : cap;
+    if (notional > cap) notional = cap;
+    return notional / price;
+  }
+
+  /** Contracts a SCALE_IN may still add under the leverage cap (0 when flat). */
+  scaleInRoom(): number {
+    if (this.#dir === 0) return 0;
+    const eq = this.equity;
+    if (!(eq > 0) || !(this.#mark > 0)) return 0;
+    // Contracts q such that, after paying the fill's slippage and fee (cost c per unit of
+    // notional), (size + q) × mark ≤ capFraction × leverage × (equity − q × mark × c).
+    const lev = this.#leverage * this.config.scaleInMaxNotionalFraction;
+    const c = this.#slip + this.#feeRate * (1 + this.#slip);
+    const room = (lev * eq - this.#size * this.#mark) / (this.#mark * (1 + lev * c));
+    return room > this.#size * 1e-9 ? room : 0;
+  }
+
+  // ------------------------------------------------------------------ orders
+
+  /**
+   * Enter a risk-sized position from flat (see {@link riskSize}). Returns the contracts
+   * filled, 0 when not executed (already in a position, bad ATR, no equity).
+   */
+  enterRisk(direction: number, atr: number): number {
+    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return 0;
+    const q = this.riskSize(atr);
+    if (!(q > 0)) return 0;
+    return this.open(direction, q);
+  }
+
+  /**
+   * Open a position of `qty` contracts from flat. Rejected (returns 0) when in a position,
+   * when `qty` is not positive, or when its notional exceeds `equity × leverage`.
+   */
+  open(direction: number, qty: number): number {
+    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return 0;
+    if (!(qty > 0) || !Number.isFinite(qty)) return 0;
+    const eq = this.equity;
+    if (!(eq > 0) || qty * this.#mark > eq * this.#leverage * (1 + 1e-12)) return 0;
+    this.#dir = direction;
+    this.#size = 0;
+    this.#entry = 0;
+    this.#margin = 0;
+    this.#tEntryTime = this.#time;
+    this.#tEntryBar = this.#bar;
+    this.#tMaxSize = 0;
+    this.#tRealised = 0;
+    this.#tFees = 0;
+    this.#tFunding = 0;
+    this.#increase(qty);
+    return qty;
+  }
+
+  /**
+   * Multiply the size by `factor` (default `scaleInFactor`), bounded by the leverage cap.
+   * Returns the contracts added (0 when flat or already at the cap).
+   */
+  scaleIn(factor: number = this.config.scaleInFactor): number {
+    if (this.#dir === 0 || !(factor > 1)) return 0;
+    let q = this.#size * (factor - 1);
+    const room = this.scaleInRoom();
+    if (q > room) q = room;
+    if (!(q > 0)) return 0;
+    this.#increase(q);
+    return q;
+  }
+
+  /**
+   * Keep `keep` (default `scaleOutFactor`) of the size, realising the PnL of the rest. Returns
+   * the contracts closed (0 when flat).
+   */
+  scaleOut(keep: number = this.config.scaleOutFactor): number {
+    if (this.#dir === 0 || !(keep >= 0 && keep < 1)) return 0;
+    const q = this.#size * (1 - keep);
+    if (!(q > 0)) return 0;
+    this.#reduce(q, ExitCode.EXIT);
+    return q;
+  }
+
+  /**
+   * Close `qty` contracts (all of them when `qty ≥ size`); a full close records the trade
+   * with exit reason `reason` (an {@link ExitCode}). Returns the contracts closed.
+   */
+  reduce(qty: number, reason: number = ExitCode.EXIT): number {
+    if (this.#dir === 0 || !(qty > 0)) return 0;
+    const q = qty >= this.#size ? this.#size : qty;
+    this.#reduce(q, reason);
+    return q;
+  }
+
+  /** Close the whole position at the mark; records the trade. Returns the contracts closed. */
+  close(reason: number = ExitCode.EXIT): number {
+    if (this.#dir === 0) return 0;
+    const q = this.#size;
+    this.#reduce(q, reason);
+    return q;
+  }
+
+  /**
+   * Settle funding at the mark: pays `direction × size × mark × rate` (negative = received).
+   * `rate` is a fraction per settlement; NaN or flat → nothing. Returns the amount paid.
+   */
+  applyFunding(rate: number): number {
+    if (this.#dir === 0 || rate !== rate) return 0;
+    const pay = this.#dir * this.#size * this.#mark * rate;
+    this.#balance -= pay;
+    this.#funding += pay;
+    this.#tFunding += pay;
+    if (this.#isolated) this.#margin -= pay;
+    return pay;
+  }
+
+  /**
+   * Liquidate the position if a bar with this `high`/`low` reaches the liquidation price.
+   * The fill is the liquidation price (or the bar's high for a long / low for a short when the
+   * whole bar lies beyond it), without slippage, charged `liquidationFeeRate × notional`.
+   * Returns true when liquidated.
+   */
+  liquidateIfCrossed(high: number, low: number): boolean {
+    if (this.#dir === 0) return false;
+    const liq = this.liquidationPrice();
+    let fill: number;
+    if (this.#dir > 0) {
+      if (!(liq > 0) || low > liq) return false;
+      fill = high < liq ? high : liq;
+    } else {
+      if (high < liq) return false;
+      fill = low > liq ? low : liq;
+    }
+    const q = this.#size;
+    const pnl = q * (fill - this.#entry) * this.#dir;
+    const fee = this.#liqFee * q * fill;
+    this.#book(pnl, fee);
+    this.#size = 0;
+    this.#finishTrade(fill, ExitCode.LIQUIDATION);
+    return true;
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /** A complete copy of the state (allocates; not for per-step use). */
+  snapshot(): AccountState {
+    return {
+      scalars: Float64Array.of(
+        this.#balance,
+        this.#dir,
+        this.#size,
+        this.#entry,
+        this.#mark,
+        this.#realised,
+        this.#fees,
+        this.#funding,
+        this.#margin,
+        this.#bar,
+        this.#time,
+        this.#tEntryTime,
+        this.#tEntryBar,
+        this.#tMaxSize,
+        this.#tRealised,
+        this.#tFees,
+        this.#tFunding,
+        this.#lastExitPrice,
+      ),
+      ledger: this.ledger.snapshot(),
+    };
+  }
+
+  /** Restore a {@link snapshot} taken from an account with the same config. */
+  restore(s: AccountState): void {
+    if (!(s?.scalars instanceof Float64Array) || s.scalars.length !== 18) {
+      throw new ConfigError("not an Account snapshot", { parameter: "state" });
+    }
+    const v = s.scalars;
+    this.#balance = v[0];
+    this.#dir = v[1];
+    this.#size = v[2];
+    this.#entry = v[3];
+    this.#mark = v[4];
+    this.#realised = v[5];
+    this.#fees = v[6];
+    this.#funding = v[7];
+    this.#margin = v[8];
+    this.#bar = v[9];
+    this.#time = v[10];
+    this.#tEntryTime = v[11];
+    this.#tEntryBar = v[12];
+    this.#tMaxSize = v[13];
+    this.#tRealised = v[14];
+    this.#tFees = v[15];
+    this.#tFunding = v[16];
+    this.#lastExitPrice = v[17];
+    this.ledger.restore(s.ledger);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #increase(q: number): void {
+    const price = this.#mark * (1 + this.#slip * this.#dir);
+    const fee = q * price * this.#feeRate;
+    this.#book(0, fee);
+    const newSize = this.#size + q;
+    this.#entry = (this.#entry * this.#size + price * q) / newSize;
+    this.#size = newSize;
+    this.#margin += (q * price) / this.#leverage;
+    if (newSize > this.#tMaxSize) this.#tMaxSize = newSize;
+  }
+
+  #reduce(q: number, reason: number): void {
+    const price = this.#mark * (1 - this.#slip * this.#dir);
+    const pnl = q * (price - this.#entry) * this.#dir;
+    const fee = q * price * this.#feeRate;
+    this.#book(pnl, fee);
+    if (q >= this.#size) {
+      this.#size = 0;
+      this.#finishTrade(price, reason);
+    } else {
+      const keep = (this.#size - q) / this.#size;
+      this.#margin *= keep;
+      this.#size -= q;
+    }
+  }
+
+  #book(pnl: number, fee: number): void {
+    this.#balance += pnl - fee;
+    this.#realised += pnl;
+    this.#fees += fee;
+    this.#tRealised += pnl;
+    this.#tFees += fee;
+  }
+
+  #finishTrade(exitPrice: number, reason: number): void {
+    const L = this.ledger;
+    const i = L.append();
+    L.entryTime[i] = this.#tEntryTime;
+    L.exitTime[i] = this.#time;
+    L.entryBar[i] = this.#tEntryBar;
+    L.exitBar[i] = this.#bar;
+    L.side[i] = this.#dir;
+    L.size[i] = this.#tMaxSize;
+    L.entryPrice[i] = this.#entry;
+    L.exitPrice[i] = exitPrice;
+    L.grossPnl[i] = this.#tRealised;
+    L.fees[i] = this.#tFees;
+    L.funding[i] = this.#tFunding;
+    L.pnl[i] = this.#tRealised - this.#tFees - this.#tFunding;
+    L.reason[i] = reason;
+    this.#lastExitPrice = exitPrice;
+    this.#dir = 0;
+    this.#size = 0;
+    this.#entry = 0;
+    this.#margin = 0;
+    this.#tRealised = 0;
+    this.#tFees = 0;
+    this.#tFunding = 0;
+    this.#tMaxSize = 0;
+  }
+}
