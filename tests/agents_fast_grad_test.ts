@@ -123,7 +123,7 @@ for (const [hname, head] of heads) {
             for (let i = 0; i < t.data.length; i++) t.data[i] += 0.3 * rng.normal();
           }
           eng.setWeights(w);
-          const mb = makeBatch(eng, 12, 5, { masked, ref: kind === "grpo" });
+          const mb = makeBatch(eng, 11, 5, { masked, ref: kind === "grpo" });
           const loss = lossCfg(kind, variant === "vfclip" ? { clipRangeVf: 0.3 } : {});
           const stats = eng.lossAndGradient(mb, loss);
           if (kind !== "a2c") {
