@@ -571,3 +571,14 @@ Deno.test("ruin: equity at or below 50 % of the initial balance terminates the e
   assert.equal(e.account.direction, 0);
   assert.ok(["ruin", "liquidation"].includes(e.trades().at(-1)!.exitReason));
 });
+
+Deno.test("integration: the synthetic market and the real feature builder pass checkEnv", async () => {
+  const { generateSyntheticMarket } = await import("../lib/data/synthetic.ts");
+  const { computeFeatures } = await import("../lib/features/mod.ts");
+  const market = generateSyntheticMarket({ bars: 4000, seed: 3 });
+  const features = computeFeatures(market);
+  const e = new FuturesTradingEnv({ market, features, episodeLength: 512, seed: 1 });
+  const r = checkEnv(e, { steps: 3000 });
+  assert.ok(r.episodes >= 1);
+  assert.equal(e.firstBar, features.firstValidRow);
+});

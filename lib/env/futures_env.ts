@@ -104,7 +104,7 @@ export const OBS_DIM = 20;
 export const OBS_CLIP = 10;
 
 /** The feature columns the env reads (by name) from the {@link FeatureMatrix}. */
-export const REQUIRED_FEATURES = [
+export const ENV_FEATURES = [
   "return_20",
   "natr",
   "rsi_14",
@@ -120,11 +120,107 @@ export const REQUIRED_FEATURES = [
 const MKT_SCALE = [1, 1, 0.01, 1, 1, 100, 1, 1];
 const MKT_NEUTRAL = [0, 0, 0.5, 0, 0, 0, 1, 0.5];
 
+// Per-bar table columns (one row per bar, so a step touches one contiguous row).
+const C_CLOSE = 0;
+const C_HIGH = 1;
+const C_LOW = 2;
+const C_FUNDING = 3; // funding rate settled inside the bar, NaN if none
+const C_ATR = 4; // atr_14, price units; NaN = no entry possible on that bar
+const C_NATR = 5; // natr fraction, neutral 0
+const C_MKT = 6; // 8 observation market entries, scaled and neutral-filled
+const C_SIG = 14; // signal − 1, confidence, target (0 when unavailable)
+const C_TIME = 17;
+const STRIDE = 18;
+
+interface TableEntry {
+  close: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  time: Float64Array;
+  funding: Float64Array | undefined;
+  signals: Signals | undefined;
+  table: Float64Array;
+}
+// Envs built on the same arrays share one read-only table (16 envs of a VecEnv hold one copy).
+const TABLES = new WeakMap<FeatureMatrix, TableEntry[]>();
+
+function barTable(md: MarketData, fm: FeatureMatrix, sg: Signals | undefined): Float64Array {
+  let list = TABLES.get(fm);
+  if (!list) TABLES.set(fm, list = []);
+  for (const e of list) {
+    if (
+      e.close === md.close && e.high === md.high && e.low === md.low && e.time === md.time &&
+      e.funding === md.fundingRate && e.signals === sg
+    ) return e.table;
+  }
+  const table = buildBarTable(md, fm, sg);
+  list.push({
+    close: md.close,
+    high: md.high,
+    low: md.low,
+    time: md.time,
+    funding: md.fundingRate,
+    signals: sg,
+    table,
+  });
+  return table;
+}
+
+/**
+ * Copy everything a step reads into one row-major table (stride {@link STRIDE}): prices,
+ * funding, ATR, the 8 observed market features (scaled, NaN → neutral) and the signals.
+ * The env snapshots its inputs here at construction: later in-place edits of the arrays are
+ * not seen by envs already built on them.
+ */
+function buildBarTable(md: MarketData, fm: FeatureMatrix, sg: Signals | undefined): Float64Array {
+  const n = md.close.length;
+  const cols = ENV_FEATURES.map((name) => {
+    const j = fm.names.indexOf(name);
+    if (j < 0) {
+      throw new EnvError(`feature "${name}" missing from the feature matrix`, {
+        column: name,
+      }, `the env needs ${ENV_FEATURES.join(", ")}; it has ${fm.names.join(", ")}`);
+    }
+    return j;
+  });
+  if (sg && sg.signal.length !== n) {
+    throw new EnvError(`signals have ${sg.signal.length} bars but the market has ${n}`, {
+      parameter: "signals",
+    }, "predict signals for every bar of the market data (unavailable bars flagged)");
+  }
+  const t = new Float64Array(n * STRIDE);
+  for (let i = 0; i < n; i++) {
+    const r = i * STRIDE;
+    const row = i * fm.cols;
+    t[r + C_CLOSE] = md.close[i];
+    t[r + C_HIGH] = md.high[i];
+    t[r + C_LOW] = md.low[i];
+    t[r + C_FUNDING] = md.fundingRate ? md.fundingRate[i] : NaN;
+    t[r + C_TIME] = md.time[i];
+    for (let k = 0; k < 8; k++) {
+      const v = fm.data[row + cols[k]];
+      t[r + C_MKT + k] = Number.isFinite(v) ? v * MKT_SCALE[k] : MKT_NEUTRAL[k];
+    }
+    const natr = fm.data[row + cols[1]];
+    t[r + C_NATR] = Number.isFinite(natr) ? natr : 0;
+    const atr = fm.data[row + cols[8]];
+    t[r + C_ATR] = Number.isFinite(atr) ? atr : NaN;
+    if (sg && sg.available[i] === 1 && sg.signal[i] >= 0) {
+      const c = sg.confidence[i];
+      const tg = sg.target[i];
+      t[r + C_SIG] = sg.signal[i] - 1;
+      t[r + C_SIG + 1] = Number.isFinite(c) ? c : 0;
+      t[r + C_SIG + 2] = Number.isFinite(tg) ? tg : 0;
+    }
+  }
+  return t;
+}
+
 /** Constructor options of {@link FuturesTradingEnv}. */
 export interface FuturesEnvOptions {
   /** Bars (close/high/low/time and funding settlements are read from here). */
   market: MarketData;
-  /** Features aligned row-for-row with `market`; must contain {@link REQUIRED_FEATURES}. */
+  /** Features aligned row-for-row with `market`; must contain {@link ENV_FEATURES}. */
   features: FeatureMatrix;
   /** Out-of-sample ML signals aligned with `market` (optional; see module docs). */
   signals?: Signals;
@@ -287,15 +383,8 @@ export class FuturesTradingEnv implements Env<number> {
   readonly episodeLength: number | undefined;
 
   readonly #acct: Account;
-  readonly #close: Float64Array;
-  readonly #high: Float64Array;
-  readonly #low: Float64Array;
-  readonly #time: Float64Array;
-  readonly #funding: Float64Array | null;
-  readonly #atr: Float64Array;
-  readonly #natr: Float64Array;
-  readonly #mkt: Float64Array; // rows × 8, scaled and neutral-filled
-  readonly #sig: Float64Array; // rows × 3
+  /** Per-bar table, row-major with stride {@link STRIDE} (see {@link buildBarTable}). */
+  readonly #bars: Float64Array;
   readonly #obs = new Float64Array(OBS_DIM);
   readonly #info: FuturesEnvInfo = newInfo();
   readonly #result: FuturesStepResult;
@@ -356,55 +445,7 @@ export class FuturesTradingEnv implements Env<number> {
     }
     this.#acct = new Account(opts.trading ?? {});
     this.rewardConfig = Object.freeze(resolveRewardConfig(opts.reward ?? {}));
-    this.#close = md.close;
-    this.#high = md.high;
-    this.#low = md.low;
-    this.#time = md.time;
-    this.#funding = md.fundingRate ?? null;
-
-    // ---- feature columns, read once by name
-    const cols = REQUIRED_FEATURES.map((name) => {
-      const j = fm.names.indexOf(name);
-      if (j < 0) {
-        throw new EnvError(`feature "${name}" missing from the feature matrix`, {
-          column: name,
-        }, `the env needs ${REQUIRED_FEATURES.join(", ")}; it has ${fm.names.join(", ")}`);
-      }
-      return j;
-    });
-    this.#mkt = new Float64Array(n * 8);
-    this.#atr = new Float64Array(n);
-    this.#natr = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const row = i * fm.cols;
-      for (let k = 0; k < 8; k++) {
-        const v = fm.data[row + cols[k]];
-        this.#mkt[i * 8 + k] = Number.isFinite(v) ? v * MKT_SCALE[k] : MKT_NEUTRAL[k];
-      }
-      const natr = fm.data[row + cols[1]];
-      this.#natr[i] = Number.isFinite(natr) ? natr : 0;
-      this.#atr[i] = fm.data[row + cols[8]]; // NaN kept: no entry possible on that bar
-    }
-
-    // ---- signals
-    this.#sig = new Float64Array(n * 3);
-    const sg = opts.signals;
-    if (sg) {
-      if (sg.signal.length !== n) {
-        throw new EnvError(`signals have ${sg.signal.length} bars but the market has ${n}`, {
-          parameter: "signals",
-        }, "predict signals for every bar of the market data (unavailable bars flagged)");
-      }
-      for (let i = 0; i < n; i++) {
-        if (sg.available[i] !== 1 || sg.signal[i] < 0) continue;
-        const c = sg.confidence[i];
-        const tg = sg.target[i];
-        this.#sig[i * 3] = sg.signal[i] - 1;
-        this.#sig[i * 3 + 1] = Number.isFinite(c) ? c : 0;
-        this.#sig[i * 3 + 2] = Number.isFinite(tg) ? tg : 0;
-      }
-    }
-
+    this.#bars = barTable(md, fm, opts.signals);
     // ---- range and episodes
     const rs = opts.range?.start ?? 0;
     const re = opts.range?.end ?? n;
@@ -416,7 +457,7 @@ export class FuturesTradingEnv implements Env<number> {
       );
     }
     let first = Math.max(rs, fm.firstValidRow);
-    while (first < re && !(this.#atr[first] >= 0)) first++;
+    while (first < re && !(this.#bars[first * STRIDE + C_ATR] >= 0)) first++;
     this.firstBar = first;
     this.lastBar = re - 1;
     const L = opts.episodeLength;
@@ -539,8 +580,8 @@ export class FuturesTradingEnv implements Env<number> {
     this.#t = start;
     const a = this.#acct;
     a.reset();
-    a.setClock(start, this.#time[start]);
-    a.mark(this.#close[start]);
+    a.setClock(start, this.#bars[start * STRIDE + C_TIME]);
+    a.mark(this.#bars[start * STRIDE + C_CLOSE]);
     this.#dur = 0;
     this.#equity = a.equity;
     this.#peak = this.#equity;
@@ -592,6 +633,7 @@ export class FuturesTradingEnv implements Env<number> {
     const a = this.#acct;
     const ledger = a.ledger;
     const t = this.#t;
+    const bars = this.#bars;
     const prevEquity = this.#equity;
     const closedBefore = ledger.count;
 
@@ -600,7 +642,9 @@ export class FuturesTradingEnv implements Env<number> {
     switch (action) {
       case 1:
       case 2:
-        if (a.direction === 0 && a.enterRisk(action === 1 ? 1 : -1, this.#atr[t]) > 0) {
+        if (
+          a.direction === 0 && a.enterRisk(action === 1 ? 1 : -1, bars[t * STRIDE + C_ATR]) > 0
+        ) {
           executed = true;
           this.#dur = 0;
         }
@@ -619,13 +663,14 @@ export class FuturesTradingEnv implements Env<number> {
     // ---- 2. bar t+1: liquidation, funding, mark
     const t1 = t + 1;
     this.#t = t1;
-    a.setClock(t1, this.#time[t1]);
-    const close1 = this.#close[t1];
+    const r1 = t1 * STRIDE;
+    a.setClock(t1, bars[r1 + C_TIME]);
+    const close1 = bars[r1 + C_CLOSE];
     let liquidated = false;
     if (a.direction !== 0) {
-      liquidated = a.liquidateIfCrossed(this.#high[t1], this.#low[t1]);
-      if (!liquidated && this.#funding !== null) {
-        const rate = this.#funding[t1];
+      liquidated = a.liquidateIfCrossed(bars[r1 + C_HIGH], bars[r1 + C_LOW]);
+      if (!liquidated) {
+        const rate = bars[r1 + C_FUNDING];
         if (rate === rate) {
           a.mark(close1);
           a.applyFunding(rate);
@@ -685,7 +730,7 @@ export class FuturesTradingEnv implements Env<number> {
     const rPnl = ((equity - prevEquity) / this.#initial) * this.#wPnl + 0;
     // penalties are written `0 − x` so a zero weight gives +0, never −0
     const rDd = 0 - this.#wDd * this.#dd;
-    const rVol = inPos ? 0 - this.#wVol * this.#natr[t1] : 0;
+    const rVol = inPos ? 0 - this.#wVol * bars[r1 + C_NATR] : 0;
     const rDur = this.#dur > this.#durThr ? 0 - this.#wDur : 0;
     const rAct = executed ? 0 - this.#wAct : 0;
     const rSharpe = this.#ringCount === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
@@ -725,7 +770,7 @@ export class FuturesTradingEnv implements Env<number> {
     const a = this.#acct;
     out[0] = 1;
     if (a.direction === 0) {
-      const ok = a.riskSize(this.#atr[this.#t]) > 0 ? 1 : 0;
+      const ok = a.riskSize(this.#bars[this.#t * STRIDE + C_ATR]) > 0 ? 1 : 0;
       out[1] = ok;
       out[2] = ok;
       out[3] = 0;
@@ -808,16 +853,16 @@ export class FuturesTradingEnv implements Env<number> {
     const side = a.direction > 0 ? "LONG" : a.direction < 0 ? "SHORT" : "FLAT";
     const i = this.#info;
     return `bar ${this.#t} [${this.#start}..${this.#end}] ${
-      new Date(this.#time[this.#t]).toISOString()
-    } price ${this.#close[this.#t].toFixed(2)} | ${side} ${a.size.toPrecision(4)} @ ${
-      a.entryPrice.toFixed(2)
-    } liq ${a.liquidationPrice().toFixed(2)} | equity ${a.equity.toFixed(2)} balance ${
-      a.balance.toFixed(2)
-    } dd ${(this.#dd * 100).toFixed(2)}% | trades ${this.#closed} win ${
-      (i.winRate * 100).toFixed(1)
-    }% | last ${i.action >= 0 ? ACTION_NAMES[i.action] : "-"}${
-      i.action >= 0 && !i.actionExecuted ? " (no-op)" : ""
-    } reward ${i.reward.toFixed(4)}`;
+      new Date(this.#bars[this.#t * STRIDE + C_TIME]).toISOString()
+    } price ${this.#bars[this.#t * STRIDE + C_CLOSE].toFixed(2)} | ${side} ${
+      a.size.toPrecision(4)
+    } @ ${a.entryPrice.toFixed(2)} liq ${a.liquidationPrice().toFixed(2)} | equity ${
+      a.equity.toFixed(2)
+    } balance ${a.balance.toFixed(2)} dd ${
+      (this.#dd * 100).toFixed(2)
+    }% | trades ${this.#closed} win ${(i.winRate * 100).toFixed(1)}% | last ${
+      i.action >= 0 ? ACTION_NAMES[i.action] : "-"
+    }${i.action >= 0 && !i.actionExecuted ? " (no-op)" : ""} reward ${i.reward.toFixed(4)}`;
   }
 
   // ------------------------------------------------------------------ internals
@@ -827,8 +872,8 @@ export class FuturesTradingEnv implements Env<number> {
     const info = this.#info;
     const t = this.#t;
     info.bar = t;
-    info.time = this.#time[t];
-    info.price = this.#close[t];
+    info.time = this.#bars[t * STRIDE + C_TIME];
+    info.price = this.#bars[t * STRIDE + C_CLOSE];
     info.equity = this.#equity;
     info.balance = a.balance;
     info.position = a.direction;
@@ -856,13 +901,12 @@ export class FuturesTradingEnv implements Env<number> {
     o[0] = a.direction;
     o[1] = eq > 0 ? a.unrealisedPnl / eq : 0;
     o[2] = this.#dur >= 100 ? 1 : this.#dur / 100;
-    const s = t * 3;
-    o[3] = this.#sig[s];
-    o[4] = this.#sig[s + 1];
-    o[5] = this.#sig[s + 2];
-    const m = t * 8;
-    const mkt = this.#mkt;
-    for (let k = 0; k < 8; k++) o[6 + k] = mkt[m + k];
+    const bars = this.#bars;
+    const r = t * STRIDE;
+    o[3] = bars[r + C_SIG];
+    o[4] = bars[r + C_SIG + 1];
+    o[5] = bars[r + C_SIG + 2];
+    for (let k = 0; k < 8; k++) o[6 + k] = bars[r + C_MKT + k];
     o[14] = eq / this.#initial;
     o[15] = this.#dd;
     o[16] = a.balance / this.#initial;

@@ -10,3 +10,4 @@ export * from "./vec_env.ts";
 export * from "./reward.ts";
 export * from "./futures_env.ts";
 export * from "./check_env.ts";
+export * from "./classic_control.ts";
