@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { unzlibSync } from "fflate";
 import { executeNotebook, repoRoot } from "@lib/report/mod.ts";
+import { generateSyntheticMarket, writeMarketDataParquet } from "@lib/data/mod.ts";
 import { extractNotebook } from "../tools/nb_check.ts";
 
 const ROOT = repoRoot();
@@ -378,26 +379,74 @@ Deno.test("nb_check maps notebook type errors back to cell and line", async () =
   assert.ok(text.includes(`${path} cell 3, line 2:7`), text);
 });
 
-Deno.test("notebooks/01_data.ipynb runs in quick mode without error outputs", async () => {
+/** A synthetic "downloaded" dataset with a 5-bar gap, written as a Parquet cache. */
+async function writeFixtureDataset(dir: string): Promise<void> {
+  const md = generateSyntheticMarket({ bars: 3000, seed: 7, symbol: "FIXTUREUSDT" });
+  const keep = (a: Float64Array) => {
+    const out = new Float64Array(a.length - 5);
+    out.set(a.subarray(0, 100));
+    out.set(a.subarray(105), 100);
+    return out;
+  };
+  Deno.mkdirSync(dir, { recursive: true });
+  await writeMarketDataParquet({
+    ...md,
+    time: keep(md.time),
+    open: keep(md.open),
+    high: keep(md.high),
+    low: keep(md.low),
+    close: keep(md.close),
+    volume: keep(md.volume),
+    openInterest: keep(md.openInterest!),
+    fundingRate: keep(md.fundingRate!),
+  }, `${dir}/FIXTUREUSDT-5m-2024-01_2024-01.parquet`);
+}
+
+Deno.test("notebooks/01_data.ipynb runs in quick mode, with and without a real dataset", async () => {
   await ensureSetup();
-  const run = await executeNotebook(`${ROOT}/notebooks/01_data.ipynb`, {
+  const nb = `${ROOT}/notebooks/01_data.ipynb`;
+  const charts = ["price and volume", "open interest and funding", "chronological split"];
+
+  // 1. No dataset: the synthetic sections only; the optional section says so.
+  const empty = `${tmp}/no_data`;
+  Deno.mkdirSync(empty);
+  const run = await executeNotebook(nb, {
     outDir: `${tmp}/nb01`,
     quick: true,
+    env: { RLT_DATA_DIR: empty },
   });
   assert.equal(run.code, 0, run.log);
   const outs = allOutputs(readCells(run.notebookPath));
   assert.deepEqual(outs.filter((o) => o.output_type === "error"), []);
+  const plain = outs.map((o) => join(o.data?.["text/plain"]) + join(o.text)).join("\n");
+  for (const chart of charts) assert.ok(plain.includes(chart), `chart "${chart}" missing`);
+  assert.match(plain, /SYNTHBTCUSDT 5m: 8064 bars/, "quick mode: 4 weeks of 5-minute bars");
+  assert.match(plain, /SYNTHBTCUSDT: no gaps in 8064 bars/);
+  assert.match(plain, /no downloaded dataset in data\//);
   const plots = outs.filter((o) => join(o.data?.["text/html"]).includes("Plotly.newPlot"));
-  const plain = outs.map((o) => join(o.data?.["text/plain"])).join("\n");
-  for (const chart of ["price and volume", "open interest and funding", "chronological split"]) {
-    assert.ok(plain.includes(chart), `chart "${chart}" missing`);
-  }
-  assert.ok(plots.length >= 3, `expected the data charts, got ${plots.length}`);
-  assert.equal(
-    count(Deno.readTextFileSync(run.htmlPath), "data-rlt-plotly-lib"),
-    1,
-    "plotly.js inlined once",
-  );
+  assert.equal(plots.length, 3);
+  assert.equal(count(Deno.readTextFileSync(run.htmlPath), "data-rlt-plotly-lib"), 1);
+
+  // 2. A downloaded dataset (fixture Parquet with a 5-bar gap): validated, gaps, charts.
+  const dataDir = `${tmp}/data`;
+  await writeFixtureDataset(dataDir);
+  const run2 = await executeNotebook(nb, {
+    outDir: `${tmp}/nb01_real`,
+    quick: true,
+    env: { RLT_DATA_DIR: dataDir },
+  });
+  assert.equal(run2.code, 0, run2.log);
+  const outs2 = allOutputs(readCells(run2.notebookPath));
+  assert.deepEqual(outs2.filter((o) => o.output_type === "error"), []);
+  const plain2 = outs2.map((o) => join(o.data?.["text/plain"]) + join(o.text)).join("\n");
+  assert.match(plain2, /real dataset: .*FIXTUREUSDT-5m.*\(FIXTUREUSDT 5m, 2995 bars\)/);
+  assert.match(plain2, /FIXTUREUSDT: gaps/);
+  assert.match(plain2, /missing bars\s+5\s+warning/);
+  assert.match(plain2, /2024-01-01T08:15:00.000Z\s+2024-01-01T08:45:00.000Z\s+5\s+100/);
+  assert.ok(plain2.includes("FIXTUREUSDT 5m: price and volume"));
+  assert.ok(plain2.includes("FIXTUREUSDT: open interest and funding"));
+  const plots2 = outs2.filter((o) => join(o.data?.["text/html"]).includes("Plotly.newPlot"));
+  assert.equal(plots2.length, 5);
 });
 
 Deno.test({

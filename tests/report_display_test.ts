@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   downsampleOhlcv,
+  gapRows,
   JUPYTER_DISPLAY,
   openInterestFundingFigure,
   plotlyJsSource,
@@ -14,8 +15,10 @@ import {
   showPlot,
   showTable,
   splitTimelineFigure,
+  validationRows,
 } from "@lib/report/mod.ts";
 import type { MarketData } from "@lib/data/market_data.ts";
+import { validateMarketData } from "@lib/data/mod.ts";
 
 function market(n: number): MarketData {
   const time = new Float64Array(n), open = new Float64Array(n), high = new Float64Array(n);
@@ -122,7 +125,7 @@ Deno.test("showTable renders escaped HTML and an aligned text table", () => {
   const t = showTable([{ a: 1, b: 0.123456789 }, { a: "<x>", b: NaN }], { caption: "cap" });
   const bundle = t.bundle;
   assert.ok(bundle["text/html"].includes("&lt;x&gt;"));
-  assert.equal(bundle["text/plain"], "cap\n  a         b\n  1  0.123457\n<x>       NaN");
+  assert.equal(bundle["text/plain"], "cap\na           b\n1    0.123457\n<x>       NaN");
 });
 
 Deno.test("regimeRows counts bars and RMS log returns per regime", () => {
@@ -134,4 +137,37 @@ Deno.test("regimeRows counts bars and RMS log returns per regime", () => {
   assert.ok(Math.abs(rows[1].vol_per_bar_pct - Math.sqrt((l1 * l1 + l2 * l2) / 2) * 100) < 1e-9);
   assert.equal(rows[0].vol_per_bar_pct, 0); // only the flat bar 3 has a return
   assert.ok(Math.abs(rows[2].vol_per_bar_pct - Math.log(1.1) * 100) < 1e-9);
+});
+
+Deno.test("validationRows / gapRows summarise a validation report", () => {
+  const md = market(50);
+  const cut = (a: Float64Array) => Float64Array.from([...a.subarray(0, 10), ...a.subarray(13)]);
+  const gapped: MarketData = {
+    ...md,
+    time: cut(md.time),
+    open: cut(md.open),
+    high: cut(md.high),
+    low: cut(md.low),
+    close: cut(md.close),
+    volume: cut(md.volume),
+    openInterest: cut(md.openInterest!),
+    fundingRate: cut(md.fundingRate!),
+  };
+  gapped.high[20] = gapped.low[20] - 1; // OHLC inconsistent
+  const report = validateMarketData(gapped);
+  const rows = Object.fromEntries(validationRows(report).map((r) => [r.check, r]));
+  assert.equal(rows["rows"].value, 47);
+  assert.equal(rows["gaps"].value, 1);
+  assert.equal(rows["gaps"].status, "warning");
+  assert.equal(rows["missing bars"].value, 3);
+  assert.equal(rows["OHLC inconsistent bars"].status, "ERROR");
+  assert.equal(rows["valid"].value, "no");
+  assert.match(String(rows["NaN per column"].value), /fundingRate: 47/);
+  assert.equal(rows["NaN per column"].status, "ok (expected)");
+  assert.deepEqual(gapRows(report), [{
+    after: new Date(md.time[9]).toISOString(),
+    before: new Date(md.time[13]).toISOString(),
+    missing_bars: 3,
+    index: 10,
+  }]);
 });

@@ -256,6 +256,11 @@ export function showTable(
     const maxRows = options.maxRows ?? 200;
     const shown = rows.slice(0, maxRows);
     const cells = shown.map((r) => columns.map((c) => formatCell(r[c], options.digits)));
+    // Numeric columns align right, text columns left.
+    const numeric = columns.map((c) =>
+      shown.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number")
+    );
+    const align = (j: number) => (numeric[j] ? "right" : "left");
     const more = rows.length > shown.length ? `… ${rows.length - shown.length} more rows` : "";
     const html = [
       `<table class="rlt-table" style="border-collapse:collapse;font-family:monospace;font-size:12px">`,
@@ -263,8 +268,8 @@ export function showTable(
         ? `<caption style="text-align:left">${escapeHtml(options.caption)}</caption>`
         : "",
       `<thead><tr>${
-        columns.map((c) =>
-          `<th style="text-align:right;padding:2px 8px;border-bottom:1px solid #999">${
+        columns.map((c, j) =>
+          `<th style="text-align:${align(j)};padding:2px 8px;border-bottom:1px solid #999">${
             escapeHtml(c)
           }</th>`
         ).join("")
@@ -272,7 +277,9 @@ export function showTable(
       `<tbody>${
         cells.map((r) =>
           `<tr>${
-            r.map((v) => `<td style="text-align:right;padding:2px 8px">${escapeHtml(v)}</td>`)
+            r.map((v, j) =>
+              `<td style="text-align:${align(j)};padding:2px 8px">${escapeHtml(v)}</td>`
+            )
               .join("")
           }</tr>`
         ).join("")
@@ -280,7 +287,9 @@ export function showTable(
       more ? `<div style="font-size:11px">${escapeHtml(more)}</div>` : "",
     ].join("");
     const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j].length)));
-    const line = (vals: string[]) => vals.map((v, j) => v.padStart(widths[j])).join("  ");
+    const line = (vals: string[]) =>
+      vals.map((v, j) => numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j])).join("  ")
+        .trimEnd();
     const text = [
       ...(options.caption ? [options.caption] : []),
       line(columns),

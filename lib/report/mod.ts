@@ -7,4 +7,5 @@
 export * from "./display.ts";
 export * from "./notebook.ts";
 export * from "./figures_data.ts";
+export * from "./tables_data.ts";
 export * from "./figures.ts";

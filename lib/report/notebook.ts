@@ -20,6 +20,8 @@ export interface ExecuteNotebookOptions {
   noHtml?: boolean;
   /** Python interpreter with jupyter_client/nbformat/nbconvert. Default `/usr/bin/python3`. */
   python?: string;
+  /** Extra environment variables for the runner and the kernel. */
+  env?: Record<string, string>;
 }
 
 /** Result of {@link executeNotebook}. */
@@ -59,6 +61,7 @@ export async function executeNotebook(
     args,
     stdout: "piped",
     stderr: "piped",
+    env: options.env,
   }).output();
   const dec = new TextDecoder();
   const name = path.split("/").pop()!.replace(/\.ipynb$/, "");
@@ -68,4 +71,31 @@ export async function executeNotebook(
     notebookPath: `${outDir}/${name}.ipynb`,
     htmlPath: `${outDir}/${name}.html`,
   };
+}
+
+/**
+ * Downloaded Parquet caches under a data folder, searched two levels deep, sorted by path.
+ * Files whose name starts with `synthetic` (written by `deno task data:synth`) are skipped:
+ * notebooks use this to find a REAL dataset. Default folder: `$RLT_DATA_DIR` when set, else
+ * `<repo>/data`. Returns absolute paths; an absent folder gives `[]`.
+ */
+export function listDataCaches(dir?: string): string[] {
+  const root = dir ?? Deno.env.get("RLT_DATA_DIR") ?? `${repoRoot()}/data`;
+  const found: string[] = [];
+  const walk = (d: string, depth: number): void => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(d)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = `${d}/${e.name}`;
+      const name = e.name.toLowerCase();
+      if (e.isFile && name.endsWith(".parquet") && !name.startsWith("synthetic")) found.push(p);
+      else if (e.isDirectory && depth < 2) walk(p, depth + 1);
+    }
+  };
+  walk(root, 1);
+  return found.sort();
 }
