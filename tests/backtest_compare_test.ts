@@ -6,6 +6,7 @@ import {
   bootstrapSharpeDifference,
   BuyAndHoldPolicy,
   checkTargets,
+  compareOnSplit,
   compareToBaseline,
   comparisonTable,
   consecutiveFolds,
@@ -211,4 +212,34 @@ Deno.test("walk-forward trains on fold k and tests on fold k + 1 for every fold"
   assert.ok("baseline" in report.folds[0].references);
   assert.equal(typeof report.meanRlSharpe, "number");
   assert.ok(report.foldsRlAhead.baseline >= 0 && report.foldsRlAhead.baseline <= 3);
+});
+
+Deno.test("compareOnSplit backtests every entry on the same split and tests RL vs baseline", () => {
+  const n = 400;
+  const rng = new Rng(21);
+  const close: number[] = [100];
+  for (let i = 1; i < n; i++) close.push(close[i - 1] * (1 + 0.002 * rng.normal()));
+  const bars = {
+    close,
+    signal: close.map((_, i) => (i % 9 === 0 ? 1 : 0)),
+    confidence: close.map(() => 0.7),
+    divergence: close.map(() => 0.05),
+  };
+  const out = compareOnSplit(
+    [
+      { name: "rnd s1", group: "ppo", policy: new RandomPolicy({ seed: 1 }) },
+      { name: "rnd s2", group: "a2c", policy: new RandomPolicy({ seed: 2 }) },
+      { name: "baseline", group: "baseline", policy: new FixedRuleBaseline() },
+      { name: "buy & hold", group: "buy_and_hold", policy: new BuyAndHoldPolicy() },
+    ],
+    () => new FakeTradingEnv(bars, { feeRate: 0.0004 }),
+    { split: "validation", periodsPerYear: P, samples: 100 },
+  );
+  assert.equal(out.runs.length, 4);
+  assert.equal(out.rows.length, 4);
+  assert.equal(out.targets.length, 4);
+  assert.equal(out.runs[0].result.steps, n - 1);
+  assert.ok(out.vsBaseline !== null);
+  assert.deepEqual(out.vsBaseline!.tests.map((t) => t.name), ["rnd s1", "rnd s2"]);
+  assert.match(out.vsBaseline!.conclusion, /validation split/);
 });

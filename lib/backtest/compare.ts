@@ -8,7 +8,7 @@
 import type { Policy } from "../agents/policy.ts";
 import type { PerformanceMetrics } from "../metrics/performance.ts";
 import { ConfigError } from "../util/errors.ts";
-import type { BacktestResult } from "./backtest.ts";
+import { backtest, type BacktestResult, type TradingEnvLike } from "./backtest.ts";
 import {
   alignReturns,
   bootstrapSharpeDifference,
@@ -420,4 +420,66 @@ export async function walkForward<R>(
     ahead[name] = folds.filter((f) => sh(f.rl) > sh(f.references[name])).length;
   }
   return { folds, meanRlSharpe: meanRl, meanReferenceSharpe: meanRef, foldsRlAhead: ahead };
+}
+
+/** A policy to compare, with its display name and group. */
+export interface ComparisonEntry {
+  /** Display name, e.g. `"ppo s1"`. */
+  name: string;
+  /** Group: the algorithm (`"ppo"`, `"a2c"`, `"grpo"`) or a reference (`"baseline"`, `"buy_and_hold"`). */
+  group: string;
+  policy: Policy;
+}
+
+/** Options of {@link compareOnSplit}. */
+export interface CompareOnSplitOptions extends Omit<CompareOptions, "split"> {
+  /** Split name for texts, e.g. `"validation"`. */
+  split: string;
+  /** Groups that are references, not RL (default `["baseline", "buy_and_hold", "flat", "random"]`). */
+  referenceGroups?: string[];
+  /** Name of the entry the RL runs are tested against. Default: the first entry of group `"baseline"`. */
+  baselineName?: string;
+}
+
+/** Everything {@link compareOnSplit} computed for one split. */
+export interface SplitComparison {
+  split: string;
+  runs: NamedRun[];
+  rows: ComparisonRow[];
+  targets: { name: string; checks: TargetCheck[] }[];
+  /** RL runs vs the baseline (null when there is no RL entry or no baseline). */
+  vsBaseline: BaselineComparison | null;
+}
+
+/**
+ * Backtest every entry on a fresh env from `makeEnv` (same split, same accounting), build the
+ * comparison table and targets, and test every RL entry against the baseline.
+ */
+export function compareOnSplit(
+  entries: readonly ComparisonEntry[],
+  makeEnv: () => TradingEnvLike,
+  options: CompareOnSplitOptions,
+): SplitComparison {
+  const refs = options.referenceGroups ?? ["baseline", "buy_and_hold", "flat", "random"];
+  const runs: NamedRun[] = entries.map((e) => ({
+    name: e.name,
+    group: e.group,
+    result: backtest(e.policy, makeEnv, {
+      periodsPerYear: options.periodsPerYear,
+      name: e.name,
+    }),
+  }));
+  const base = options.baselineName
+    ? runs.find((r) => r.name === options.baselineName)
+    : runs.find((r) => r.group === "baseline");
+  const rl = runs.filter((r) => !refs.includes(r.group));
+  return {
+    split: options.split,
+    runs,
+    rows: comparisonTable(runs),
+    targets: runs.map((r) => ({ name: r.name, checks: checkTargets(r.result) })),
+    vsBaseline: base && rl.length > 0
+      ? compareToBaseline(rl, base, { ...options, split: options.split })
+      : null,
+  };
 }
