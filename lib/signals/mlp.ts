@@ -19,9 +19,13 @@ export interface MlpTrainConfig {
   epochs: number;
   /** Minibatch size. Default 256. */
   batchSize: number;
-  /** Adam learning rate. Default 0.001. */
+  /** Adam learning rate. Default 0.003. */
   learningRate: number;
-  /** Weight each class by `rows / (3 · count_c)` so rare classes are not ignored. Default true. */
+  /**
+   * Weight each class by `rows / (3 · count_c)` so rare classes are not ignored. Default
+   * false: unweighted cross-entropy keeps the probabilities calibrated (the confidence and
+   * target outputs rely on that); weighting trades calibration for balanced accuracy.
+   */
   classWeighting: boolean;
 }
 
@@ -30,8 +34,8 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpTrainConfig> = Object.freeze({
   hidden: [32, 16],
   epochs: 8,
   batchSize: 256,
-  learningRate: 0.001,
-  classWeighting: true,
+  learningRate: 0.003,
+  classWeighting: false,
 });
 
 let previousBackend: string | null = null;

@@ -184,6 +184,25 @@ function resolveConfig(fm: FeatureMatrix, options: SignalOptions): SignalConfig 
   };
 }
 
+/**
+ * Training rows of a fold: rows of `fold.train` with valid features and a known label whose
+ * label window `[t, t + horizon]` plus `embargo` bars ends before the test window
+ * (`t + horizon + embargo < fold.test.start`) — the purge.
+ */
+export function selectTrainingRows(
+  features: FeatureMatrix,
+  labels: Labels,
+  fold: Fold,
+  gap: { horizon: number; embargo: number },
+): number[] {
+  const rows: number[] = [];
+  const limit = fold.test.start - gap.horizon - gap.embargo;
+  for (let i = fold.train.start; i < fold.train.end; i++) {
+    if (features.valid[i] === 1 && labels.label[i] >= 0 && i < limit) rows.push(i);
+  }
+  return rows;
+}
+
 /** The walk-forward folds of a configuration, as absolute bar indices. */
 export function signalFolds(fm: FeatureMatrix, config: SignalConfig): Fold[] {
   const off = fm.firstValidRow;
@@ -290,7 +309,6 @@ export async function buildSignals(
   const out = emptySignals(features, config.horizon);
   const trained: SignalFold[] = [];
   const models: tf.LayersModel[] = [];
-  const H = config.horizon;
 
   await useCpuBackend();
   try {
@@ -299,13 +317,7 @@ export async function buildSignals(
       const initRng = master.fork();
       const shuffleRng = master.fork();
       const labelRng = master.fork();
-      // Training rows: valid features, known label, label window + embargo before the test.
-      const rows: number[] = [];
-      for (let i = f.train.start; i < f.train.end; i++) {
-        if (
-          features.valid[i] === 1 && labels.label[i] >= 0 && i + H + config.embargo < f.test.start
-        ) rows.push(i);
-      }
+      const rows = selectTrainingRows(features, labels, f, config);
       if (rows.length < 100) {
         throw new ConfigError(
           `fold ${k} has only ${rows.length} usable training rows (need ≥ 100)`,
