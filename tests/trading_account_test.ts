@@ -91,6 +91,22 @@ Deno.test("spec bug 2: SCALE_OUT realises the PnL of the closed part; equity onl
   invariant(a);
 });
 
+Deno.test("the ledger's exit price is the size-weighted average of every reduction fill", () => {
+  const a = new Account();
+  a.mark(100);
+  a.open(-1, 4);
+  a.mark(90);
+  a.scaleOut();
+  a.mark(80);
+  a.close();
+  const t = a.ledger.get(0);
+  close(t.exitPrice, 85 * 1.0002);
+  close(t.grossPnl, 4 * (99.98 - 85 * 1.0002));
+  assert.equal(t.size, 4);
+  assert.equal(t.side, -1);
+  close(a.lastExitPrice, 80 * 1.0002);
+});
+
 Deno.test("scale-in averages the entry at the slipped fill", () => {
   const a = new Account({ initialBalance: 1e6 });
   a.mark(100);

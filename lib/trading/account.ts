@@ -84,6 +84,8 @@ export class Account {
   #tRealised = 0;
   #tFees = 0;
   #tFunding = 0;
+  #tExitQty = 0;
+  #tExitNotional = 0;
   #lastExitPrice = 0;
 
   /** @param config overrides of {@link DEFAULT_TRADING_CONFIG}; validated. */
@@ -114,6 +116,8 @@ export class Account {
     this.#tRealised = 0;
     this.#tFees = 0;
     this.#tFunding = 0;
+    this.#tExitQty = 0;
+    this.#tExitNotional = 0;
     this.#lastExitPrice = 0;
     this.ledger.clear();
   }
@@ -296,6 +300,8 @@ export class Account {
     this.#tRealised = 0;
     this.#tFees = 0;
     this.#tFunding = 0;
+    this.#tExitQty = 0;
+    this.#tExitNotional = 0;
     this.#increase(qty);
     return qty;
   }
@@ -379,6 +385,8 @@ export class Account {
     const q = this.#size;
     const pnl = q * (fill - this.#entry) * this.#dir;
     const fee = this.#liqFee * q * fill;
+    this.#tExitQty += q;
+    this.#tExitNotional += q * fill;
     this.#book(pnl, fee);
     this.#size = 0;
     this.#finishTrade(fill, ExitCode.LIQUIDATION);
@@ -409,6 +417,8 @@ export class Account {
         this.#tFees,
         this.#tFunding,
         this.#lastExitPrice,
+        this.#tExitQty,
+        this.#tExitNotional,
       ),
       ledger: this.ledger.snapshot(),
     };
@@ -416,7 +426,7 @@ export class Account {
 
   /** Restore a {@link snapshot} taken from an account with the same config. */
   restore(s: AccountState): void {
-    if (!(s?.scalars instanceof Float64Array) || s.scalars.length !== 18) {
+    if (!(s?.scalars instanceof Float64Array) || s.scalars.length !== 20) {
       throw new ConfigError("not an Account snapshot", { parameter: "state" });
     }
     const v = s.scalars;
@@ -438,6 +448,8 @@ export class Account {
     this.#tFees = v[15];
     this.#tFunding = v[16];
     this.#lastExitPrice = v[17];
+    this.#tExitQty = v[18];
+    this.#tExitNotional = v[19];
     this.ledger.restore(s.ledger);
   }
 
@@ -456,6 +468,8 @@ export class Account {
 
   #reduce(q: number, reason: number): void {
     const price = this.#mark * (1 - this.#slip * this.#dir);
+    this.#tExitQty += q;
+    this.#tExitNotional += q * price;
     const pnl = q * (price - this.#entry) * this.#dir;
     const fee = q * price * this.#feeRate;
     this.#book(pnl, fee);
@@ -487,7 +501,7 @@ export class Account {
     L.side[i] = this.#dir;
     L.size[i] = this.#tMaxSize;
     L.entryPrice[i] = this.#entry;
-    L.exitPrice[i] = exitPrice;
+    L.exitPrice[i] = this.#tExitQty > 0 ? this.#tExitNotional / this.#tExitQty : exitPrice;
     L.grossPnl[i] = this.#tRealised;
     L.fees[i] = this.#tFees;
     L.funding[i] = this.#tFunding;
@@ -502,5 +516,7 @@ export class Account {
     this.#tFees = 0;
     this.#tFunding = 0;
     this.#tMaxSize = 0;
+    this.#tExitQty = 0;
+    this.#tExitNotional = 0;
   }
 }

@@ -42,9 +42,12 @@ export interface Trade {
   side: 1 | -1;
   /** Largest size held during the trade, in contracts (base units). */
   size: number;
-  /** Size-weighted average entry fill price (incl. slippage) at the final exit. */
+  /** Size-weighted average entry fill price (incl. slippage) of the position at its final exit. */
   entryPrice: number;
-  /** Final fill price (incl. slippage; the liquidation price for liquidations). */
+  /**
+   * Size-weighted average of every reduction fill (scale-outs and the final exit, incl.
+   * slippage; the liquidation price for a liquidation).
+   */
   exitPrice: number;
   /** Price PnL realised on every reduction of the trade, quote currency, before costs. */
   grossPnl: number;
