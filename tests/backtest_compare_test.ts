@@ -3,11 +3,13 @@ import {
   alignReturns,
   backtest,
   type BacktestResult,
+  bootstrapRows,
   bootstrapSharpeDifference,
   BuyAndHoldPolicy,
   checkTargets,
   compareOnSplit,
   compareToBaseline,
+  comparisonRows,
   comparisonTable,
   consecutiveFolds,
   FixedRuleBaseline,
@@ -15,9 +17,11 @@ import {
   optimalBlockLength,
   RandomPolicy,
   sixMonthReturn,
+  tradeRows,
   walkForward,
+  walkForwardRows,
 } from "../lib/backtest/mod.ts";
-import { computePerformance, sharpeRatio } from "../lib/metrics/mod.ts";
+import { computePerformance, performanceRows, sharpeRatio } from "../lib/metrics/mod.ts";
 import { Rng } from "../lib/util/prng.ts";
 import { FakeTradingEnv } from "./backtest_fixture.ts";
 
@@ -242,4 +246,48 @@ Deno.test("compareOnSplit backtests every entry on the same split and tests RL v
   assert.ok(out.vsBaseline !== null);
   assert.deepEqual(out.vsBaseline!.tests.map((t) => t.name), ["rnd s1", "rnd s2"]);
   assert.match(out.vsBaseline!.conclusion, /validation split/);
+});
+
+Deno.test("display rows of trades, comparison, bootstrap and walk-forward", async () => {
+  const close = Array.from({ length: 120 }, (_, i) => 100 + Math.sin(i / 3) * 2);
+  const bars = {
+    close,
+    signal: close.map((_, i) => (i % 10 === 0 ? 1 : 0)),
+    confidence: close.map(() => 0.7),
+    divergence: close.map(() => 0.1),
+  };
+  const env = () => new FakeTradingEnv(bars, { feeRate: 0.0004 });
+  const base = backtest(new FixedRuleBaseline(), env, { periodsPerYear: P });
+  const rows = tradeRows(base, 3);
+  assert.equal(rows.length, Math.min(3, base.trades.length));
+  assert.equal(rows[0].side, "long");
+  assert.equal(rows[0].pnl, +base.trades[0].pnl.toFixed(4));
+  const perf = performanceRows(base.metrics);
+  assert.ok(perf.some((r) => r.metric.startsWith("payoff ratio")));
+  assert.ok(perf.every((r) => !r.value.includes("NaN")));
+  const cmp = comparisonRows(comparisonTable([{ name: "b", group: "baseline", result: base }]));
+  assert.equal(cmp[0].trades, base.trades.length);
+  const rl = [{
+    name: "r",
+    group: "ppo",
+    result: backtest(new RandomPolicy(), env, { periodsPerYear: P }),
+  }];
+  const c = compareToBaseline(rl, { name: "b", group: "baseline", result: base }, {
+    periodsPerYear: P,
+    samples: 50,
+  });
+  const br = bootstrapRows(c);
+  assert.equal(br[0].run, "r");
+  assert.match(String(br[0]["95 % CI"]), /^\[.*\]$/);
+  const wf = await walkForward(consecutiveFolds([{ start: 0, end: 60 }, { start: 60, end: 120 }]), {
+    train: () => new RandomPolicy(),
+    evaluate: (p, r) =>
+      backtest(p, new FakeTradingEnv({ ...bars, close: close.slice(r.start, r.end) }), {
+        periodsPerYear: P,
+      }),
+    references: () => [new FixedRuleBaseline()],
+  });
+  const wr = walkForwardRows(wf);
+  assert.equal(wr.length, 1);
+  assert.ok("baseline Sharpe" in wr[0]);
 });

@@ -153,3 +153,59 @@ export function computePerformance(
     trades: ts,
   };
 }
+
+function fmtPct(x: number | null, d = 2): string {
+  return x === null || !Number.isFinite(x) ? "n/a" : `${(x * 100).toFixed(d)} %`;
+}
+function fmtNum(x: number | null, d = 2): string {
+  return x === null || !Number.isFinite(x) ? "n/a" : x.toFixed(d);
+}
+function fmtDuration(ms: number): string {
+  if (!(ms > 0)) return "0";
+  const h = ms / 3_600_000;
+  return h >= 48 ? `${(h / 24).toFixed(1)} days` : `${h.toFixed(1)} h`;
+}
+
+/**
+ * {@link PerformanceMetrics} as display rows `{ metric, value }` with units, for tables in
+ * notebooks and reports (undefined values shown as "n/a").
+ */
+export function performanceRows(m: PerformanceMetrics): { metric: string; value: string }[] {
+  const t = m.trades;
+  const pf = t.grossLoss === 0 && t.grossProfit > 0
+    ? "∞ (no losing trade)"
+    : fmtNum(t.profitFactor);
+  return [
+    { metric: "bars", value: String(m.bars) },
+    {
+      metric: "start → end equity",
+      value: `${m.startEquity.toFixed(2)} → ${m.endEquity.toFixed(2)}`,
+    },
+    { metric: "total return", value: fmtPct(m.totalReturn) },
+    { metric: "annualised return (CAGR)", value: fmtPct(m.annualReturn) },
+    { metric: "annualised volatility", value: fmtPct(m.annualVolatility) },
+    { metric: "Sharpe (annualised, rf 0)", value: fmtNum(m.sharpe) },
+    { metric: "Sortino (annualised)", value: fmtNum(m.sortino) },
+    { metric: "Calmar", value: fmtNum(m.calmar) },
+    { metric: "max drawdown", value: fmtPct(m.maxDrawdown) },
+    {
+      metric: "longest drawdown",
+      value: `${m.maxDrawdownDurationBars} bars (${fmtDuration(m.maxDrawdownDurationMs)})`,
+    },
+    { metric: "exposure (bars in a position)", value: fmtPct(m.exposure, 1) },
+    { metric: "turnover (traded notional / mean equity)", value: fmtNum(m.turnover) },
+    { metric: "trades (long / short)", value: `${t.trades} (${t.longTrades} / ${t.shortTrades})` },
+    { metric: "win rate", value: fmtPct(t.winRate, 1) },
+    { metric: "profit factor (gross profit / gross loss)", value: pf },
+    { metric: "payoff ratio (avg win / avg loss)", value: fmtNum(t.payoffRatio) },
+    { metric: "expectancy (net PnL per trade)", value: fmtNum(t.expectancy) },
+    {
+      metric: "average holding time",
+      value: t.avgHoldingBars === null
+        ? "n/a"
+        : `${t.avgHoldingBars.toFixed(1)} bars (${fmtDuration(t.avgHoldingMs ?? 0)})`,
+    },
+    { metric: "fees paid", value: m.feesPaid.toFixed(2) },
+    { metric: "funding paid (− = received)", value: m.fundingPaid.toFixed(2) },
+  ];
+}
