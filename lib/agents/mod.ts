@@ -15,3 +15,5 @@ export * from "./tensorboard.ts";
 export * from "./model_io.ts";
 export * from "./run.ts";
 export * from "./train_callbacks.ts";
+export * from "./trading_setup.ts";
+export * from "./train_run.ts";

@@ -240,7 +240,9 @@ export class EvalCallback implements Callback {
     this.#o = options;
     this.metric = options.metric ?? (options.periodsPerYear ? "sharpe" : "mean_return");
     this.#offset = options.stepOffset ?? 0;
-    this.best = options.best ?? null;
+    const b = options.best ?? null;
+    // JSON stores −∞ (e.g. a Sharpe of a policy that never traded) as null
+    this.best = b ? { ...b, value: typeof b.value === "number" ? b.value : -Infinity } : null;
   }
 
   async #evaluate(ctx: TrainContext): Promise<boolean> {

@@ -1,0 +1,128 @@
+/**
+ * The futures-trading training setup used by `deno task train`, the training benchmark and
+ * notebooks 04–06: market data (the seeded synthetic market or a file/folder) → causal
+ * features → out-of-sample ML signals (walk-forward, optional) → chronological
+ * train / validation / test split → `FuturesTradingEnv` factories (random-start training
+ * episodes on the training split; whole-split evaluation envs on validation or test).
+ *
+ * @module
+ */
+import { loadMarketData } from "../data/load.ts";
+import type { MarketData } from "../data/market_data.ts";
+import { splitByFraction, type SplitRanges } from "../data/split.ts";
+import { computeFeatures } from "../features/features.ts";
+import type { FeatureMatrix } from "../features/feature_matrix.ts";
+import { buildSignals } from "../signals/walk_forward.ts";
+import type { Signals } from "../signals/signals.ts";
+import { FuturesTradingEnv } from "../env/futures_env.ts";
+import type { TradingConfig } from "../trading/config.ts";
+import { hashArrays } from "../util/hash.ts";
+import { ConfigError } from "../util/errors.ts";
+
+/** Options of {@link buildTradingSetup}. */
+export interface TradingSetupOptions {
+  /** `"synthetic"` (default) or a path understood by `loadMarketData` (CSV/zip/Parquet/folder). */
+  data?: string;
+  /** Synthetic market: number of bars (default: its own default, 52,560 × 5 min ≈ 6 months). */
+  bars?: number;
+  /** Synthetic market seed (default 42, the embedded default market). */
+  dataSeed?: number;
+  /** `"ml"`: walk-forward out-of-sample ML signals (default); `"none"`: signal inputs are 0. */
+  signals?: "ml" | "none";
+  /** Seed of the signal models (default 0). */
+  signalSeed?: number;
+  /** Split fractions (default 0.7 / 0.15 / 0.15, chronological). */
+  split?: { train?: number; validation?: number; test?: number };
+  /** Steps per training episode with a random start (default 2048). */
+  episodeLength?: number;
+  /** Trading-rule overrides (fees, leverage, …; default the specification's). */
+  trading?: Partial<TradingConfig>;
+  /** Progress messages (e.g. to stderr). */
+  log?: (msg: string) => void;
+}
+
+/** Everything needed to train and evaluate on the futures env. */
+export interface TradingSetup {
+  /** Data source (`synthetic` or the path). */
+  source: string;
+  market: MarketData;
+  features: FeatureMatrix;
+  /** Out-of-sample signals, or null with `signals: "none"`. */
+  signals: Signals | null;
+  split: SplitRanges;
+  /** SHA-256 over the bar columns (time, OHLCV, OI, funding) — the run manifest's data hash. */
+  dataHash: string;
+  /** Bars per year of the market's interval (for annualised Sharpe ratios). */
+  periodsPerYear: number;
+  /** Steps per training episode. */
+  episodeLength: number;
+  /** A training env on the training split (random-start episodes), seeded. */
+  makeTrainEnv(seed: number): FuturesTradingEnv;
+  /** A whole-split evaluation env (default: validation). */
+  makeEvalEnv(split?: "validation" | "test" | "train"): FuturesTradingEnv;
+}
+
+/** Build the market → features → signals → split → env pipeline. */
+export async function buildTradingSetup(options: TradingSetupOptions = {}): Promise<TradingSetup> {
+  const log = options.log ?? (() => {});
+  const source = options.data ?? "synthetic";
+  const episodeLength = options.episodeLength ?? 2048;
+  if (!Number.isInteger(episodeLength) || episodeLength < 2) {
+    throw new ConfigError(`episode length must be an integer ≥ 2, got ${episodeLength}`, {
+      parameter: "episode-length",
+    });
+  }
+  const market = await loadMarketData(source, {
+    synthetic: { seed: options.dataSeed ?? 42, ...(options.bars ? { bars: options.bars } : {}) },
+  });
+  log(`data: ${source} — ${market.time.length} bars of ${market.interval} (${market.symbol})`);
+  const features = computeFeatures(market);
+  const split = splitByFraction(market.time.length, options.split ?? {});
+  const trainBars = split.train.end - split.train.start;
+  if (trainBars < episodeLength + 100) {
+    throw new ConfigError(
+      `the training split has ${trainBars} bars, too few for ${episodeLength}-step episodes`,
+      { parameter: "episode-length" },
+      "use more data (--bars) or a shorter --episode-length",
+    );
+  }
+  let signals: Signals | null = null;
+  if ((options.signals ?? "ml") === "ml") {
+    const t0 = performance.now();
+    log("signals: training walk-forward ML models (out-of-sample predictions)…");
+    signals = (await buildSignals(market, features, { seed: options.signalSeed ?? 0 })).signals;
+    log(`signals: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const cols: Float64Array[] = [
+    market.time,
+    market.open,
+    market.high,
+    market.low,
+    market.close,
+    market.volume,
+  ];
+  if (market.openInterest) cols.push(market.openInterest);
+  if (market.fundingRate) cols.push(market.fundingRate);
+  const dataHash = await hashArrays(cols as unknown as ArrayLike<number>[] & ArrayBufferView[]);
+  const common = {
+    market,
+    features,
+    signals: signals ?? undefined,
+    trading: options.trading,
+  };
+  const probe = new FuturesTradingEnv({ ...common, range: split.validation });
+  return {
+    source,
+    market,
+    features,
+    signals,
+    split,
+    dataHash,
+    periodsPerYear: probe.periodsPerYear,
+    episodeLength,
+    makeTrainEnv: (seed: number) =>
+      new FuturesTradingEnv({ ...common, range: split.train, episodeLength, seed }),
+    makeEvalEnv: (which = "validation") =>
+      new FuturesTradingEnv({ ...common, range: split[which] }),
+  };
+}
