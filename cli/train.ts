@@ -11,7 +11,7 @@ import { trainRun, type TrainRunOptions } from "../lib/agents/train_run.ts";
 
 type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number";
 
-interface Opt {
+export interface Opt {
   name: string;
   kind: Kind;
   /** Default shown in --help; `undefined` = per-agent or none. */
@@ -21,8 +21,8 @@ interface Opt {
   group: string;
 }
 
-/** Every option. Defaults are the specification's (SB3's PPO/A2C settings in 000_…). */
-const OPTIONS: Opt[] = [
+/** Every option of `deno task train`. Defaults are the specification's (SB3's PPO/A2C settings in 000_…). */
+export const OPTIONS: Opt[] = [
   {
     name: "agent",
     kind: "string",
@@ -150,8 +150,18 @@ const OPTIONS: Opt[] = [
     help: "steps per env per rollout (default: ppo 2048, a2c 5)",
     group: "algorithm",
   },
-  { name: "batch-size", kind: "int", def: "64", help: "PPO minibatch size", group: "algorithm" },
-  { name: "n-epochs", kind: "int", def: "10", help: "PPO epochs per rollout", group: "algorithm" },
+  {
+    name: "batch-size",
+    kind: "int",
+    help: "minibatch size (default: ppo 64, grpo 256)",
+    group: "algorithm",
+  },
+  {
+    name: "n-epochs",
+    kind: "int",
+    help: "epochs per update (default: ppo 10, grpo 4)",
+    group: "algorithm",
+  },
   { name: "gamma", kind: "number", def: "0.99", help: "discount per step", group: "algorithm" },
   {
     name: "gae-lambda",
@@ -264,7 +274,7 @@ const OPTIONS: Opt[] = [
 
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));
 
-function helpText(): string {
+export function helpText(): string {
   const lines = [
     "Train a PPO / A2C / GRPO agent on the futures env and save a run folder.",
     "",
@@ -464,6 +474,8 @@ async function main(): Promise<void> {
       ...(v.has("group-size") ? { groupSize: get<number>("group-size") } : {}),
       ...(v.has("horizon") ? { horizon: get<number>("horizon") } : {}),
       ...(v.has("kl-coef") ? { klCoef: get<number>("kl-coef") } : {}),
+      ...(v.has("groups-per-update") ? { groupsPerUpdate: get<number>("groups-per-update") } : {}),
+      ...(v.has("advantage") ? { advantage: get<"outcome" | "process">("advantage") } : {}),
     },
     setup: {
       data: get<string>("data") ?? "synthetic",

@@ -17,6 +17,7 @@ import { networkConfigFor, type TrainResult } from "./common.ts";
 import { VecNormalizer } from "./normalizer.ts";
 import { trainPpo } from "./ppo.ts";
 import { trainA2c } from "./a2c.ts";
+import { type GrpoOptions, trainGrpo } from "./grpo.ts";
 import type { Callback } from "./callbacks.ts";
 import {
   buildEngine,
@@ -92,8 +93,8 @@ export interface TrainRunOptions {
   normReward?: boolean;
   /** Algorithm hyperparameters. */
   hyper?: Hyperparameters;
-  /** GRPO options (group size, horizon, KL coefficient, …), passed to the GRPO trainer. */
-  grpo?: Record<string, unknown>;
+  /** GRPO options (group size, horizon, KL coefficient, …), passed to `trainGrpo`. */
+  grpo?: Partial<Omit<GrpoOptions, "totalTimesteps" | "callbacks">>;
   /** Data pipeline options, or an already built setup (notebooks reuse one). */
   setup?: TradingSetupOptions | TradingSetup;
   /** Progress bar on stderr (default true). */
@@ -193,6 +194,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     );
   }
   const nEnvs = options.nEnvs ?? 1;
+  if (agent === "grpo" && (options.normObs || options.normReward || nEnvs !== 1)) {
+    throw new ConfigError(
+      "GRPO runs groups on one env without a normaliser",
+      { parameter: options.normObs || options.normReward ? "norm-obs/norm-reward" : "n-envs" },
+      "drop --norm-obs/--norm-reward/--n-envs for --agent grpo",
+    );
+  }
   if (!Number.isInteger(nEnvs) || nEnvs < 1) {
     throw new ConfigError(`n-envs must be a positive integer, got ${nEnvs}`, {
       parameter: "n-envs",
@@ -354,14 +362,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         callbacks,
       });
     } else {
-      train = await trainGrpoRun(vec, engine, {
+      // GRPO runs its groups on one env with clone/restore (no vectorisation, no critic).
+      train = await trainGrpo(envs[0], engine, {
         totalTimesteps: remaining,
         seed: seed + stepOffset,
         ...lrFor(h.learningRate ?? 3e-4, h.annealLr ?? false),
         clipRange: h.clipRange,
         entCoef: h.entCoef,
         maxGradNorm: h.maxGradNorm,
-        normalizer,
+        nEpochs: h.nEpochs,
+        batchSize: h.batchSize,
         callbacks,
         ...options.grpo,
       });
@@ -443,14 +453,4 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     backend,
     stoppedEarly: train.stoppedEarly,
   };
-}
-
-// GRPO is wired in once lib/agents/grpo.ts exists (see trainGrpoRun below).
-// deno-lint-ignore require-await
-async function trainGrpoRun(
-  _env: SyncVecEnv,
-  _engine: ActorCriticEngine,
-  _options: Record<string, unknown>,
-): Promise<TrainResult> {
-  throw new ConfigError("GRPO is not available in this build", { parameter: "agent" });
 }
