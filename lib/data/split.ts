@@ -84,9 +84,11 @@ export function splitByFraction(n: number, options: FractionSplitOptions = {}): 
     );
   }
   const gap = gapOf(options);
-  const b1 = Math.floor(n * fTrain);
-  const b2 = Math.floor(n * (fTrain + fVal));
-  const b3 = fTrain + fVal + fTest >= 1 - 1e-9 ? n : Math.floor(n * (fTrain + fVal + fTest));
+  // The 1e-9 absorbs binary rounding (100 × (0.5 + 0.2 + 0.2) = 89.999…).
+  const cut = (f: number) => Math.min(n, Math.floor(n * f + 1e-9));
+  const b1 = cut(fTrain);
+  const b2 = cut(fTrain + fVal);
+  const b3 = fTrain + fVal + fTest >= 1 - 1e-9 ? n : cut(fTrain + fVal + fTest);
   return finish(n, b1, b2, b3, gap);
 }
 
