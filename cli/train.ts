@@ -11,6 +11,7 @@ import { trainRun, type TrainRunOptions } from "../lib/agents/train_run.ts";
 
 type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number";
 
+/** One command-line option. */
 export interface Opt {
   name: string;
   kind: Kind;
@@ -77,6 +78,7 @@ export const OPTIONS: Opt[] = [
   {
     name: "config",
     kind: "string",
+    def: "none",
     help:
       'JSON file of option values (keys = option names, e.g. {"ent-coef": 0.02}); flags override it',
     group: "run",
@@ -90,6 +92,7 @@ export const OPTIONS: Opt[] = [
   {
     name: "resume",
     kind: "string",
+    def: "none",
     help: "continue a run folder from its latest checkpoint (--timesteps = new total)",
     group: "run",
   },
@@ -274,6 +277,7 @@ export const OPTIONS: Opt[] = [
 
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));
 
+/** The `--help` text: every option with its default, grouped. */
 export function helpText(): string {
   const lines = [
     "Train a PPO / A2C / GRPO agent on the futures env and save a run folder.",
