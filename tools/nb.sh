@@ -17,7 +17,6 @@ if [ $# -gt 0 ]; then
   esac
 fi
 bash tools/setup.sh >/dev/null
-export XDG_DATA_HOME="${XDG_DATA_HOME:-$PWD/.jupyter/data}"
 if [ $# -gt 0 ]; then
   notebooks=("$@")
 else

@@ -23,9 +23,10 @@ node_modules), so `@lib/...` imports resolve through the project's import map wh
 notebook lives (including temporary fixture notebooks). Override with --cwd.
 Notebooks must therefore not rely on the working directory being their own folder.
 
-Environment passed to the kernel: the caller's environment plus RLT_QUICK=1 with --quick
-(notebooks use fewer bars / steps), NO_COLOR=1, and XDG_DATA_HOME pointing at the project's
-.jupyter/data unless already set.
+Kernelspec: the "deno" kernel registered by tools/setup.sh under <repo>/.jupyter/data
+(XDG_DATA_HOME and JUPYTER_PATH are pointed there for the lookup, so a global "deno"
+kernelspec never shadows it). Environment passed to the kernel: the caller's environment
+plus RLT_QUICK=1 with --quick (notebooks use fewer bars / steps) and NO_COLOR=1.
 
 Exit status: 0 all notebooks ran; 1 a cell raised an error; 2 a cell timed out; 3 the kernel
 died or could not start; 4 bad usage. On failure the partial notebook and HTML are still
@@ -363,9 +364,13 @@ def main(argv: list[str]) -> int:
                     help="also write OUT_DIR/index.html linking the exported notebooks")
     args = ap.parse_args(argv)
 
-    env = dict(os.environ)
-    env.setdefault("XDG_DATA_HOME", str(REPO_ROOT / ".jupyter" / "data"))
-    os.environ["XDG_DATA_HOME"] = env["XDG_DATA_HOME"]  # kernelspec lookup in this process
+    env = dict(os.environ)  # the kernel's environment: the caller's, plus the flags below
+    # Kernelspec lookup in THIS process: always the project's own .jupyter/data (registered by
+    # tools/setup.sh), first in the search path even when the user has a global "deno" kernel.
+    jupyter_data = REPO_ROOT / ".jupyter" / "data"
+    os.environ["XDG_DATA_HOME"] = str(jupyter_data)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(jupyter_data / "jupyter")] + [p for p in [env.get("JUPYTER_PATH")] if p])
     env["NO_COLOR"] = "1"
     if args.quick:
         env["RLT_QUICK"] = "1"

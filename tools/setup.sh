@@ -27,26 +27,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 1
 fi
 
-# 2. Deno kernelspec under .jupyter/data (jupyter looks in \$XDG_DATA_HOME/jupyter/kernels).
-export XDG_DATA_HOME="${XDG_DATA_HOME:-$ROOT/.jupyter/data}"
-mkdir -p "$XDG_DATA_HOME"
-spec="$XDG_DATA_HOME/jupyter/kernels/deno/kernel.json"
+# 2. Deno kernelspec under .jupyter/data: `deno jupyter --install` writes to
+#    $XDG_DATA_HOME/jupyter/kernels/deno. Always the project folder (never a global one).
+JUPYTER_DATA="$ROOT/.jupyter/data"
+mkdir -p "$JUPYTER_DATA"
+spec="$JUPYTER_DATA/jupyter/kernels/deno/kernel.json"
 deno_bin="$(command -v deno)"
 if [ ! -f "$spec" ] || ! grep -qF "\"$deno_bin\"" "$spec"; then
-  deno jupyter --install --force >/dev/null 2>&1 || {
-    echo "setup: 'deno jupyter --install' failed (XDG_DATA_HOME=$XDG_DATA_HOME)" >&2
+  XDG_DATA_HOME="$JUPYTER_DATA" deno jupyter --install --force >/dev/null 2>&1 || {
+    echo "setup: 'deno jupyter --install' failed (XDG_DATA_HOME=$JUPYTER_DATA)" >&2
     exit 1
   }
 fi
-"$PY" - "$XDG_DATA_HOME" <<'PYEOF' || exit 1
-import os, sys
-os.environ["XDG_DATA_HOME"] = sys.argv[1]
+XDG_DATA_HOME="$JUPYTER_DATA" JUPYTER_PATH="$JUPYTER_DATA/jupyter" "$PY" - "$ROOT" <<'PYEOF' || exit 1
+import sys
 from jupyter_client.kernelspec import KernelSpecManager
 specs = KernelSpecManager().find_kernel_specs()
-if "deno" not in specs:
-    sys.exit(f"setup: Jupyter does not see the 'deno' kernel under {sys.argv[1]}: {specs}")
+if not specs.get("deno", "").startswith(sys.argv[1]):
+    sys.exit(f"setup: Jupyter does not see the project's 'deno' kernel: {specs}")
 PYEOF
 
 # 3. npm dependencies from deno.json into node_modules (no-op when already cached).
 deno install --quiet >/dev/null 2>&1 || deno install
-echo "setup: ok (deno kernel in $XDG_DATA_HOME/jupyter/kernels/deno, deps cached)"
+echo "setup: ok (deno kernel in $JUPYTER_DATA/jupyter/kernels/deno, deps cached)"

@@ -6,6 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-export XDG_DATA_HOME="${XDG_DATA_HOME:-$PWD/.jupyter/data}"
 if [ $# -eq 0 ]; then set -- tests/; fi
 exec deno test --allow-all "$@"
