@@ -9,6 +9,7 @@ import {
   alignAsOfWithSummary,
   alignFunding,
   alignOpenInterest,
+  dataAvailability,
   type MarketData,
   type TimeSeries,
 } from "../lib/data/mod.ts";
@@ -168,6 +169,13 @@ Deno.test("alignAsOf: adds only the given sources; data without OI/funding still
   });
   assert.equal(market.fundingRate, undefined);
   assert.equal(summary.oiBars, 4); // bars 9..12 (close ≥ stamp, within 15 min)
+  assert.deepEqual(dataAvailability(market), {
+    openInterest: true,
+    openInterestCoverage: 4 / 50,
+    funding: false,
+    fundingSettlements: 0,
+  });
+  assert.equal(dataAvailability(md).openInterest, false);
   assert.ok(Number.isNaN(market.openInterest![8]));
   assert.equal(market.openInterest![9], 7);
   assert.throws(

@@ -187,3 +187,33 @@ function typicalSpacing(t: Float64Array): number {
   d.sort((a, b) => a - b);
   return d[Math.floor(d.length / 2)];
 }
+
+/** Availability of the optional inputs of a market. */
+export interface DataAvailability {
+  /** The market has an open-interest column. */
+  openInterest: boolean;
+  /** Fraction (0–1) of bars whose open interest is known (finite). */
+  openInterestCoverage: number;
+  /** The market has a funding column. */
+  funding: boolean;
+  /** Number of bars carrying a funding settlement. */
+  fundingSettlements: number;
+}
+
+/**
+ * What optional data a market carries: downstream code (features, env) uses this to fall
+ * back to neutral values when OI or funding is absent, instead of reading NaN as data.
+ */
+export function dataAvailability(md: MarketData): DataAvailability {
+  let oi = 0;
+  if (md.openInterest) { for (const v of md.openInterest) if (v === v) oi++; }
+  let f = 0;
+  if (md.fundingRate) { for (const v of md.fundingRate) if (v === v) f++; }
+  const n = md.time.length;
+  return {
+    openInterest: md.openInterest !== undefined && oi > 0,
+    openInterestCoverage: n > 0 ? oi / n : 0,
+    funding: md.fundingRate !== undefined && f > 0,
+    fundingSettlements: f,
+  };
+}

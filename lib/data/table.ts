@@ -74,6 +74,7 @@ export interface ReadTableOptions {
   hasHeader?: boolean | "auto";
 }
 
+/** Column names of the Binance kline archive CSV, in file order. */
 export const KLINE_COLUMNS = [
   "open_time",
   "open",
@@ -485,7 +486,7 @@ export function tidyTable(table: TimeTable, options: TidyOptions = {}): TidyResu
       needSort = true;
       if (source.fileIndex[i] === source.fileIndex[i - 1] && options.unsorted !== "sort") {
         throw new DataError(
-          `time goes backwards: ${iso(time[i])} after ${iso(time[i - 1])} (row ${
+          `time goes backwards: ${formatUtc(time[i])} after ${formatUtc(time[i - 1])} (row ${
             source.row[i - 1]
           })`,
           { file: source.files[source.fileIndex[i]], row: source.row[i], column: table.timeColumn },
@@ -516,7 +517,7 @@ export function tidyTable(table: TimeTable, options: TidyOptions = {}): TidyResu
       }
       const diff = names.find((c) => !Object.is(table.columns[c][last], table.columns[c][i]))!;
       throw new DataError(
-        `duplicated bar ${iso(time[i])} with different values (also at ${
+        `duplicated bar ${formatUtc(time[i])} with different values (also at ${
           source.files[source.fileIndex[last]]
         } row ${source.row[last]})`,
         { file: source.files[source.fileIndex[i]], row: source.row[i], column: diff },
@@ -556,7 +557,7 @@ export function tidyTable(table: TimeTable, options: TidyOptions = {}): TidyResu
 }
 
 /** Format epoch ms as ISO-8601 UTC (or `"invalid"`). */
-export function iso(ms: number): string {
+export function formatUtc(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : "invalid";
 }
 

@@ -8,7 +8,7 @@
 import { msToInterval } from "../util/calendar.ts";
 import { DataError } from "../util/errors.ts";
 import type { MarketData } from "./market_data.ts";
-import { iso, type RowSource } from "./table.ts";
+import { formatUtc, type RowSource } from "./table.ts";
 
 /** One problem found by validation. */
 export interface ValidationIssue {
@@ -148,7 +148,7 @@ export function validateMarketData(
         if (report.issues.length < max) {
           report.issues.push({
             kind: "non_positive_price",
-            message: `${k} price ${v} ≤ 0 at ${iso(md.time[i])}`,
+            message: `${k} price ${v} ≤ 0 at ${formatUtc(md.time[i])}`,
             index: i,
             ...loc(i, k),
           });
@@ -162,7 +162,7 @@ export function validateMarketData(
         report.issues.push({
           kind: "ohlc_inconsistent",
           message: `OHLC inconsistent at ${
-            iso(md.time[i])
+            formatUtc(md.time[i])
           }: open ${o} high ${h} low ${l} close ${c}`,
           index: i,
           ...loc(i, col),
@@ -174,7 +174,7 @@ export function validateMarketData(
       if (report.issues.length < max) {
         report.issues.push({
           kind: "negative_volume",
-          message: `volume ${volume[i]} < 0 at ${iso(md.time[i])}`,
+          message: `volume ${volume[i]} < 0 at ${formatUtc(md.time[i])}`,
           index: i,
           ...loc(i, "volume"),
         });
@@ -217,8 +217,8 @@ export function validateTimeAxis(
     rows: n,
     interval: intervalMs > 0 ? msToInterval(intervalMs) : "unknown",
     intervalMs,
-    first: n ? iso(time[0]) : null,
-    last: n ? iso(time[n - 1]) : null,
+    first: n ? formatUtc(time[0]) : null,
+    last: n ? formatUtc(time[n - 1]) : null,
     gaps: { count: 0, missingBars: 0, largest: 0, largestAt: null, where: [] },
     duplicates: 0,
     nonMonotonic: 0,
@@ -249,7 +249,7 @@ export function validateTimeAxis(
       if (r.issues.length < max) {
         r.issues.push({
           kind: "duplicate",
-          message: `duplicated bar ${iso(time[i])}`,
+          message: `duplicated bar ${formatUtc(time[i])}`,
           index: i,
           ...loc(i, timeCol),
         });
@@ -259,7 +259,7 @@ export function validateTimeAxis(
       if (r.issues.length < max) {
         r.issues.push({
           kind: "non_monotonic",
-          message: `time goes backwards: ${iso(time[i])} after ${iso(time[i - 1])}`,
+          message: `time goes backwards: ${formatUtc(time[i])} after ${formatUtc(time[i - 1])}`,
           index: i,
           ...loc(i, timeCol),
         });
@@ -271,7 +271,7 @@ export function validateTimeAxis(
           r.issues.push({
             kind: "misaligned",
             message: `spacing ${d} ms is not a multiple of the ${r.interval} interval at ${
-              iso(time[i])
+              formatUtc(time[i])
             }`,
             index: i,
             ...loc(i, timeCol),
@@ -285,8 +285,8 @@ export function validateTimeAxis(
           r.gaps.missingBars += missing;
           const g: GapInfo = {
             index: i,
-            after: iso(time[i - 1]),
-            before: iso(time[i]),
+            after: formatUtc(time[i - 1]),
+            before: formatUtc(time[i]),
             missingBars: missing,
           };
           if (missing > r.gaps.largest) {
@@ -422,7 +422,7 @@ export function fillGaps(md: MarketData, options: { maxFill?: number } = {}): Ma
     const miss = Math.round(d / step) - 1;
     if (miss > maxFill) {
       throw new DataError(
-        `gap of ${miss} bars after ${iso(md.time[i - 1])} exceeds maxFill ${maxFill}`,
+        `gap of ${miss} bars after ${formatUtc(md.time[i - 1])} exceeds maxFill ${maxFill}`,
         { row: i + 1, column: "time" },
         "split the data at the gap or raise maxFill",
       );
