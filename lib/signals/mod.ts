@@ -11,3 +11,4 @@ export * from "./diagnostics.ts";
 export * from "./mlp.ts";
 export * from "./walk_forward.ts";
 export * from "./persist.ts";
+export * from "./figures.ts";
