@@ -150,7 +150,7 @@ export interface WalkForwardOptions extends GapOptions {
 
 /**
  * Walk-forward folds over `n` bars. Test windows are consecutive, non-overlapping and end at
- * bar `n` (the last `folds·testSize` bars before it, minus nothing); fold k trains on
+ * bar `n` (they are the last `folds·testSize` bars); fold k trains on
  * `[0, testStart_k − gap)` when expanding or on the `trainSize` bars ending there when
  * rolling, with `gap = purge + embargo`.
  */
