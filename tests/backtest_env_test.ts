@@ -210,6 +210,17 @@ Deno.test("real env: determinism, reward components, buy-and-hold closes at the 
     for (const k of Object.keys(a.rewardComponents)) s += a.rewardComponents[k][i];
     assert.ok(Math.abs(s - a.rewards[i]) < 1e-9);
   }
+  // the env's action masks are passed by default: a random policy requests only valid actions
+  for (let i = 0; i < a.steps; i++) {
+    const act = a.actions[i];
+    if (a.position[i] !== 0) assert.ok(act !== 1 && act !== 2, `entry while in a position at ${i}`);
+    else assert.ok(act !== 3 && act !== 4 && act !== 5, `exit/scale while flat at ${i}`);
+  }
+  const unmasked = backtest(new RandomPolicy({ seed: 4 }), makeEnv, {
+    periodsPerYear: P,
+    useMasks: false,
+  });
+  assert.notDeepEqual(unmasked.actions, a.actions);
   // equity[0] is the starting balance at the first valid bar; times step by 5 minutes
   assert.equal(a.equity[0], 2000);
   assert.equal(a.time[1] - a.time[0], FIVE_MIN);

@@ -60,7 +60,11 @@ export interface BacktestOptions {
   reset?: ResetOptions;
   /** Act deterministically (argmax). Default true. */
   deterministic?: boolean;
-  /** Pass the env's action masks to the policy. Default false. */
+  /**
+   * Pass the env's action masks to the policy (as training and the agents' evaluation do, so
+   * a masked policy picks its best VALID action). Default true when the env has
+   * `actionMask`.
+   */
   useMasks?: boolean;
   /** Stop after this many steps (default: until the env ends the episode). */
   maxSteps?: number;
@@ -173,7 +177,7 @@ export function backtest(
   const acct = e.account;
   const obs = new Float64Array(obsDim);
   obs.set(first.observation);
-  const masks = options.useMasks && e.actionMask ? new Uint8Array(nActions) : undefined;
+  const masks = (options.useMasks ?? true) && e.actionMask ? new Uint8Array(nActions) : undefined;
 
   let cap = 4096;
   let time = new Float64Array(cap + 1);
