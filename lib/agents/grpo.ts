@@ -1,0 +1,378 @@
+/**
+ * Group Relative Policy Optimization (GRPO; Shao et al. 2024, DeepSeekMath), for control tasks:
+ *
+ *  1. no critic: the baseline is the GROUP — each update samples `groupsPerUpdate` start states
+ *     (`env.reset` with a seed drawn from the run's PRNG), snapshots each with
+ *     `env.cloneState()`, and runs `groupSize` (G = 16) rollouts of at most `horizon` (H) steps
+ *     from that identical state (`env.restoreState()`: same bar, same account, same env PRNG —
+ *     only the policy's sampled actions differ);
+ *  2. advantages, `"outcome"` variant: Aᵢ = (Rᵢ − mean R) / (std R + ε) with Rᵢ the
+ *     undiscounted return of rollout i, given to every step of rollout i; `"process"` variant:
+ *     every step reward is normalised by the mean/std of all step rewards in the group, and a
+ *     step's advantage is the sum of normalised rewards to go. std is the sample (n − 1) std
+ *     as `torch.std`; ε = 1e-8. Groups whose returns all tie have no signal (A = 0): their
+ *     fraction is logged as `zeroStdGroupFraction`;
+ *  3. PPO-style clipped ratio (ε = 0.2) against the collection-time policy, averaged over all
+ *     collected steps (with a fixed horizon this equals DeepSeekMath's per-rollout average);
+ *  4. KL penalty β·(ρ − log ρ − 1), ρ = π_ref/π (the unbiased "k3" estimator), to a reference
+ *     policy: a frozen clone of the initial policy by default, or any {@link LogProbSource}
+ *     (e.g. another engine or a rule policy that can give log-probabilities); β = 0.04
+ *     (DeepSeekMath's value);
+ *  5. `nEpochs` passes of shuffled minibatches, Adam (eps 1e-5), global grad-norm clip 0.5.
+ * Works for Discrete (with optional masks) and Box actions (Box: the env gets the clipped action,
+ * the raw sample is stored).
+ *
+ * @module
+ */
+import { Rng } from "../util/prng.ts";
+import { ConfigError } from "../util/errors.ts";
+import type { Env } from "../env/types.ts";
+import type { ActorCriticEngine, LossConfig } from "./engine.ts";
+import { createMinibatch } from "./buffer.ts";
+import { type Callback, runCallbacks, type TrainContext, type UpdateLog } from "./callbacks.ts";
+import {
+  clipActions,
+  requirePositiveInt,
+  requireRange,
+  type Schedule,
+  scheduleValue,
+  type TrainResult,
+} from "./common.ts";
+
+/** Anything that can score actions: log π(a|s) for a batch (an engine, or a rule policy). */
+export interface LogProbSource {
+  evaluateActions(
+    obs: Float64Array,
+    actions: Float64Array,
+    batch: number,
+    masks?: Uint8Array,
+  ): { logProb: Float64Array };
+}
+
+/** GRPO hyperparameters (the specification gives none; defaults follow DeepSeekMath/PPO). */
+export interface GrpoOptions {
+  /** Environment steps to train for (all group rollouts together). */
+  totalTimesteps: number;
+  /** Seed of start-state sampling, action sampling and shuffles. Default 0. */
+  seed?: number;
+  /** Rollouts per group, G. Default 16. */
+  groupSize?: number;
+  /** Maximum steps per rollout, H (a rollout also stops when the env ends). Default 64. */
+  horizon?: number;
+  /** Start states (groups) per update. Default 4. */
+  groupsPerUpdate?: number;
+  /** Advantage: `"outcome"` (group-normalised returns, default) or `"process"` (group-normalised step rewards summed to go). */
+  advantage?: "outcome" | "process";
+  /** ε in the advantage denominator. Default 1e-8. */
+  advantageEps?: number;
+  /** Optimisation epochs per update. Default 4. */
+  nEpochs?: number;
+  /** Minibatch size (steps). Default 256. */
+  batchSize?: number;
+  /** Learning rate or schedule of progress remaining. Default 3e-4. */
+  learningRate?: number | Schedule;
+  /** Linearly anneal a constant learning rate to 0. Default false. */
+  annealLr?: boolean;
+  /** Ratio clip ε. Default 0.2. */
+  clipRange?: number;
+  /** KL penalty β. Default 0.04. */
+  klCoef?: number;
+  /** Entropy coefficient. Default 0. */
+  entCoef?: number;
+  /** Global gradient-norm clip. Default 0.5. */
+  maxGradNorm?: number;
+  /** Reference policy for the KL term. Default: a frozen clone of `engine` at the start. */
+  reference?: LogProbSource;
+  /** Env-specific reset options for start states (e.g. a split's bar range). */
+  resetOptions?: Record<string, unknown>;
+  /** Use the env's action masks (Discrete). Default: when the env implements `actionMask`. */
+  useMasks?: boolean;
+  /** Log every this many updates. Default 1. */
+  logInterval?: number;
+  /** Training callbacks. */
+  callbacks?: Callback[];
+}
+
+/** Train `engine` (no critic needed) with GRPO on `env`, which must support clone/restore. */
+export async function trainGrpo(
+  env: Env,
+  engine: ActorCriticEngine,
+  options: GrpoOptions,
+): Promise<TrainResult> {
+  const seed = options.seed ?? 0;
+  const G = options.groupSize ?? 16;
+  const H = options.horizon ?? 64;
+  const groups = options.groupsPerUpdate ?? 4;
+  const variant = options.advantage ?? "outcome";
+  const advEps = options.advantageEps ?? 1e-8;
+  const nEpochs = options.nEpochs ?? 4;
+  const batchSize = options.batchSize ?? 256;
+  const lrOption = options.learningRate ?? 3e-4;
+  const annealLr = options.annealLr ?? false;
+  const clipRange = options.clipRange ?? 0.2;
+  const klCoef = options.klCoef ?? 0.04;
+  const entCoef = options.entCoef ?? 0;
+  const maxGradNorm = options.maxGradNorm ?? 0.5;
+  const logInterval = options.logInterval ?? 1;
+  const callbacks = options.callbacks ?? [];
+  requirePositiveInt(options.totalTimesteps, "totalTimesteps");
+  requirePositiveInt(G, "groupSize");
+  if (G < 2) {
+    throw new ConfigError("groupSize must be ≥ 2 (a group baseline needs peers)", {
+      parameter: "groupSize",
+    });
+  }
+  requirePositiveInt(H, "horizon");
+  requirePositiveInt(groups, "groupsPerUpdate");
+  requirePositiveInt(nEpochs, "nEpochs");
+  requirePositiveInt(batchSize, "batchSize");
+  requireRange(clipRange, 0, 10, "clipRange");
+  if (typeof env.cloneState !== "function" || typeof env.restoreState !== "function") {
+    throw new ConfigError(
+      "GRPO needs an env with cloneState()/restoreState() to run groups from one state",
+      { parameter: "env" },
+      "implement cloneState/restoreState on the env (the futures and classic-control envs do)",
+    );
+  }
+  if (variant !== "outcome" && variant !== "process") {
+    throw new ConfigError(`advantage must be "outcome" or "process", got ${variant}`, {
+      parameter: "advantage",
+    });
+  }
+
+  const obsDim = env.observationSpace.size;
+  const space = env.actionSpace;
+  const actDim = space.kind === "box" ? space.size : 1;
+  const maskSize = space.kind === "discrete" &&
+      (options.useMasks ?? typeof env.actionMask === "function")
+    ? space.n
+    : 0;
+  const capacity = groups * G * H;
+
+  const master = new Rng(seed);
+  engine.seed(master.nextUint32());
+  const startRng = master.fork(); // start-state seeds
+  const shuffleRng = master.fork();
+  // the reference policy: frozen initial weights unless one is given
+  const ownReference = options.reference === undefined ? engine.clone() : null;
+  const reference: LogProbSource = options.reference ?? ownReference!;
+
+  // ---- storage for one update (allocated once) ----------------------------------------------
+  const obs = new Float64Array(capacity * obsDim);
+  const actions = new Float64Array(capacity * actDim);
+  const logProbs = new Float64Array(capacity);
+  const rewards = new Float64Array(capacity);
+  const advantages = new Float64Array(capacity);
+  const masks = maskSize > 0 ? new Uint8Array(capacity * maskSize) : undefined;
+  const rolloutStart = new Int32Array(G + 1); // step index where member m starts (per group)
+  const groupReturns = new Float64Array(G);
+  const obs0 = new Float64Array(obsDim);
+  const curObs = new Float64Array(obsDim);
+  const envAction = new Float64Array(actDim);
+  const mb = createMinibatch(Math.min(batchSize, capacity), obsDim, {
+    actDim,
+    maskSize,
+    refLogProb: true,
+  });
+  const indices = new Uint32Array(capacity);
+  const logs: UpdateLog[] = [];
+  const ctx: TrainContext = {
+    algorithm: "grpo",
+    engine,
+    normalizer: null,
+    timesteps: 0,
+    updates: 0,
+    totalTimesteps: options.totalTimesteps,
+  };
+  const t0 = performance.now();
+  let rolloutSecondsTotal = 0;
+  let stoppedEarly = false;
+  const allReturns: number[] = [];
+  await runCallbacks(callbacks, (cb) => cb.onTrainingStart?.(ctx));
+
+  // Updates continue until the step budget is spent (rollouts that end early use fewer steps).
+  for (let update = 1; ctx.timesteps < options.totalTimesteps; update++) {
+    const progressRemaining = 1 - ctx.timesteps / options.totalTimesteps;
+    const lr0 = scheduleValue(lrOption, progressRemaining);
+    const learningRate = typeof lrOption === "number" && annealLr ? lr0 * progressRemaining : lr0;
+
+    // ---- rollouts: groups × G members from identical start states --------------------------
+    const tRollout = performance.now();
+    let n = 0; // steps stored
+    let zeroStdGroups = 0;
+    for (let g = 0; g < groups; g++) {
+      // sample a start state and snapshot it
+      const first = env.reset({ seed: startRng.nextUint32(), options: options.resetOptions });
+      obs0.set(first.observation);
+      const state = env.cloneState();
+      const groupFirst = n;
+      for (let m = 0; m < G; m++) {
+        if (m > 0) env.restoreState(state); // identical state: bar, account, env PRNG
+        curObs.set(obs0);
+        rolloutStart[m] = n;
+        let ret = 0;
+        for (let t = 0; t < H; t++) {
+          obs.set(curObs, n * obsDim);
+          let rowMask: Uint8Array | undefined;
+          if (masks) {
+            rowMask = masks.subarray(n * maskSize, (n + 1) * maskSize);
+            env.actionMask!(rowMask);
+          }
+          const out = engine.act(curObs, { masks: rowMask });
+          for (let k = 0; k < actDim; k++) actions[n * actDim + k] = out.actions[k];
+          logProbs[n] = out.logProb[0];
+          clipActions(space, out.actions, envAction);
+          const r = space.kind === "box" ? env.step(envAction) : env.step(envAction[0]);
+          rewards[n] = r.reward;
+          ret += r.reward;
+          n++;
+          if (r.terminated || r.truncated) break;
+          curObs.set(r.observation);
+        }
+        groupReturns[m] = ret;
+        allReturns.push(ret);
+      }
+      rolloutStart[G] = n;
+      // ---- group-relative advantages --------------------------------------------------------
+      if (variant === "outcome") {
+        const { mean, std } = meanStd(groupReturns, 0, G);
+        if (!(std > 1e-12)) zeroStdGroups++;
+        for (let m = 0; m < G; m++) {
+          const a = std > 1e-12 ? (groupReturns[m] - mean) / (std + advEps) : 0;
+          advantages.fill(a, rolloutStart[m], rolloutStart[m + 1]);
+        }
+      } else {
+        const { mean, std } = meanStd(rewards, groupFirst, n);
+        if (!(std > 1e-12)) zeroStdGroups++;
+        for (let m = 0; m < G; m++) {
+          let toGo = 0;
+          for (let j = rolloutStart[m + 1] - 1; j >= rolloutStart[m]; j--) {
+            toGo += std > 1e-12 ? (rewards[j] - mean) / (std + advEps) : 0;
+            advantages[j] = toGo;
+          }
+        }
+      }
+    }
+    ctx.timesteps += n;
+    // reference log-probs of the collected actions (π_ref is fixed during the update)
+    const refLogProb = reference.evaluateActions(
+      obs.subarray(0, n * obsDim),
+      actions.subarray(0, n * actDim),
+      n,
+      masks?.subarray(0, n * maskSize),
+    ).logProb;
+    const rolloutSeconds = (performance.now() - tRollout) / 1000;
+    rolloutSecondsTotal += rolloutSeconds;
+    if (!(await runCallbacks(callbacks, (cb) => cb.onRolloutEnd?.(ctx)))) {
+      stoppedEarly = true;
+      break;
+    }
+
+    // ---- optimisation: clipped ratio + β·KL to the reference, shuffled minibatches ----------
+    const tTrain = performance.now();
+    const loss: LossConfig = {
+      kind: "grpo",
+      learningRate,
+      clipRange,
+      clipRangeVf: null,
+      entCoef,
+      vfCoef: 0,
+      klCoef,
+      maxGradNorm,
+    };
+    let steps = 0;
+    let sLoss = 0, sPg = 0, sEnt = 0, sKl = 0, sClip = 0, sGn = 0, sRef = 0;
+    for (let i = 0; i < n; i++) indices[i] = i;
+    const idx = indices.subarray(0, n);
+    for (let epoch = 0; epoch < nEpochs; epoch++) {
+      shuffleRng.shuffle(idx);
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        for (let r = 0; r < size; r++) {
+          const j = idx[start + r];
+          mb.obs.set(obs.subarray(j * obsDim, (j + 1) * obsDim), r * obsDim);
+          for (let k = 0; k < actDim; k++) mb.actions[r * actDim + k] = actions[j * actDim + k];
+          mb.oldLogProb[r] = logProbs[j];
+          mb.advantages[r] = advantages[j];
+          mb.refLogProb![r] = refLogProb[j];
+          if (masks) mb.masks!.set(masks.subarray(j * maskSize, (j + 1) * maskSize), r * maskSize);
+        }
+        mb.size = size;
+        const st = engine.update(mb, loss);
+        sLoss += st.loss;
+        sPg += st.policyLoss;
+        sEnt += st.entropy;
+        sKl += st.approxKl;
+        sClip += st.clipFraction;
+        sGn += st.gradNorm;
+        sRef += st.refKl;
+        steps++;
+      }
+    }
+    const trainSeconds = (performance.now() - tTrain) / 1000;
+    ctx.updates = update;
+
+    if (update % logInterval === 0 || ctx.timesteps >= options.totalTimesteps) {
+      const elapsed = (performance.now() - t0) / 1000;
+      const log: UpdateLog = {
+        update,
+        timesteps: ctx.timesteps,
+        fps: ctx.timesteps / elapsed,
+        timeElapsed: elapsed,
+        rolloutSeconds,
+        trainSeconds,
+        learningRate,
+        clipRange,
+        loss: sLoss / steps,
+        policyLoss: sPg / steps,
+        valueLoss: null,
+        entropy: sEnt / steps,
+        approxKl: sKl / steps,
+        clipFraction: sClip / steps,
+        explainedVariance: null,
+        gradNorm: sGn / steps,
+        refKl: sRef / steps,
+        zeroStdGroupFraction: zeroStdGroups / groups,
+        epochs: nEpochs,
+        episodeReturnMean: tailMean(allReturns, 100),
+        episodeLengthMean: n / (groups * G),
+        episodesFinished: groups * G,
+      };
+      logs.push(log);
+      if (!(await runCallbacks(callbacks, (cb) => cb.onUpdate?.(ctx, log)))) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  }
+  ownReference?.dispose();
+  await runCallbacks(callbacks, (cb) => cb.onTrainingEnd?.(ctx));
+  return {
+    logs,
+    timesteps: ctx.timesteps,
+    updates: ctx.updates,
+    episodeReturns: allReturns,
+    stoppedEarly,
+    seconds: (performance.now() - t0) / 1000,
+    rolloutSeconds: rolloutSecondsTotal,
+  };
+}
+
+/** Mean and sample (n − 1) standard deviation of `x[from .. to)`. */
+function meanStd(x: Float64Array, from: number, to: number): { mean: number; std: number } {
+  const n = to - from;
+  let mean = 0;
+  for (let i = from; i < to; i++) mean += x[i];
+  mean /= n;
+  let v = 0;
+  for (let i = from; i < to; i++) v += (x[i] - mean) ** 2;
+  return { mean, std: n > 1 ? Math.sqrt(v / (n - 1)) : 0 };
+}
+
+function tailMean(a: number[], window: number): number | null {
+  if (a.length === 0) return null;
+  let s = 0;
+  const from = Math.max(0, a.length - window);
+  for (let i = from; i < a.length; i++) s += a[i];
+  return s / (a.length - from);
+}
