@@ -163,3 +163,7 @@ Deno.test("backtest rejects a missing periodsPerYear", () => {
     ConfigError,
   );
 });
+
+Deno.test("baseline rejects a holding limit the observation cannot show", () => {
+  assert.throws(() => new FixedRuleBaseline({ rules: { maxHoldingBars: 150 } }), ConfigError);
+});

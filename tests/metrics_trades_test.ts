@@ -153,3 +153,13 @@ Deno.test("metrics tracker: windowed metrics, per-agent performance, daily repor
   assert.equal(empty.sharpe, null);
   assert.equal(empty.stats.winRate, null);
 });
+
+Deno.test("metrics tracker ingests a trade ledger", () => {
+  const tr = new MetricsTracker({ initialCapital: 100 });
+  tr.recordTrades([trade(2), trade(-1, -1)], { agent: "baseline", symbol: "X" });
+  const m = tr.getAgentPerformance().baseline;
+  assert.equal(m.stats.trades, 2);
+  assert.equal(m.totalPnl, 1);
+  assert.equal(m.stats.shortTrades, 1);
+  assert.equal(m.stats.feesPaid, 2);
+});

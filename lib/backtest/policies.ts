@@ -71,7 +71,10 @@ export interface BaselineRules {
   minConfidence: number;
   /** LONG needs divergence strictly above this; SHORT strictly below its negative. Spec 0. */
   divergenceThreshold: number;
-  /** Exit once the position has been held this many bars. Spec: "after 20 bars" → 20. */
+  /**
+   * Exit once the position has been held this many bars (≤ 100: the observation's time in
+   * position is capped there). Spec: "after 20 bars" → 20.
+   */
   maxHoldingBars: number;
   /** Take profit when the open position's unrealised PnL / equity ≥ this (fraction). Spec +1 % → 0.01. */
   takeProfit: number;
@@ -164,6 +167,13 @@ export class FixedRuleBaseline implements Policy {
     this.layout = Object.freeze({ ...SPEC_OBSERVATION_LAYOUT, ...options.layout });
     this.name = options.name ?? "baseline";
     const r = this.rules;
+    if (r.maxHoldingBars > this.layout.timeScale) {
+      throw new ConfigError(
+        `baseline rule maxHoldingBars ${r.maxHoldingBars} exceeds what the observation can show`,
+        { parameter: "rules.maxHoldingBars" },
+        `the env's time-in-position feature is capped at ${this.layout.timeScale} bars`,
+      );
+    }
     for (const k of ["minConfidence", "takeProfit", "stopLoss", "maxHoldingBars"] as const) {
       if (!Number.isFinite(r[k]) || r[k] < 0) {
         throw new ConfigError(`baseline rule ${k} must be a finite number ≥ 0, got ${r[k]}`, {

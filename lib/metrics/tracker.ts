@@ -198,6 +198,28 @@ export class MetricsTracker {
     this.#trades.push({ ...trade });
   }
 
+  /**
+   * Record every closed trade of a ledger (e.g. a backtest's `trades`) for one agent; times
+   * are the trades' exit times.
+   */
+  recordTrades(trades: readonly TradeRecord[], options: { agent: string; symbol?: string }): void {
+    for (const t of trades) {
+      this.recordTrade({
+        time: t.exitTime,
+        entryTime: t.entryTime,
+        symbol: options.symbol ?? "",
+        entryPrice: t.entryPrice,
+        exitPrice: t.exitPrice,
+        quantity: t.size,
+        side: t.side === 1 ? "long" : "short",
+        pnl: t.pnl,
+        agent: options.agent,
+        fees: t.fees,
+        funding: t.funding,
+      });
+    }
+  }
+
   /** Record an agent decision. */
   recordDecision(decision: DecisionRecord): void {
     if (!Number.isFinite(decision.time)) {
