@@ -2,7 +2,9 @@
  * Performance statistics from per-bar simple returns, with the definitions of the empyrical
  * library (Quantopian, `empyrical/stats.py`: `cum_returns`, `annual_return`,
  * `annual_volatility`, `sharpe_ratio`, `sortino_ratio`, `downside_risk`, `max_drawdown`,
- * `calmar_ratio`).
+ * `calmar_ratio`; https://github.com/quantopian/empyrical/blob/master/empyrical/stats.py),
+ * with `annualization = periodsPerYear`, `risk_free = 0` and `required_return = 0` unless
+ * given.
  *
  * Conventions:
  * - Returns are simple returns per bar as fractions (0.01 = +1 %), not percent, not log.
@@ -144,7 +146,8 @@ export function totalReturn(returns: ArrayLike<number>): number {
 /**
  * Annualised (compound annual growth) return as a fraction:
  * `(Π(1 + r))^(P / N) − 1` (empyrical `annual_return`). `null` for no bars or when the
- * result overflows (a very short, very profitable series raised to a huge power).
+ * result overflows (a very short, very profitable series raised to a huge power); −1 when
+ * the wealth was wiped out (total return ≤ −100 %).
  */
 export function annualReturn(returns: ArrayLike<number>, periodsPerYear: number): number | null {
   checkPeriods(periodsPerYear, "annualReturn");
