@@ -8,9 +8,8 @@
  * @module
  */
 import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
 import { SyncVecEnv } from "../env/vec_env.ts";
-import type { ActOptions, ActResult, Policy } from "./policy.ts";
+import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/policies.ts";
 import type { ActorCriticEngine, EngineKind } from "./engine.ts";
 import { type BackendName, selectBackend } from "./backend.ts";
 import { networkConfigFor, type TrainResult } from "./common.ts";
@@ -125,48 +124,6 @@ export interface TrainRunResult {
   };
   backend: string;
   stoppedEarly: boolean;
-}
-
-/** A policy that always takes one action (HOLD = never trades: the "always flat" baseline). Acts on one observation per call. */
-export class ConstantPolicy implements Policy {
-  readonly name: string;
-  readonly #action: number;
-  /** @param action the action index taken every step (default 0 = HOLD). */
-  constructor(action = 0, name = "always-flat") {
-    this.#action = action;
-    this.name = name;
-  }
-  act(_observations: Float64Array): ActResult {
-    return {
-      actions: new Float64Array([this.#action]),
-      logProb: new Float64Array([0]),
-      value: new Float64Array([NaN]),
-    };
-  }
-}
-
-/** Uniform random actions over the valid ones (seeded). Acts on one observation per call. */
-export class RandomPolicy implements Policy {
-  readonly name = "random";
-  readonly #n: number;
-  readonly #rng: Rng;
-  constructor(n: number, seed = 0) {
-    this.#n = n;
-    this.#rng = new Rng(seed);
-  }
-  act(_obs: Float64Array, options: ActOptions = {}): ActResult {
-    let a = this.#rng.int(this.#n);
-    if (options.masks) {
-      const valid: number[] = [];
-      for (let k = 0; k < this.#n; k++) if (options.masks[k]) valid.push(k);
-      if (valid.length > 0) a = valid[this.#rng.int(valid.length)];
-    }
-    return {
-      actions: new Float64Array([a]),
-      logProb: new Float64Array([-Math.log(this.#n)]),
-      value: new Float64Array([NaN]),
-    };
-  }
 }
 
 function isSetup(s: TradingSetupOptions | TradingSetup | undefined): s is TradingSetup {
@@ -407,9 +364,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     b.engine.dispose();
   } catch { /* no best model (evaluation never ran) */ }
   finalRun.engine.dispose();
-  const nActions = probeEnv.actionSpace.kind === "discrete" ? probeEnv.actionSpace.n : 0;
-  const flat = evaluatePolicy(evalEnv, new ConstantPolicy(0), evalOpts);
-  const random = evaluatePolicy(evalEnv, new RandomPolicy(Math.max(1, nActions), seed), {
+  const nActions = probeEnv.actionSpace.kind === "discrete" ? probeEnv.actionSpace.n : 1;
+  const obsDim = probeEnv.observationSpace.size;
+  const flat = evaluatePolicy(evalEnv, new AlwaysFlatPolicy(), evalOpts);
+  const random = evaluatePolicy(evalEnv, new RandomPolicy({ seed, nActions, obsDim }), {
     ...evalOpts,
     deterministic: false,
   });
