@@ -39,28 +39,37 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpTrainConfig> = Object.freeze({
 });
 
 let previousBackend: string | null = null;
+let cpuDepth = 0;
 
 /**
  * Switch tfjs to the deterministic `cpu` backend; {@link restoreBackend} switches back to the
- * one that was active (e.g. the agents' wasm backend).
+ * one that was active (e.g. the agents' wasm backend) once every `useCpuBackend` call has been
+ * matched by a `restoreBackend` (nested/concurrent signal work stays on `cpu`).
  */
 export async function useCpuBackend(): Promise<void> {
+  cpuDepth++;
   const cur = tf.getBackend();
   if (cur !== "cpu") {
-    previousBackend = cur ?? null;
+    if (cpuDepth === 1) previousBackend = cur ?? null;
     const ok = await tf.setBackend("cpu");
-    if (!ok) throw new ModelError("tfjs cpu backend could not be initialised");
+    if (!ok) {
+      cpuDepth--;
+      throw new ModelError("tfjs cpu backend could not be initialised");
+    }
   }
   await tf.ready();
 }
 
-/** Restore the backend that was active before {@link useCpuBackend}. */
+/** Restore the backend that was active before the outermost {@link useCpuBackend}. */
 export async function restoreBackend(): Promise<void> {
-  if (previousBackend && previousBackend !== tf.getBackend()) {
-    await tf.setBackend(previousBackend);
+  cpuDepth = Math.max(0, cpuDepth - 1);
+  if (cpuDepth > 0) return;
+  const prev = previousBackend;
+  previousBackend = null;
+  if (prev && prev !== tf.getBackend()) {
+    await tf.setBackend(prev);
     await tf.ready();
   }
-  previousBackend = null;
 }
 
 /** Build the MLP (logits output) with Glorot-uniform kernels drawn from `rng`, zero biases. */
