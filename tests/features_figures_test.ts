@@ -53,7 +53,9 @@ Deno.test("feature summary rows and figures describe the valid rows only", () =>
   assert.equal(r.max, Math.max(...col));
   const h = featureHistogramsFigure(fm);
   assert.equal(h.data.length, fm.cols);
-  assert.equal((h.data[0].x as number[]).length, fm.rows - fm.firstValidRow);
+  const counts = h.data[0].y as number[];
+  assert.equal(counts.length, 60);
+  assert.equal(counts.reduce((a, b) => a + b, 0), fm.rows - fm.firstValidRow);
   const o = indicatorOverlayFigure(md, fm, { start: 100, end: 300 });
   assert.ok(o.data.every((t) => (t.x as unknown[]).length === 200));
   const oi = oiFundingFeaturesFigure(fm, { maxPoints: 50 });
