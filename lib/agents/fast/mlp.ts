@@ -78,26 +78,49 @@ export class Mlp {
         const i1 = i0 + inSize;
         const i2 = i1 + inSize;
         const i3 = i2 + inSize;
-        for (let j = 0; j < outSize; j++) {
-          const bj = b[j];
-          out[o0 + j] = bj;
-          out[o1 + j] = bj;
-          out[o2 + j] = bj;
-          out[o3 + j] = bj;
-        }
-        for (let k = 0; k < inSize; k++) {
-          const a0 = input[i0 + k];
-          const a1 = input[i1 + k];
-          const a2 = input[i2 + k];
-          const a3 = input[i3 + k];
-          const wk = k * outSize;
-          for (let j = 0; j < outSize; j++) {
-            const wv = w[wk + j];
-            out[o0 + j] += a0 * wv;
-            out[o1 + j] += a1 * wv;
-            out[o2 + j] += a2 * wv;
-            out[o3 + j] += a3 * wv;
+        let j = 0;
+        for (; j + 1 < outSize; j += 2) {
+          // 4 rows × 2 outputs micro-kernel: 8 accumulators stay in registers
+          let c00 = b[j], c01 = b[j + 1];
+          let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+          for (let k = 0, wk = j; k < inSize; k++, wk += outSize) {
+            const w0 = w[wk];
+            const w1 = w[wk + 1];
+            const a0 = input[i0 + k];
+            const a1 = input[i1 + k];
+            const a2 = input[i2 + k];
+            const a3 = input[i3 + k];
+            c00 += a0 * w0;
+            c01 += a0 * w1;
+            c10 += a1 * w0;
+            c11 += a1 * w1;
+            c20 += a2 * w0;
+            c21 += a2 * w1;
+            c30 += a3 * w0;
+            c31 += a3 * w1;
           }
+          out[o0 + j] = c00;
+          out[o0 + j + 1] = c01;
+          out[o1 + j] = c10;
+          out[o1 + j + 1] = c11;
+          out[o2 + j] = c20;
+          out[o2 + j + 1] = c21;
+          out[o3 + j] = c30;
+          out[o3 + j + 1] = c31;
+        }
+        for (; j < outSize; j++) {
+          let c0 = b[j], c1 = c0, c2 = c0, c3 = c0;
+          for (let k = 0, wk = j; k < inSize; k++, wk += outSize) {
+            const wv = w[wk];
+            c0 += input[i0 + k] * wv;
+            c1 += input[i1 + k] * wv;
+            c2 += input[i2 + k] * wv;
+            c3 += input[i3 + k] * wv;
+          }
+          out[o0 + j] = c0;
+          out[o1 + j] = c1;
+          out[o2 + j] = c2;
+          out[o3 + j] = c3;
         }
       }
       for (; r < batch; r++) {
