@@ -21,6 +21,7 @@ import {
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
 import type { LossConfig } from "../lib/agents/engine.ts";
 import { createMinibatch } from "../lib/agents/buffer.ts";
+import { SmoothedPolicy } from "../lib/agents/smoothing.ts";
 
 const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
@@ -354,4 +355,37 @@ Deno.test("GRPO: group members start from the identical state; zero-std groups a
     step: (a: number) => env.step(a),
   };
   await assert.rejects(trainGrpo(plain, eng, { totalTimesteps: 10 }), /cloneState/);
+});
+
+Deno.test("SmoothedPolicy: EMA of logits, argmax over valid actions, reset", () => {
+  const cfg = networkConfigFor("ppo", { obsDim: 4, actionSpace: new CartPoleEnv().actionSpace });
+  const eng = new FastEngine(cfg, { seed: 3 });
+  const w = eng.getWeights();
+  for (const t of w) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.5 * Math.sin(i + 1);
+  eng.setWeights(w);
+  const o1 = new Float64Array([0.1, -0.2, 0.3, 0.4]);
+  const o2 = new Float64Array([-0.5, 0.2, -0.3, -0.4]);
+  const plain = new SmoothedPolicy(eng, { alpha: 1 });
+  assert.equal(
+    plain.act(o2, { deterministic: true }).actions[0],
+    eng.act(o2, { deterministic: true }).actions[0],
+  );
+  const sm = new SmoothedPolicy(eng, { alpha: 0.25 });
+  sm.act(o1, { deterministic: true });
+  const z1 = eng.policyOutput(o1, 1);
+  const z2 = eng.policyOutput(o2, 1);
+  const s = [0.25 * z2[0] + 0.75 * z1[0], 0.25 * z2[1] + 0.75 * z1[1]];
+  const r = sm.act(o2, { deterministic: true });
+  assert.equal(r.actions[0], s[0] >= s[1] ? 0 : 1);
+  const lse = Math.log(Math.exp(s[0]) + Math.exp(s[1]));
+  close(r.logProb[0], s[r.actions[0]] - lse);
+  // masks force the other action
+  const forced = sm.act(o2, { deterministic: true, masks: new Uint8Array([1, 0]) });
+  assert.equal(forced.actions[0], 0);
+  sm.reset();
+  assert.equal(
+    sm.act(o2, { deterministic: true }).actions[0],
+    z2[0] >= z2[1] ? 0 : 1,
+  );
+  assert.throws(() => new SmoothedPolicy(eng, { alpha: 0 }), /alpha/);
 });

@@ -24,3 +24,4 @@ export * from "./ppo.ts";
 export * from "./a2c.ts";
 export * from "./grpo.ts";
 export * from "./throughput.ts";
+export * from "./smoothing.ts";
