@@ -198,7 +198,8 @@ export interface EvalCallbackOptions {
   periodsPerYear?: number;
   /**
    * Metric for the best model and early stopping. Default `"sharpe"` when `periodsPerYear`
-   * is given, else `"mean_return"`. A null Sharpe (no trades) counts as −∞.
+   * is given, else `"mean_return"`. An undefined Sharpe (constant equity: no trades) counts
+   * as 0.
    */
   metric?: EvalMetric;
   /** Save the best model into `<run>/best/` (default true when a run is given). */
@@ -254,7 +255,9 @@ export class EvalCallback implements Callback {
       periodsPerYear: this.#o.periodsPerYear,
     });
     this.seconds += res.seconds;
-    const metricValue = this.metric === "sharpe" ? (res.sharpe ?? -Infinity) : res.meanReturn;
+    // An undefined Sharpe means constant equity (a policy that never trades): count it as 0,
+    // so a flat policy ranks above one that loses money and below one that earns.
+    const metricValue = this.metric === "sharpe" ? (res.sharpe ?? 0) : res.meanReturn;
     const rec = { ...res, timesteps, metricValue };
     this.last = rec;
     this.history.push(rec);
