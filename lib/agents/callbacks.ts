@@ -41,9 +41,12 @@ export interface UpdateLog {
   fps: number;
   /** Seconds since training started. */
   timeElapsed: number;
-  /** Seconds of this update spent collecting rollouts (env + inference). */
+  /**
+   * Seconds spent collecting rollouts (env + inference) since the previous log: one update for
+   * PPO/GRPO, the `logInterval` updates of the window for A2C.
+   */
   rolloutSeconds: number;
-  /** Seconds of this update spent in gradient steps. */
+  /** Seconds spent in gradient steps since the previous log (as `rolloutSeconds`). */
   trainSeconds: number;
   /** Learning rate used (after annealing). */
   learningRate: number;

@@ -61,8 +61,12 @@ export interface GrpoOptions {
   horizon?: number;
   /** Start states (groups) per update. Default 4. */
   groupsPerUpdate?: number;
-  /** Advantage: `"outcome"` (group-normalised returns, default) or `"process"` (group-normalised step rewards summed to go). */
-  advantage?: "outcome" | "process";
+  /**
+   * Advantage: `"outcome"` (group-normalised returns, default), `"process"` (group-normalised
+   * step rewards summed to go), or `"raw"` (the rollout's return itself, NO baseline — an
+   * ablation that shows what the group baseline buys).
+   */
+  advantage?: "outcome" | "process" | "raw";
   /** ε in the advantage denominator. Default 1e-8. */
   advantageEps?: number;
   /** Optimisation epochs per update. Default 4. */
@@ -134,8 +138,8 @@ export async function trainGrpo(
       "implement cloneState/restoreState on the env (the futures and classic-control envs do)",
     );
   }
-  if (variant !== "outcome" && variant !== "process") {
-    throw new ConfigError(`advantage must be "outcome" or "process", got ${variant}`, {
+  if (variant !== "outcome" && variant !== "process" && variant !== "raw") {
+    throw new ConfigError(`advantage must be "outcome", "process" or "raw", got ${variant}`, {
       parameter: "advantage",
     });
   }
@@ -234,7 +238,11 @@ export async function trainGrpo(
       }
       rolloutStart[G] = n;
       // ---- group-relative advantages --------------------------------------------------------
-      if (variant === "outcome") {
+      if (variant === "raw") {
+        for (let m = 0; m < G; m++) {
+          advantages.fill(groupReturns[m], rolloutStart[m], rolloutStart[m + 1]);
+        }
+      } else if (variant === "outcome") {
         const { mean, std } = meanStd(groupReturns, 0, G);
         if (!(std > 1e-12)) zeroStdGroups++;
         for (let m = 0; m < G; m++) {
