@@ -291,3 +291,13 @@ Deno.test("display rows of trades, comparison, bootstrap and walk-forward", asyn
   assert.equal(wr.length, 1);
   assert.ok("baseline Sharpe" in wr[0]);
 });
+
+Deno.test("bootstrap p-value and percentile interval agree", () => {
+  for (const [mu, seed] of [[0.0001, 1], [0.00015, 2], [0.0002, 3], [0.00005, 4]] as const) {
+    const a = noise(1500, 100 + seed, mu, 0.001);
+    const b = noise(1500, 200 + seed, 0, 0.001);
+    const t = bootstrapSharpeDifference(a, b, { periodsPerYear: P, samples: 500, seed });
+    const excludesZero = t.ciLow > 0 || t.ciHigh < 0;
+    assert.equal(excludesZero, t.pValue <= 0.05, `CI [${t.ciLow}, ${t.ciHigh}] vs p ${t.pValue}`);
+  }
+});

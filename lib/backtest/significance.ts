@@ -114,8 +114,10 @@ export interface SharpeDifferenceTest {
   /** Bootstrap standard error of the difference. */
   stdError: number;
   /**
-   * Two-sided p-value of H0 "no Sharpe difference": share of centred bootstrap differences
-   * at least as far from 0 as the observed one, `(1 + #{|d* − d| ≥ |d|}) / (B + 1)`.
+   * Two-sided p-value of H0 "no Sharpe difference", by inverting the percentile interval:
+   * twice the smaller bootstrap tail beyond 0, `min(1, 2 · (1 + min(#{d* ≤ 0}, #{d* ≥ 0})) /
+   * (B + 1))` — the smallest α at which the (1 − α) percentile interval excludes 0, so the
+   * p-value and {@link ciLow}/{@link ciHigh} never disagree.
    */
   pValue: number;
   /** Resamples B. */
@@ -214,10 +216,12 @@ export function bootstrapSharpeDifference(
   for (let k = 0; k < B; k++) m += ds[k];
   m /= B;
   let v = 0;
-  let extreme = 0;
+  let below = 0;
+  let above = 0;
   for (let k = 0; k < B; k++) {
     v += (ds[k] - m) ** 2;
-    if (Math.abs(ds[k] - d0) >= Math.abs(d0)) extreme++;
+    if (ds[k] <= 0) below++;
+    if (ds[k] >= 0) above++;
   }
   const sorted = ds.slice().sort();
   const alpha = 1 - conf;
@@ -229,7 +233,7 @@ export function bootstrapSharpeDifference(
     ciHigh: quantile(sorted, 1 - alpha / 2),
     confidence: conf,
     stdError: Math.sqrt(v / Math.max(1, B - 1)),
-    pValue: (1 + extreme) / (B + 1),
+    pValue: Math.min(1, (2 * (1 + Math.min(below, above))) / (B + 1)),
     samples: B,
     meanBlockLength: L,
     bars: n,
