@@ -148,12 +148,15 @@ export class RolloutBuffer {
     if (this.pos >= this.nSteps) throw new RangeError("RolloutBuffer is full; call reset()");
     const N = this.nEnvs;
     const base = this.pos * N;
-    this.obs.set(step.obs.subarray(0, N * this.obsDim), base * this.obsDim);
+    const no = N * this.obsDim;
+    this.obs.set(step.obs.length === no ? step.obs : step.obs.subarray(0, no), base * this.obsDim);
     for (let k = 0; k < N * this.actDim; k++) {
       this.actions[base * this.actDim + k] = step.actions[k];
     }
     if (this.masks && step.masks) {
-      this.masks.set(step.masks.subarray(0, N * this.maskSize), base * this.maskSize);
+      const nm = N * this.maskSize;
+      const src = step.masks.length === nm ? step.masks : step.masks.subarray(0, nm);
+      this.masks.set(src, base * this.maskSize);
     }
     for (let i = 0; i < N; i++) {
       const j = base + i;
@@ -210,14 +213,16 @@ export class RolloutBuffer {
     const ms = this.maskSize;
     for (let r = 0; r < size; r++) {
       const j = indices[start + r];
-      mb.obs.set(this.obs.subarray(j * d, j * d + d), r * d);
+      const src = j * d;
+      const dst = r * d;
+      for (let k = 0; k < d; k++) mb.obs[dst + k] = this.obs[src + k]; // no subarray views
       for (let k = 0; k < ad; k++) mb.actions[r * ad + k] = this.actions[j * ad + k];
       mb.oldLogProb[r] = this.logProbs[j];
       mb.advantages[r] = this.advantages[j];
       mb.returns[r] = this.returns[j];
       mb.oldValues[r] = this.values[j];
       if (ms > 0 && mb.masks && this.masks) {
-        mb.masks.set(this.masks.subarray(j * ms, j * ms + ms), r * ms);
+        for (let k = 0; k < ms; k++) mb.masks[r * ms + k] = this.masks[j * ms + k];
       }
     }
     mb.size = size;

@@ -298,12 +298,16 @@ export async function trainGrpo(
         const size = Math.min(batchSize, n - start);
         for (let r = 0; r < size; r++) {
           const j = idx[start + r];
-          mb.obs.set(obs.subarray(j * obsDim, (j + 1) * obsDim), r * obsDim);
+          for (let k = 0; k < obsDim; k++) mb.obs[r * obsDim + k] = obs[j * obsDim + k];
           for (let k = 0; k < actDim; k++) mb.actions[r * actDim + k] = actions[j * actDim + k];
           mb.oldLogProb[r] = logProbs[j];
           mb.advantages[r] = advantages[j];
           mb.refLogProb![r] = refLogProb[j];
-          if (masks) mb.masks!.set(masks.subarray(j * maskSize, (j + 1) * maskSize), r * maskSize);
+          if (masks) {
+            for (let k = 0; k < maskSize; k++) {
+              mb.masks![r * maskSize + k] = masks[j * maskSize + k];
+            }
+          }
         }
         mb.size = size;
         const st = engine.update(mb, loss);
