@@ -42,6 +42,16 @@ const TFJS_STEPS = Number(args.values["tfjs-steps"]);
 
 const setup = await buildTradingSetup({ signals: "none" });
 
+/** 1-minute load average (other processes share the cores: figures scale with it). */
+function load1(): number | null {
+  try {
+    return Math.round(Deno.loadavg()[0] * 100) / 100;
+  } catch {
+    return null;
+  }
+}
+const loadBefore = load1();
+
 async function measure(
   algorithm: "ppo" | "a2c",
   engine: EngineKind,
@@ -106,6 +116,8 @@ console.log(JSON.stringify({
   env:
     `FuturesTradingEnv, ${setup.market.time.length} synthetic ${setup.market.interval} bars, 1 env, episode ${setup.episodeLength} steps, signals off`,
   sb3_reference: { ppo_steps_per_s: 718, a2c_steps_per_s: 621 },
+  cpus: navigator.hardwareConcurrency,
+  load_average_1m: { before: loadBefore, after: load1() },
   speedup_vs_sb3: {
     ppo: Math.round(fastPpo.stepsPerSecond / 718 * 100) / 100,
     a2c: Math.round(fastA2c.stepsPerSecond / 621 * 100) / 100,
