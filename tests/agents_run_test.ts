@@ -273,3 +273,41 @@ Deno.test("run: writeModelFolderAtomic replaces an existing folder", async () =>
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("run: reopening restores a folder moved aside by an interrupted swap and drops temp folders", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const net = networkConfigFor("ppo", { obsDim: 3, actionSpace: new CartPoleEnv().actionSpace });
+    const snap = {
+      engine: new FastEngine(net, { seed: 5 }),
+      normalizer: null,
+      state: { timesteps: 5, updates: 1, algorithm: "ppo", engine: "fast" as const, best: null },
+    };
+    const run = await RunDir.create(`${dir}/r`, {
+      config: {},
+      manifest: manifestFields(),
+      tensorboard: false,
+    });
+    await run.saveBest(snap);
+    await run.saveCheckpoint(snap);
+    run.close();
+    // simulate kills between the two renames of a replacement, and mid-write
+    Deno.renameSync(`${dir}/r/best`, `${dir}/r/.old-best-0123abcd`);
+    Deno.renameSync(`${dir}/r/checkpoints/5`, `${dir}/r/checkpoints/.old-5-89abcdef`);
+    Deno.mkdirSync(`${dir}/r/checkpoints/.tmp-6-00000000`);
+    const best = await loadRun(`${dir}/r`, { which: "best" }); // loader falls back to the aside copy
+    assert.equal(best.state!.timesteps, 5);
+    const again = await RunDir.create(`${dir}/r`, {
+      config: {},
+      manifest: manifestFields(),
+      resume: true,
+      tensorboard: false,
+    });
+    again.close();
+    assert.ok(Deno.statSync(`${dir}/r/best/policy.json`).isFile);
+    assert.deepEqual(listCheckpoints(`${dir}/r`), [5]);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/r/checkpoints`)].map((e) => e.name), ["5"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

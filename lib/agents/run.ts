@@ -302,12 +302,16 @@ export class RunDir {
     }
     await Deno.mkdir(`${dir}/checkpoints`, { recursive: true });
     // clean orphans of a killed process
+    // (a folder moved aside by a replacement that was killed before the swap completed is
+    // moved back; half-written temporary folders are deleted)
     for (const sub of [dir, `${dir}/checkpoints`]) {
-      for (const e of Deno.readDirSync(sub)) {
-        if (e.isDirectory && (e.name.startsWith(".tmp-") || e.name.startsWith(".old-"))) {
-          if (e.name.startsWith(".old-best") && !exists(`${dir}/best`)) {
-            await Deno.rename(`${sub}/${e.name}`, `${dir}/best`);
-          } else await Deno.remove(`${sub}/${e.name}`, { recursive: true }).catch(() => {});
+      for (const e of [...Deno.readDirSync(sub)]) {
+        if (!e.isDirectory) continue;
+        const old = /^\.old-(.+)-[0-9a-f]{8}$/.exec(e.name);
+        if (old && !exists(`${sub}/${old[1]}`)) {
+          await Deno.rename(`${sub}/${e.name}`, `${sub}/${old[1]}`);
+        } else if (old || e.name.startsWith(".tmp-")) {
+          await Deno.remove(`${sub}/${e.name}`, { recursive: true }).catch(() => {});
         }
       }
     }
