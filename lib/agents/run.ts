@@ -75,13 +75,13 @@ export interface RunManifest {
   /** Steps actually trained (global). */
   timesteps: number;
   timings: {
-    /** Wall-clock seconds of training. */
+    /** Wall-clock seconds of the training call (including evaluations and checkpoints). */
     trainSeconds?: number;
     /** Seconds collecting rollouts (env + inference). */
     rolloutSeconds?: number;
     /** Seconds evaluating on the validation split. */
     evalSeconds?: number;
-    /** Environment steps per second over the run. */
+    /** Environment steps per second over the training call (evaluations included). */
     stepsPerSecond?: number;
   };
   /** Checkpoint the run was resumed from, if any. */

@@ -98,7 +98,13 @@ export interface TrainRunOptions {
   setup?: TradingSetupOptions | TradingSetup;
   /** Progress bar on stderr (default true). */
   progress?: boolean;
-  /** Resume from this run folder's latest checkpoint (continues in the same folder). */
+  /**
+   * Resume from this run folder's latest checkpoint (continues in the same folder): weights,
+   * optimiser state, normaliser and best-model record are restored and a linearly annealed
+   * learning rate continues where it stopped; env episodes and action sampling are reseeded
+   * with `seed + steps`, so a resumed run is reproducible but not bit-identical to an
+   * uninterrupted one.
+   */
   resume?: string;
   /** Configuration recorded in config.json (default: these options). */
   config?: Record<string, unknown>;
@@ -355,11 +361,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
   const evalOpts = { episodes: options.evalEpisodes ?? 1, periodsPerYear: setup.periodsPerYear };
-  const finalRun = await loadRun(run.dir, { which: "final" });
+  const finalRun = await loadRun(run.dir, { which: "final", engine: engineKind });
   const final = evaluatePolicy(evalEnv, finalRun.policy, evalOpts);
   let bestRes: EvaluationResult | null = null;
   try {
-    const b = await loadRun(run.dir, { which: "best" });
+    const b = await loadRun(run.dir, { which: "best", engine: engineKind });
     bestRes = evaluatePolicy(evalEnv, b.policy, evalOpts);
     b.engine.dispose();
   } catch { /* no best model (evaluation never ran) */ }
