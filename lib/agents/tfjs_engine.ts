@@ -116,6 +116,10 @@ export class TfjsEngine implements ActorCriticEngine {
         );
       }
       checkShape(w, s.shape);
+    }
+    // all present and well-shaped: only now create tfjs variables (nothing leaks on error)
+    for (const s of specs) {
+      const w = given.get(s.name)!;
       tf.tidy(() => {
         const init = tf.tensor(Float32Array.from(w.data), s.shape);
         this.#vars.set(s.name, tf.variable(init, true, `${this.#prefix}/${s.name}`));
@@ -177,7 +181,15 @@ export class TfjsEngine implements ActorCriticEngine {
       }
       const logp = tf.logSoftmax(logits);
       const idx = new Int32Array(batch);
-      for (let i = 0; i < batch; i++) idx[i] = actions[i];
+      for (let i = 0; i < batch; i++) {
+        const a = actions[i];
+        if (!(Number.isInteger(a) && a >= 0 && a < head.n)) {
+          throw new ModelError(`action ${a} at row ${i} is not in 0..${head.n - 1}`, {
+            parameter: "actions",
+          });
+        }
+        idx[i] = a;
+      }
       const oneHot = tf.oneHot(tf.tensor1d(idx, "int32"), head.n);
       const logProb = tf.sum(tf.mul(logp, oneHot), 1) as tf.Tensor1D;
       const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)) as tf.Tensor1D;
@@ -371,7 +383,13 @@ export class TfjsEngine implements ActorCriticEngine {
   /** Act on `batch × obsDim` observations: sample with the seeded PRNG or take the mode. */
   act(observations: Float64Array, options: ActOptions = {}): ActResult {
     const d = this.config.obsDim;
-    const batch = Math.floor(observations.length / d);
+    const batch = observations.length / d;
+    if (!Number.isInteger(batch)) {
+      throw new ModelError(
+        `observation length ${observations.length} is not a multiple of obsDim ${d}`,
+        { parameter: "observations" },
+      );
+    }
     const [piData, vData] = scoped(() => {
       const x = tf.tensor2d(Float32Array.from(observations.subarray(0, batch * d)), [batch, d]);
       const pi = this.#piOut(x).dataSync();
