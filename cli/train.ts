@@ -101,7 +101,7 @@ export const OPTIONS: Opt[] = [
     kind: "string",
     def: "auto",
     choices: ["auto", "tensorflow", "wasm", "cpu"],
-    help: "tfjs backend (auto: tensorflow → wasm → cpu)",
+    help: "tfjs backend for --engine tfjs and model export (auto: tensorflow → wasm → cpu)",
     group: "compute",
   },
   {
