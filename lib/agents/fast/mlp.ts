@@ -172,7 +172,47 @@ export class Mlp {
           const i1 = i0 + inSize;
           const i2 = i1 + inSize;
           const i3 = i2 + inSize;
-          for (let k = 0; k < inSize; k++) {
+          let k = 0;
+          for (; k + 1 < inSize; k += 2) {
+            const ha0 = input[i0 + k];
+            const ha1 = input[i1 + k];
+            const ha2 = input[i2 + k];
+            const ha3 = input[i3 + k];
+            const hb0 = input[i0 + k + 1];
+            const hb1 = input[i1 + k + 1];
+            const hb2 = input[i2 + k + 1];
+            const hb3 = input[i3 + k + 1];
+            const wa = k * outSize;
+            const wb = wa + outSize;
+            let sa0 = 0, sa1 = 0, sa2 = 0, sa3 = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0;
+            for (let j = 0; j < outSize; j++) {
+              const d0 = d[o0 + j];
+              const d1 = d[o1 + j];
+              const d2 = d[o2 + j];
+              const d3 = d[o3 + j];
+              const wva = w[wa + j];
+              const wvb = w[wb + j];
+              gw[wa + j] += ha0 * d0 + ha1 * d1 + ha2 * d2 + ha3 * d3;
+              gw[wb + j] += hb0 * d0 + hb1 * d1 + hb2 * d2 + hb3 * d3;
+              sa0 += d0 * wva;
+              sa1 += d1 * wva;
+              sa2 += d2 * wva;
+              sa3 += d3 * wva;
+              sb0 += d0 * wvb;
+              sb1 += d1 * wvb;
+              sb2 += d2 * wvb;
+              sb3 += d3 * wvb;
+            }
+            dPrev[i0 + k] = sa0 * (1 - ha0 * ha0);
+            dPrev[i1 + k] = sa1 * (1 - ha1 * ha1);
+            dPrev[i2 + k] = sa2 * (1 - ha2 * ha2);
+            dPrev[i3 + k] = sa3 * (1 - ha3 * ha3);
+            dPrev[i0 + k + 1] = sb0 * (1 - hb0 * hb0);
+            dPrev[i1 + k + 1] = sb1 * (1 - hb1 * hb1);
+            dPrev[i2 + k + 1] = sb2 * (1 - hb2 * hb2);
+            dPrev[i3 + k + 1] = sb3 * (1 - hb3 * hb3);
+          }
+          for (; k < inSize; k++) {
             const h0 = input[i0 + k];
             const h1 = input[i1 + k];
             const h2 = input[i2 + k];
