@@ -42,7 +42,8 @@ Deno.test("config validation names the parameter", () => {
 Deno.test("fill convention: buys fill at mark × (1 + slippage), sells at mark × (1 − slippage); fees on the slipped notional", () => {
   const a = new Account();
   a.mark(100);
-  assert.equal(a.open(1, 2), 2);
+  assert.equal(a.open(1, 2), true);
+  assert.equal(a.lastFillQty, 2);
   close(a.entryPrice, 100.02);
   close(a.feesPaid, 2 * 100.02 * 0.0004);
   close(a.balance, 2000 - 2 * 100.02 * 0.0004);
@@ -81,7 +82,8 @@ Deno.test("spec bug 2: SCALE_OUT realises the PnL of the closed part; equity onl
   a.mark(110);
   const before = a.equity;
   const entry = a.entryPrice;
-  assert.equal(a.scaleOut(), 2);
+  assert.equal(a.scaleOut(), true);
+  assert.equal(a.lastFillQty, 2);
   const fill = 110 * (1 - 0.0002);
   close(a.realisedPnl, 2 * (fill - entry));
   assert.equal(a.size, 2);
@@ -112,7 +114,8 @@ Deno.test("scale-in averages the entry at the slipped fill", () => {
   a.mark(100);
   a.open(1, 2);
   a.mark(120);
-  assert.equal(a.scaleIn(), 1);
+  assert.equal(a.scaleIn(), true);
+  assert.equal(a.lastFillQty, 1);
   close(a.entryPrice, (2 * 100.02 + 1 * 120 * 1.0002) / 3);
   invariant(a);
 });
@@ -125,7 +128,8 @@ Deno.test("spec bug 8: SCALE_IN is bounded by the leverage cap (notional ≤ equ
   assert.ok(a.notional <= a.equity * 5 * (1 + 1e-9), `notional ${a.notional} > 5 × ${a.equity}`);
   assert.ok(a.notional > a.equity * 4.9, "the cap is reachable");
   assert.equal(a.scaleInRoom(), 0);
-  assert.equal(a.scaleIn(), 0, "at the cap SCALE_IN is a no-op");
+  assert.equal(a.scaleIn(), false, "at the cap SCALE_IN is a no-op");
+  assert.equal(a.lastFillQty, 0);
   assert.ok(a.entryPrice > 100, "scale-in fills include slippage");
   invariant(a);
 });
@@ -147,7 +151,7 @@ Deno.test("spec bug 7: risk sizing loses riskPerTrade × equity at the stop; lev
   close(c.riskSize(0.01) * 100, 2000 * 2 * 0.5);
   // bad ATR: no entry
   assert.equal(b.riskSize(NaN), 0);
-  assert.equal(b.enterRisk(1, NaN), 0);
+  assert.equal(b.enterRisk(1, NaN), false);
   assert.equal(b.direction, 0);
 });
 
@@ -231,11 +235,13 @@ Deno.test("a bar entirely beyond the liquidation price fills at the bar's extrem
 Deno.test("open() rejects notional above equity × leverage and opening while in a position", () => {
   const a = new Account();
   a.mark(100);
-  assert.equal(a.open(1, 101), 0);
-  assert.equal(a.open(1, 0), 0);
-  assert.equal(a.open(1, NaN), 0);
-  assert.equal(a.open(1, 10), 10);
-  assert.equal(a.open(-1, 10), 0);
+  assert.equal(a.open(1, 101), false);
+  assert.equal(a.open(1, 0), false);
+  assert.equal(a.open(1, NaN), false);
+  assert.equal(a.open(1, 10), true);
+  assert.equal(a.lastFillQty, 10);
+  assert.equal(a.open(-1, 10), false);
+  assert.equal(a.lastFillQty, 0);
   assert.equal(a.direction, 1);
 });
 

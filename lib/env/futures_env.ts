@@ -43,7 +43,12 @@
 import type { MarketData } from "../data/market_data.ts";
 import type { FeatureMatrix } from "../features/feature_matrix.ts";
 import type { Signals } from "../signals/signals.ts";
-import { Account, type AccountState } from "../trading/account.ts";
+import {
+  Account,
+  ACCOUNT_FIELD_COUNT,
+  AccountField as F,
+  type AccountState,
+} from "../trading/account.ts";
 import type { TradingConfig } from "../trading/config.ts";
 import { ExitCode } from "../trading/ledger.ts";
 import type { Trade } from "../trading/ledger.ts";
@@ -119,6 +124,14 @@ export const ENV_FEATURES = [
 // obs market block: [scale, neutral] per required feature 0..7 (atr_14 is not observed)
 const MKT_SCALE = [1, 1, 0.01, 1, 1, 100, 1, 1];
 const MKT_NEUTRAL = [0, 0, 0.5, 0, 0, 0, 1, 0.5];
+
+// Slots of FuturesTradingEnv's #st statistics array.
+const S_EQ = 0;
+const S_PEAK = 1;
+const S_DD = 2;
+const S_MAXDD = 3;
+const S_SHARPE = 4;
+const S_CLOSED_PNL = 5;
 
 // Per-bar table columns (one row per bar, so a step touches one contiguous row).
 const C_CLOSE = 0;
@@ -383,6 +396,8 @@ export class FuturesTradingEnv implements Env<number> {
   readonly episodeLength: number | undefined;
 
   readonly #acct: Account;
+  /** Account state read once per step (see {@link Account.readInto}). */
+  readonly #av = new Float64Array(ACCOUNT_FIELD_COUNT);
   /** Per-bar table, row-major with stride {@link STRIDE} (see {@link buildBarTable}). */
   readonly #bars: Float64Array;
   readonly #obs = new Float64Array(OBS_DIM);
@@ -412,11 +427,13 @@ export class FuturesTradingEnv implements Env<number> {
   #start = 0;
   #end = 0;
   #dur = 0;
-  #peak = 0;
-  #dd = 0;
-  #maxDd = 0;
-  #equity = 0;
-  #sharpe = 0;
+  /**
+   * Double-valued episode statistics in a typed array (stores into it never box):
+   * [equity, peak equity, drawdown, max drawdown, recent Sharpe, PnL of trades closed this step].
+   */
+  readonly #st = new Float64Array(6);
+  /** Per-step reward terms: pnl, drawdown, volatility, duration, action, sharpe, liquidation, total. */
+  readonly #rw = new Float64Array(8);
   #ringPos = 0;
   #ringCount = 0;
   #closed = 0;
@@ -583,11 +600,12 @@ export class FuturesTradingEnv implements Env<number> {
     a.setClock(start, this.#bars[start * STRIDE + C_TIME]);
     a.mark(this.#bars[start * STRIDE + C_CLOSE]);
     this.#dur = 0;
-    this.#equity = a.equity;
-    this.#peak = this.#equity;
-    this.#dd = 0;
-    this.#maxDd = 0;
-    this.#sharpe = 0;
+    a.readInto(this.#av);
+    this.#st[S_EQ] = this.#av[F.EQUITY];
+    this.#st[S_PEAK] = this.#st[S_EQ];
+    this.#st[S_DD] = 0;
+    this.#st[S_MAXDD] = 0;
+    this.#st[S_SHARPE] = 0;
     this.#ringPos = 0;
     this.#ringCount = 0;
     this.#ring.fill(0);
@@ -634,7 +652,7 @@ export class FuturesTradingEnv implements Env<number> {
     const ledger = a.ledger;
     const t = this.#t;
     const bars = this.#bars;
-    const prevEquity = this.#equity;
+    const prevEquity = this.#st[S_EQ];
     const closedBefore = ledger.count;
 
     // ---- 1. fill at bar t's close
@@ -643,20 +661,20 @@ export class FuturesTradingEnv implements Env<number> {
       case 1:
       case 2:
         if (
-          a.direction === 0 && a.enterRisk(action === 1 ? 1 : -1, bars[t * STRIDE + C_ATR]) > 0
+          a.direction === 0 && a.enterRisk(action === 1 ? 1 : -1, bars[t * STRIDE + C_ATR])
         ) {
           executed = true;
           this.#dur = 0;
         }
         break;
       case 3:
-        executed = a.close(ExitCode.EXIT) > 0;
+        executed = a.close(ExitCode.EXIT);
         break;
       case 4:
-        executed = a.scaleIn() > 0;
+        executed = a.scaleIn();
         break;
       case 5:
-        executed = a.scaleOut() > 0;
+        executed = a.scaleOut();
         break;
     }
 
@@ -681,22 +699,25 @@ export class FuturesTradingEnv implements Env<number> {
     this.#dur = a.direction !== 0 ? this.#dur + 1 : 0;
 
     // ---- 3. episode end
-    let equity = a.equity;
+    const av = this.#av;
+    a.readInto(av);
+    let equity = av[F.EQUITY];
     const ruin = equity <= this.#ruinLevel;
     const terminated = ruin || (liquidated && this.#termOnLiq);
     const truncated = !terminated && t1 >= this.#end;
     if ((terminated || truncated) && this.#closeAtEnd && a.direction !== 0) {
       a.close(ruin ? ExitCode.RUIN : ExitCode.END_OF_DATA);
-      equity = a.equity;
+      a.readInto(av);
+      equity = av[F.EQUITY];
     }
     this.#needsReset = terminated || truncated;
     this.#steps++;
 
     // ---- 4. incremental statistics
-    this.#equity = equity;
-    if (equity > this.#peak) this.#peak = equity;
-    this.#dd = this.#peak > 0 ? (this.#peak - equity) / this.#peak : 0;
-    if (this.#dd > this.#maxDd) this.#maxDd = this.#dd;
+    this.#st[S_EQ] = equity;
+    if (equity > this.#st[S_PEAK]) this.#st[S_PEAK] = equity;
+    this.#st[S_DD] = this.#st[S_PEAK] > 0 ? (this.#st[S_PEAK] - equity) / this.#st[S_PEAK] : 0;
+    if (this.#st[S_DD] > this.#st[S_MAXDD]) this.#st[S_MAXDD] = this.#st[S_DD];
     const ring = this.#ring;
     const w = ring.length;
     ring[this.#ringPos] = prevEquity > 0 ? equity / prevEquity - 1 : 0;
@@ -715,47 +736,49 @@ export class FuturesTradingEnv implements Env<number> {
       const sd = Math.sqrt(v / w);
       sharpe = sd > 1e-12 ? (mean / sd) * this.#annual : 0;
     }
-    this.#sharpe = sharpe;
-    let closedPnl = 0;
+    this.#st[S_SHARPE] = sharpe;
+    const st = this.#st;
+    st[S_CLOSED_PNL] = 0;
     const closedNow = ledger.count - closedBefore;
     for (let i = closedBefore; i < ledger.count; i++) {
       const p = ledger.pnl[i];
-      closedPnl += p;
+      st[S_CLOSED_PNL] += p;
       if (p > 0) this.#wins++;
     }
     this.#closed += closedNow;
 
-    // ---- 5. reward
-    const inPos = a.direction !== 0;
-    const rPnl = ((equity - prevEquity) / this.#initial) * this.#wPnl + 0;
+    // ---- 5. reward (terms written to a typed array: stores never box)
+    const rw = this.#rw;
+    const inPos = av[F.DIRECTION] !== 0;
+    rw[0] = ((equity - prevEquity) / this.#initial) * this.#wPnl + 0;
     // penalties are written `0 − x` so a zero weight gives +0, never −0
-    const rDd = 0 - this.#wDd * this.#dd;
-    const rVol = inPos ? 0 - this.#wVol * bars[r1 + C_NATR] : 0;
-    const rDur = this.#dur > this.#durThr ? 0 - this.#wDur : 0;
-    const rAct = executed ? 0 - this.#wAct : 0;
-    const rSharpe = this.#ringCount === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
-    const rLiq = inPos && a.distanceToLiquidation() < this.#liqThr ? 0 - this.#wLiq : 0;
-    const reward = rPnl + rDd + rVol + rDur + rAct + rSharpe + rLiq;
+    rw[1] = 0 - this.#wDd * this.#st[S_DD];
+    rw[2] = inPos ? 0 - this.#wVol * bars[r1 + C_NATR] : 0;
+    rw[3] = this.#dur > this.#durThr ? 0 - this.#wDur : 0;
+    rw[4] = executed ? 0 - this.#wAct : 0;
+    rw[5] = this.#ringCount === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
+    rw[6] = inPos && av[F.DISTANCE_TO_LIQUIDATION] < this.#liqThr ? 0 - this.#wLiq : 0;
+    rw[7] = rw[0] + rw[1] + rw[2] + rw[3] + rw[4] + rw[5] + rw[6];
 
     const info = this.#info;
     info.action = action;
     info.actionExecuted = executed ? 1 : 0;
     info.tradeClosed = closedNow;
-    info.closedTradePnl = closedPnl;
+    info.closedTradePnl = st[S_CLOSED_PNL];
     info.liquidated = liquidated ? 1 : 0;
-    info.reward = reward;
-    info.rewardPnl = rPnl;
-    info.rewardDrawdown = rDd;
-    info.rewardVolatility = rVol;
-    info.rewardDuration = rDur;
-    info.rewardAction = rAct;
-    info.rewardSharpe = rSharpe;
-    info.rewardLiquidation = rLiq;
+    info.reward = rw[7];
+    info.rewardPnl = rw[0];
+    info.rewardDrawdown = rw[1];
+    info.rewardVolatility = rw[2];
+    info.rewardDuration = rw[3];
+    info.rewardAction = rw[4];
+    info.rewardSharpe = rw[5];
+    info.rewardLiquidation = rw[6];
     this.#fillInfo();
     this.#writeObs();
 
     const res = this.#result;
-    res.reward = reward;
+    res.reward = rw[7];
     res.terminated = terminated;
     res.truncated = truncated;
     return res;
@@ -770,7 +793,7 @@ export class FuturesTradingEnv implements Env<number> {
     const a = this.#acct;
     out[0] = 1;
     if (a.direction === 0) {
-      const ok = a.riskSize(this.#bars[this.#t * STRIDE + C_ATR]) > 0 ? 1 : 0;
+      const ok = a.canEnter(this.#bars[this.#t * STRIDE + C_ATR]) ? 1 : 0;
       out[1] = ok;
       out[2] = ok;
       out[3] = 0;
@@ -780,7 +803,7 @@ export class FuturesTradingEnv implements Env<number> {
       out[1] = 0;
       out[2] = 0;
       out[3] = 1;
-      out[4] = a.scaleInRoom() > 0 ? 1 : 0;
+      out[4] = a.canScaleIn() ? 1 : 0;
       out[5] = 1;
     }
   }
@@ -795,11 +818,11 @@ export class FuturesTradingEnv implements Env<number> {
         this.#start,
         this.#end,
         this.#dur,
-        this.#peak,
-        this.#dd,
-        this.#maxDd,
-        this.#equity,
-        this.#sharpe,
+        this.#st[S_PEAK],
+        this.#st[S_DD],
+        this.#st[S_MAXDD],
+        this.#st[S_EQ],
+        this.#st[S_SHARPE],
         this.#ringPos,
         this.#ringCount,
         this.#closed,
@@ -825,16 +848,17 @@ export class FuturesTradingEnv implements Env<number> {
       }, "pass the value returned by cloneState() of an env with the same sharpeWindow");
     }
     this.#acct.restore(s.account);
+    this.#acct.readInto(this.#av);
     const v = s.scalars;
     this.#t = v[0];
     this.#start = v[1];
     this.#end = v[2];
     this.#dur = v[3];
-    this.#peak = v[4];
-    this.#dd = v[5];
-    this.#maxDd = v[6];
-    this.#equity = v[7];
-    this.#sharpe = v[8];
+    this.#st[S_PEAK] = v[4];
+    this.#st[S_DD] = v[5];
+    this.#st[S_MAXDD] = v[6];
+    this.#st[S_EQ] = v[7];
+    this.#st[S_SHARPE] = v[8];
     this.#ringPos = v[9];
     this.#ringCount = v[10];
     this.#closed = v[11];
@@ -859,7 +883,7 @@ export class FuturesTradingEnv implements Env<number> {
     } @ ${a.entryPrice.toFixed(2)} liq ${a.liquidationPrice().toFixed(2)} | equity ${
       a.equity.toFixed(2)
     } balance ${a.balance.toFixed(2)} dd ${
-      (this.#dd * 100).toFixed(2)
+      (this.#st[S_DD] * 100).toFixed(2)
     }% | trades ${this.#closed} win ${(i.winRate * 100).toFixed(1)}% | last ${
       i.action >= 0 ? ACTION_NAMES[i.action] : "-"
     }${i.action >= 0 && !i.actionExecuted ? " (no-op)" : ""} reward ${i.reward.toFixed(4)}`;
@@ -868,26 +892,26 @@ export class FuturesTradingEnv implements Env<number> {
   // ------------------------------------------------------------------ internals
 
   #fillInfo(): void {
-    const a = this.#acct;
+    const av = this.#av;
     const info = this.#info;
     const t = this.#t;
     info.bar = t;
     info.time = this.#bars[t * STRIDE + C_TIME];
     info.price = this.#bars[t * STRIDE + C_CLOSE];
-    info.equity = this.#equity;
-    info.balance = a.balance;
-    info.position = a.direction;
-    info.size = a.size;
-    info.entryPrice = a.entryPrice;
-    info.unrealisedPnl = a.unrealisedPnl;
-    info.realisedPnl = a.realisedPnl;
-    info.feesPaid = a.feesPaid;
-    info.fundingPaid = a.fundingPaid;
-    info.drawdown = this.#dd;
-    info.maxDrawdown = this.#maxDd;
-    info.recentSharpe = this.#sharpe;
-    info.liquidationPrice = a.liquidationPrice();
-    info.distanceToLiquidation = a.distanceToLiquidation();
+    info.equity = this.#st[S_EQ];
+    info.balance = av[F.BALANCE];
+    info.position = av[F.DIRECTION];
+    info.size = av[F.SIZE];
+    info.entryPrice = av[F.ENTRY_PRICE];
+    info.unrealisedPnl = av[F.UNREALISED_PNL];
+    info.realisedPnl = av[F.REALISED_PNL];
+    info.feesPaid = av[F.FEES_PAID];
+    info.fundingPaid = av[F.FUNDING_PAID];
+    info.drawdown = this.#st[S_DD];
+    info.maxDrawdown = this.#st[S_MAXDD];
+    info.recentSharpe = this.#st[S_SHARPE];
+    info.liquidationPrice = av[F.LIQUIDATION_PRICE];
+    info.distanceToLiquidation = av[F.DISTANCE_TO_LIQUIDATION];
     info.totalTrades = this.#closed;
     info.winRate = this.#closed > 0 ? this.#wins / this.#closed : 0;
     info.episodeStep = this.#steps;
@@ -895,11 +919,11 @@ export class FuturesTradingEnv implements Env<number> {
 
   #writeObs(): void {
     const o = this.#obs;
-    const a = this.#acct;
+    const av = this.#av;
     const t = this.#t;
-    const eq = this.#equity;
-    o[0] = a.direction;
-    o[1] = eq > 0 ? a.unrealisedPnl / eq : 0;
+    const eq = this.#st[S_EQ];
+    o[0] = av[F.DIRECTION];
+    o[1] = eq > 0 ? av[F.UNREALISED_PNL] / eq : 0;
     o[2] = this.#dur >= 100 ? 1 : this.#dur / 100;
     const bars = this.#bars;
     const r = t * STRIDE;
@@ -908,14 +932,17 @@ export class FuturesTradingEnv implements Env<number> {
     o[5] = bars[r + C_SIG + 2];
     for (let k = 0; k < 8; k++) o[6 + k] = bars[r + C_MKT + k];
     o[14] = eq / this.#initial;
-    o[15] = this.#dd;
-    o[16] = a.balance / this.#initial;
-    o[17] = this.#sharpe;
-    o[18] = a.distanceToLiquidation();
+    o[15] = this.#st[S_DD];
+    o[16] = av[F.BALANCE] / this.#initial;
+    o[17] = this.#st[S_SHARPE];
+    o[18] = av[F.DISTANCE_TO_LIQUIDATION];
     o[19] = this.#closed > 0 ? this.#wins / this.#closed : 0;
+    // branch and store only when clipping (a value-selecting ternary made V8 box every entry)
     for (let k = 0; k < OBS_DIM; k++) {
       const v = o[k];
-      o[k] = v > OBS_CLIP ? OBS_CLIP : v < -OBS_CLIP ? -OBS_CLIP : v === v ? v : 0;
+      if (v > OBS_CLIP) o[k] = OBS_CLIP;
+      else if (v < -OBS_CLIP) o[k] = -OBS_CLIP;
+      else if (v !== v) o[k] = 0;
     }
   }
 }

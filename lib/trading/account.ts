@@ -43,6 +43,31 @@ import { ConfigError } from "../util/errors.ts";
 import { resolveTradingConfig, type TradingConfig } from "./config.ts";
 import { ExitCode, type LedgerState, TradeLedger } from "./ledger.ts";
 
+/**
+ * Slots of the buffer written by {@link Account.readInto}: reading many values through one
+ * call keeps hot loops free of the number boxing V8 does for doubles returned by calls it
+ * does not inline.
+ */
+export const AccountField = {
+  DIRECTION: 0,
+  SIZE: 1,
+  ENTRY_PRICE: 2,
+  MARK_PRICE: 3,
+  BALANCE: 4,
+  EQUITY: 5,
+  UNREALISED_PNL: 6,
+  REALISED_PNL: 7,
+  FEES_PAID: 8,
+  FUNDING_PAID: 9,
+  LIQUIDATION_PRICE: 10,
+  DISTANCE_TO_LIQUIDATION: 11,
+  NOTIONAL: 12,
+  MARGIN: 13,
+} as const;
+
+/** Length of the buffer for {@link Account.readInto}. */
+export const ACCOUNT_FIELD_COUNT = 14;
+
 /** A complete copy of an {@link Account}'s state (for env snapshots). */
 export interface AccountState {
   scalars: Float64Array;
@@ -87,6 +112,12 @@ export class Account {
   #tExitQty = 0;
   #tExitNotional = 0;
   #lastExitPrice = 0;
+  /**
+   * Scratch doubles passed between methods through a typed array instead of arguments and
+   * return values, which V8 boxes when a call is not inlined: [liquidation price, risk size,
+   * scale-in room, fill quantity, exit price].
+   */
+  readonly #tmp = new Float64Array(5);
 
   /** @param config overrides of {@link DEFAULT_TRADING_CONFIG}; validated. */
   constructor(config: Partial<TradingConfig> = {}) {
@@ -216,14 +247,24 @@ export class Account {
    * at a positive price; +Infinity never occurs for shorts with positive margin).
    */
   liquidationPrice(): number {
-    if (this.#dir === 0) return 0;
+    this.#liq();
+    return this.#tmp[0];
+  }
+
+  #liq(): void {
+    const t = this.#tmp;
+    if (this.#dir === 0) {
+      t[0] = 0;
+      return;
+    }
     const m = this.#isolated ? this.#margin : this.#balance;
     const perContract = m / this.#size;
     if (this.#dir > 0) {
-      const p = (this.#entry - perContract) / (1 - this.#mmr);
-      return p > 0 ? p : 0;
+      t[0] = (this.#entry - perContract) / (1 - this.#mmr);
+      if (!(t[0] > 0)) t[0] = 0;
+    } else {
+      t[0] = (this.#entry + perContract) / (1 + this.#mmr);
     }
-    return (this.#entry + perContract) / (1 + this.#mmr);
   }
 
   /**
@@ -232,9 +273,57 @@ export class Account {
    */
   distanceToLiquidation(): number {
     if (this.#dir === 0) return 1;
-    const liq = this.liquidationPrice();
+    this.#liq();
+    const liq = this.#tmp[0];
     const d = this.#dir > 0 ? (this.#mark - liq) / this.#mark : (liq - this.#mark) / this.#mark;
     return d < 0 ? 0 : d > 1 ? 1 : d;
+  }
+
+  /**
+   * Write the account's state into `out` at the {@link AccountField} slots (length ≥
+   * {@link ACCOUNT_FIELD_COUNT}); same values as the getters.
+   */
+  readInto(out: Float64Array): void {
+    const u = this.#size * (this.#mark - this.#entry) * this.#dir;
+    out[0] = this.#dir;
+    out[1] = this.#size;
+    out[2] = this.#entry;
+    out[3] = this.#mark;
+    out[4] = this.#balance;
+    out[5] = this.#balance + u;
+    out[6] = u;
+    out[7] = this.#realised;
+    out[8] = this.#fees;
+    out[9] = this.#funding;
+    this.#liq();
+    const liq = this.#tmp[0];
+    out[10] = liq;
+    out[11] = 1;
+    if (this.#dir !== 0) {
+      out[11] = this.#dir > 0 ? (this.#mark - liq) / this.#mark : (liq - this.#mark) / this.#mark;
+      if (out[11] < 0) out[11] = 0;
+      else if (out[11] > 1) out[11] = 1;
+    }
+    out[12] = this.#size * this.#mark;
+    out[13] = this.#isolated ? this.#margin : this.#balance;
+  }
+
+  /** Whether a risk-sized entry would execute now ({@link riskSize} > 0). */
+  canEnter(atr: number): boolean {
+    if (this.#dir !== 0) return false;
+    this.#riskQty(atr);
+    return this.#tmp[1] > 0;
+  }
+
+  /** Whether a SCALE_IN would execute now ({@link scaleInRoom} > 0). */
+  canScaleIn(): boolean {
+    this.#room();
+    return this.#tmp[2] > 0;
+  }
+
+  /** Contracts of the last executed order (0 after a rejected one). */
+  get lastFillQty(): number {
+    return this.#tmp[3];
   }
 
   // ------------------------------------------------------------------ sizing
@@ -245,51 +334,72 @@ export class Account {
    * 0 when `atr` is not a positive finite number or equity ≤ 0. `atr` in price units.
    */
   riskSize(atr: number): number {
+    this.#riskQty(atr);
+    return this.#tmp[1];
+  }
+
+  #riskQty(atr: number): void {
+    const t = this.#tmp;
     const eq = this.equity;
     const price = this.#mark;
-    if (!(eq > 0) || !(price > 0) || !(atr >= 0) || !Number.isFinite(atr)) return 0;
+    t[1] = 0;
+    if (!(eq > 0) || !(price > 0) || !(atr >= 0) || !Number.isFinite(atr)) return;
     const cap = eq * this.#leverage * this.config.maxNotionalFraction;
     const stop = this.config.stopAtr * atr;
-    let notional = stop > 0 ? (this.config.riskPerTrade * eq * price) / stop : cap;
-    if (notional > cap) notional = cap;
-    return notional / price;
+    t[1] = stop > 0 ? (this.config.riskPerTrade * eq * price) / stop : cap;
+    if (t[1] > cap) t[1] = cap;
+    t[1] /= price;
   }
 
   /** Contracts a SCALE_IN may still add under the leverage cap (0 when flat). */
   scaleInRoom(): number {
-    if (this.#dir === 0) return 0;
+    this.#room();
+    return this.#tmp[2];
+  }
+
+  #room(): void {
+    const t = this.#tmp;
+    t[2] = 0;
+    if (this.#dir === 0) return;
     const eq = this.equity;
-    if (!(eq > 0) || !(this.#mark > 0)) return 0;
+    if (!(eq > 0) || !(this.#mark > 0)) return;
     // Contracts q such that, after paying the fill's slippage and fee (cost c per unit of
     // notional), (size + q) × mark ≤ capFraction × leverage × (equity − q × mark × c).
     const lev = this.#leverage * this.config.scaleInMaxNotionalFraction;
     const c = this.#slip + this.#feeRate * (1 + this.#slip);
-    const room = (lev * eq - this.#size * this.#mark) / (this.#mark * (1 + lev * c));
-    return room > this.#size * 1e-9 ? room : 0;
+    t[2] = (lev * eq - this.#size * this.#mark) / (this.#mark * (1 + lev * c));
+    if (!(t[2] > this.#size * 1e-9)) t[2] = 0;
   }
 
   // ------------------------------------------------------------------ orders
 
   /**
-   * Enter a risk-sized position from flat (see {@link riskSize}). Returns the contracts
-   * filled, 0 when not executed (already in a position, bad ATR, no equity).
+   * Enter a risk-sized position from flat (see {@link riskSize}). Returns whether it executed
+   * (not when already in a position, with a bad ATR or without equity); the contracts filled
+   * are in {@link lastFillQty}.
    */
-  enterRisk(direction: number, atr: number): number {
-    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return 0;
-    const q = this.riskSize(atr);
-    if (!(q > 0)) return 0;
-    return this.open(direction, q);
+  enterRisk(direction: number, atr: number): boolean {
+    this.#tmp[3] = 0;
+    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return false;
+    this.#riskQty(atr);
+    if (!(this.#tmp[1] > 0)) return false;
+    return this.#open(direction, this.#tmp[1]);
   }
 
   /**
-   * Open a position of `qty` contracts from flat. Rejected (returns 0) when in a position,
-   * when `qty` is not positive, or when its notional exceeds `equity × leverage`.
+   * Open a position of `qty` contracts from flat. Rejected (returns false) when in a
+   * position, when `qty` is not positive, or when its notional exceeds `equity × leverage`.
    */
-  open(direction: number, qty: number): number {
-    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return 0;
-    if (!(qty > 0) || !Number.isFinite(qty)) return 0;
+  open(direction: number, qty: number): boolean {
+    this.#tmp[3] = 0;
+    return this.#open(direction, qty);
+  }
+
+  #open(direction: number, qty: number): boolean {
+    if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return false;
+    if (!(qty > 0) || !Number.isFinite(qty)) return false;
     const eq = this.equity;
-    if (!(eq > 0) || qty * this.#mark > eq * this.#leverage * (1 + 1e-12)) return 0;
+    if (!(eq > 0) || qty * this.#mark > eq * this.#leverage * (1 + 1e-12)) return false;
     this.#dir = direction;
     this.#size = 0;
     this.#entry = 0;
@@ -302,53 +412,73 @@ export class Account {
     this.#tFunding = 0;
     this.#tExitQty = 0;
     this.#tExitNotional = 0;
-    this.#increase(qty);
-    return qty;
+    this.#tmp[3] = qty;
+    this.#increase();
+    return true;
   }
 
   /**
    * Multiply the size by `factor` (default `scaleInFactor`), bounded by the leverage cap.
-   * Returns the contracts added (0 when flat or already at the cap).
+   * Returns whether contracts were added (not when flat or already at the cap); how many is
+   * in {@link lastFillQty}.
    */
-  scaleIn(factor: number = this.config.scaleInFactor): number {
-    if (this.#dir === 0 || !(factor > 1)) return 0;
-    let q = this.#size * (factor - 1);
-    const room = this.scaleInRoom();
-    if (q > room) q = room;
-    if (!(q > 0)) return 0;
-    this.#increase(q);
-    return q;
+  scaleIn(factor: number = this.config.scaleInFactor): boolean {
+    const t = this.#tmp;
+    t[3] = 0;
+    if (this.#dir === 0 || !(factor > 1)) return false;
+    this.#room();
+    t[3] = this.#size * (factor - 1);
+    if (t[3] > t[2]) t[3] = t[2];
+    if (!(t[3] > 0)) {
+      t[3] = 0;
+      return false;
+    }
+    this.#increase();
+    return true;
   }
 
   /**
    * Keep `keep` (default `scaleOutFactor`) of the size, realising the PnL of the rest. Returns
-   * the contracts closed (0 when flat).
+   * whether it executed (not when flat); the contracts closed are in {@link lastFillQty}.
    */
-  scaleOut(keep: number = this.config.scaleOutFactor): number {
-    if (this.#dir === 0 || !(keep >= 0 && keep < 1)) return 0;
-    const q = this.#size * (1 - keep);
-    if (!(q > 0)) return 0;
-    this.#reduce(q, ExitCode.EXIT);
-    return q;
+  scaleOut(keep: number = this.config.scaleOutFactor): boolean {
+    const t = this.#tmp;
+    t[3] = 0;
+    if (this.#dir === 0 || !(keep >= 0 && keep < 1)) return false;
+    t[3] = this.#size * (1 - keep);
+    if (!(t[3] > 0)) {
+      t[3] = 0;
+      return false;
+    }
+    this.#reduce(ExitCode.EXIT);
+    return true;
   }
 
   /**
    * Close `qty` contracts (all of them when `qty ≥ size`); a full close records the trade
-   * with exit reason `reason` (an {@link ExitCode}). Returns the contracts closed.
+   * with exit reason `reason` (an {@link ExitCode}). Returns whether it executed; the
+   * contracts closed are in {@link lastFillQty}.
    */
-  reduce(qty: number, reason: number = ExitCode.EXIT): number {
-    if (this.#dir === 0 || !(qty > 0)) return 0;
-    const q = qty >= this.#size ? this.#size : qty;
-    this.#reduce(q, reason);
-    return q;
+  reduce(qty: number, reason: number = ExitCode.EXIT): boolean {
+    const t = this.#tmp;
+    t[3] = 0;
+    if (this.#dir === 0 || !(qty > 0)) return false;
+    t[3] = qty >= this.#size ? this.#size : qty;
+    this.#reduce(reason);
+    return true;
   }
 
-  /** Close the whole position at the mark; records the trade. Returns the contracts closed. */
-  close(reason: number = ExitCode.EXIT): number {
-    if (this.#dir === 0) return 0;
-    const q = this.#size;
-    this.#reduce(q, reason);
-    return q;
+  /**
+   * Close the whole position at the mark and record the trade. Returns whether it executed
+   * (not when flat); the contracts closed are in {@link lastFillQty}.
+   */
+  close(reason: number = ExitCode.EXIT): boolean {
+    const t = this.#tmp;
+    t[3] = 0;
+    if (this.#dir === 0) return false;
+    t[3] = this.#size;
+    this.#reduce(reason);
+    return true;
   }
 
   /**
@@ -373,23 +503,24 @@ export class Account {
    */
   liquidateIfCrossed(high: number, low: number): boolean {
     if (this.#dir === 0) return false;
-    const liq = this.liquidationPrice();
-    let fill: number;
+    this.#liq();
+    const t = this.#tmp;
+    const liq = t[0];
     if (this.#dir > 0) {
       if (!(liq > 0) || low > liq) return false;
-      fill = high < liq ? high : liq;
+      t[4] = high < liq ? high : liq;
     } else {
       if (high < liq) return false;
-      fill = low > liq ? low : liq;
+      t[4] = low > liq ? low : liq;
     }
     const q = this.#size;
-    const pnl = q * (fill - this.#entry) * this.#dir;
-    const fee = this.#liqFee * q * fill;
+    t[3] = q;
+    const fill = t[4];
     this.#tExitQty += q;
     this.#tExitNotional += q * fill;
-    this.#book(pnl, fee);
+    this.#book(q * (fill - this.#entry) * this.#dir, this.#liqFee * q * fill);
     this.#size = 0;
-    this.#finishTrade(fill, ExitCode.LIQUIDATION);
+    this.#finishTrade(ExitCode.LIQUIDATION);
     return true;
   }
 
@@ -455,7 +586,8 @@ export class Account {
 
   // ------------------------------------------------------------------ internals
 
-  #increase(q: number): void {
+  #increase(): void {
+    const q = this.#tmp[3];
     const price = this.#mark * (1 + this.#slip * this.#dir);
     const fee = q * price * this.#feeRate;
     this.#book(0, fee);
@@ -466,7 +598,8 @@ export class Account {
     if (newSize > this.#tMaxSize) this.#tMaxSize = newSize;
   }
 
-  #reduce(q: number, reason: number): void {
+  #reduce(reason: number): void {
+    const q = this.#tmp[3];
     const price = this.#mark * (1 - this.#slip * this.#dir);
     this.#tExitQty += q;
     this.#tExitNotional += q * price;
@@ -475,7 +608,8 @@ export class Account {
     this.#book(pnl, fee);
     if (q >= this.#size) {
       this.#size = 0;
-      this.#finishTrade(price, reason);
+      this.#tmp[4] = price;
+      this.#finishTrade(reason);
     } else {
       const keep = (this.#size - q) / this.#size;
       this.#margin *= keep;
@@ -491,7 +625,8 @@ export class Account {
     this.#tFees += fee;
   }
 
-  #finishTrade(exitPrice: number, reason: number): void {
+  #finishTrade(reason: number): void {
+    const exitPrice = this.#tmp[4];
     const L = this.ledger;
     const i = L.append();
     L.entryTime[i] = this.#tEntryTime;

@@ -61,22 +61,6 @@ export interface Trade {
   exitReason: ExitReason;
 }
 
-const FIELDS = [
-  "entryTime",
-  "exitTime",
-  "entryBar",
-  "exitBar",
-  "side",
-  "size",
-  "entryPrice",
-  "exitPrice",
-  "grossPnl",
-  "fees",
-  "funding",
-  "pnl",
-  "reason",
-] as const;
-
 /** A plain copy of a ledger, for env snapshots. */
 export interface LedgerState {
   count: number;
@@ -170,22 +154,57 @@ export class TradeLedger {
 
   /** A copy of the first `count` records. */
   snapshot(): LedgerState {
-    return { count: this.count, columns: FIELDS.map((f) => this[f].slice(0, this.count)) };
+    return { count: this.count, columns: this.#columns().map((c) => c.slice(0, this.count)) };
   }
 
   /** Restore a {@link snapshot}. */
   restore(s: LedgerState): void {
     while (this.pnl.length < s.count) this.#grow();
-    FIELDS.forEach((f, k) => this[f].set(s.columns[k]));
+    this.#columns().forEach((c, k) => c.set(s.columns[k]));
     this.count = s.count;
   }
 
+  /** The columns in the order of {@link LedgerState.columns} (allocates a small array; not for hot paths). */
+  #columns(): Float64Array[] {
+    return [
+      this.entryTime,
+      this.exitTime,
+      this.entryBar,
+      this.exitBar,
+      this.side,
+      this.size,
+      this.entryPrice,
+      this.exitPrice,
+      this.grossPnl,
+      this.fees,
+      this.funding,
+      this.pnl,
+      this.reason,
+    ];
+  }
+
+  // Explicit per-field assignments keep the object's shape stable (a computed `this[f] = …`
+  // made V8 treat the columns generically and box every value written in the hot path).
   #grow(): void {
     const n = this.pnl.length * 2;
-    for (const f of FIELDS) {
-      const a = new Float64Array(n);
-      a.set(this[f]);
-      this[f] = a;
-    }
+    this.entryTime = grown(this.entryTime, n);
+    this.exitTime = grown(this.exitTime, n);
+    this.entryBar = grown(this.entryBar, n);
+    this.exitBar = grown(this.exitBar, n);
+    this.side = grown(this.side, n);
+    this.size = grown(this.size, n);
+    this.entryPrice = grown(this.entryPrice, n);
+    this.exitPrice = grown(this.exitPrice, n);
+    this.grossPnl = grown(this.grossPnl, n);
+    this.fees = grown(this.fees, n);
+    this.funding = grown(this.funding, n);
+    this.pnl = grown(this.pnl, n);
+    this.reason = grown(this.reason, n);
   }
+}
+
+function grown(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
 }
