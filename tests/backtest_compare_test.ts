@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   alignReturns,
+  AlwaysFlatPolicy,
   backtest,
   type BacktestResult,
   bootstrapRows,
@@ -300,4 +301,28 @@ Deno.test("bootstrap p-value and percentile interval agree", () => {
     const excludesZero = t.ciLow > 0 || t.ciHigh < 0;
     assert.equal(excludesZero, t.pValue <= 0.05, `CI [${t.ciLow}, ${t.ciHigh}] vs p ${t.pValue}`);
   }
+});
+
+Deno.test("the conclusion counts RL runs that never traded", () => {
+  const close = Array.from({ length: 300 }, (_, i) => 100 + Math.sin(i / 4) * 3);
+  const bars = {
+    close,
+    signal: close.map((_, i) => (i % 12 === 0 ? 1 : 0)),
+    confidence: close.map(() => 0.7),
+    divergence: close.map(() => 0.1),
+  };
+  const env = () => new FakeTradingEnv(bars, { feeRate: 0.0004 });
+  const run = (name: string, group: string, p: Parameters<typeof backtest>[0]) => ({
+    name,
+    group,
+    result: backtest(p, env, { periodsPerYear: P }),
+  });
+  const base = run("baseline", "baseline", new FixedRuleBaseline());
+  const c = compareToBaseline(
+    [run("flat", "ppo", new AlwaysFlatPolicy()), run("rnd", "a2c", new RandomPolicy())],
+    base,
+    { periodsPerYear: P, samples: 100 },
+  );
+  assert.equal(c.idleRuns, 1);
+  assert.match(c.conclusion, /1 of 2 RL runs never traded/);
 });

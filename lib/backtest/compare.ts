@@ -272,6 +272,8 @@ export interface BaselineComparison {
   meanRlSharpe: number;
   /** Baseline Sharpe (0 if undefined). */
   baselineSharpe: number;
+  /** RL runs without a single trade on the split. */
+  idleRuns: number;
   /** Plain-language conclusion computed from the numbers. */
   conclusion: string;
 }
@@ -328,9 +330,13 @@ export function compareToBaseline(
     verdict =
       `RL does not reliably beat the fixed-rule baseline${split}: only ${better} of ${n} RL runs are significantly better (p < ${alpha}); ${worse} are significantly worse. One lucky seed is not a result.`;
   }
+  const idle = rl.filter((r) => r.result.metrics.trades.trades === 0).length;
+  const idleTxt = idle > 0
+    ? ` ${idle} of ${n} RL runs never traded (stayed flat) on this split.`
+    : "";
   const conclusion = `${verdict} Mean RL Sharpe ${num(meanRl)} vs baseline ${
     num(baseSharpe)
-  }; ${bestTxt}.`;
+  }; ${bestTxt}.${idleTxt}`;
   return {
     tests,
     higher,
@@ -339,6 +345,7 @@ export function compareToBaseline(
     rlBeatsBaseline: better === n,
     meanRlSharpe: meanRl,
     baselineSharpe: baseSharpe,
+    idleRuns: idle,
     conclusion,
   };
 }
