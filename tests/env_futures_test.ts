@@ -582,3 +582,38 @@ Deno.test("integration: the synthetic market and the real feature builder pass c
   assert.ok(r.episodes >= 1);
   assert.equal(e.firstBar, features.firstValidRow);
 });
+
+Deno.test("fuzz: env info keeps the accounting identity, obs stay finite and clipped (300k random steps)", () => {
+  const configs: Partial<FuturesEnvOptions>[] = [
+    { episodeLength: 1500, seed: 1 },
+    {
+      episodeLength: 1500,
+      seed: 2,
+      trading: { leverage: 50, maintenanceMarginRate: 0.01 },
+    },
+    { episodeLength: 1500, seed: 3, trading: { marginMode: "cross", leverage: 20 } },
+  ];
+  let liquidations = 0;
+  for (const c of configs) {
+    const e = env(c);
+    e.reset();
+    const rng = new Rng(99);
+    for (let k = 0; k < 100_000; k++) {
+      const r = e.step(rng.int(6));
+      const i = r.info;
+      const rhs = 2000 + i.realisedPnl - i.feesPaid - i.fundingPaid + i.unrealisedPnl;
+      if (!(Math.abs(i.equity - rhs) <= 1e-9 * Math.max(1, i.feesPaid))) {
+        assert.fail(`step ${k}: equity ${i.equity} ≠ ${rhs}`);
+      }
+      if (!(i.size >= 0) || (i.size === 0) !== (i.position === 0)) assert.fail(`step ${k}: size`);
+      for (let j = 0; j < OBS_DIM; j++) {
+        const v = r.observation[j];
+        if (!(v >= -10 && v <= 10)) assert.fail(`step ${k}: obs[${j}] = ${v}`);
+      }
+      if (!Number.isFinite(r.reward)) assert.fail(`step ${k}: reward ${r.reward}`);
+      liquidations += i.liquidated;
+      if (r.terminated || r.truncated) e.reset();
+    }
+  }
+  assert.ok(liquidations > 0, "the high-leverage config liquidates sometimes");
+});
