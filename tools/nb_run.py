@@ -284,6 +284,17 @@ _STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style>", re.DOTALL | re.IGNORECAS
 _CSS_URL_COMMENT = re.compile(r"/\*(?:(?!\*/).)*?https?://(?:(?!\*/).)*?\*/", re.DOTALL)
 
 
+_PLOTLY_LIB_BLOCK = re.compile(r"<script\b[^>]*data-rlt-plotly-lib[^>]*>.*?</script>",
+                               re.DOTALL | re.IGNORECASE)
+_EXTERNAL_REF = re.compile(r"""\b(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
+                           re.IGNORECASE)
+
+
+def external_references(html_text: str) -> list[str]:
+    """src/href values pointing off the page, outside the inlined plotly.js bundle."""
+    return _EXTERNAL_REF.findall(_PLOTLY_LIB_BLOCK.sub("", html_text))
+
+
 def export_html(nb: Any, path: Path) -> None:
     """Writes an offline HTML export (nbconvert, offline 'lab' variant) of `nb` to `path`.
 
@@ -304,6 +315,10 @@ def export_html(nb: Any, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, path)
+    ext = external_references(body)
+    if ext:
+        sys.stderr.write(f"nb_run: WARNING: {path} is not self-contained; it references "
+                         f"{len(ext)} external URL(s), e.g. {ext[:3]}\n")
 
 
 def _notebook_title(nb: Any, fallback: str) -> str:
