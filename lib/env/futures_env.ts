@@ -322,21 +322,29 @@ export type FuturesEnvInfo = {
 
 /** {@link StepResult} with the typed, reused {@link FuturesEnvInfo}. */
 export interface FuturesStepResult extends StepResult {
+  /** The reused per-step info. */
   info: FuturesEnvInfo;
 }
 
 /** {@link ResetResult} with the typed, reused {@link FuturesEnvInfo}. */
 export interface FuturesResetResult extends ResetResult {
+  /** The reused per-step info. */
   info: FuturesEnvInfo;
 }
 
 /** A complete snapshot of the env (see {@link FuturesTradingEnv.cloneState}). */
 export interface FuturesEnvState {
+  /** Tag checked by {@link FuturesTradingEnv.restoreState}. */
   kind: "FuturesTradingEnv";
+  /** Position, balance, open-trade accumulators and ledger. */
   account: AccountState;
+  /** Episode bounds, bar, duration, statistics, counters (internal order). */
   scalars: Float64Array;
+  /** The recent-Sharpe ring of per-bar returns. */
   ring: Float64Array;
+  /** The env's PRNG (random episode starts). */
   rng: RngState;
+  /** A copy of the last info. */
   info: FuturesEnvInfo;
 }
 
@@ -441,6 +449,11 @@ export class FuturesTradingEnv implements Env<number> {
   #steps = 0;
   #needsReset = true;
 
+  /**
+   * Build the env: validates the inputs, reads the feature columns by name once and
+   * precomputes the per-bar table. Throws {@link EnvError} for misaligned inputs, missing
+   * feature columns or a window shorter than one episode.
+   */
   constructor(opts: FuturesEnvOptions) {
     const md = opts?.market;
     const fm = opts?.features;

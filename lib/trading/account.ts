@@ -70,7 +70,9 @@ export const ACCOUNT_FIELD_COUNT = 14;
 
 /** A complete copy of an {@link Account}'s state (for env snapshots). */
 export interface AccountState {
+  /** Every scalar of the account (internal order). */
   scalars: Float64Array;
+  /** The closed trades. */
   ledger: LedgerState;
 }
 
@@ -119,7 +121,11 @@ export class Account {
    */
   readonly #tmp = new Float64Array(5);
 
-  /** @param config overrides of {@link DEFAULT_TRADING_CONFIG}; validated. */
+  /**
+   * A flat account holding `initialBalance`.
+   *
+   * @param config overrides of {@link DEFAULT_TRADING_CONFIG}; validated.
+   */
   constructor(config: Partial<TradingConfig> = {}) {
     this.config = Object.freeze(resolveTradingConfig(config));
     this.#initial = this.config.initialBalance;

@@ -63,7 +63,9 @@ export interface Trade {
 
 /** A plain copy of a ledger, for env snapshots. */
 export interface LedgerState {
+  /** Number of trades. */
   count: number;
+  /** The 13 columns in declaration order of {@link TradeLedger}, each `count` long. */
   columns: Float64Array[];
 }
 
@@ -71,23 +73,38 @@ export interface LedgerState {
 export class TradeLedger {
   /** Number of closed trades. */
   count = 0;
+  /** Per trade: see {@link Trade.entryTime} (UTC ms). */
   entryTime: Float64Array;
+  /** Per trade: see {@link Trade.exitTime} (UTC ms). */
   exitTime: Float64Array;
+  /** Per trade: bar index of the entry fill. */
   entryBar: Float64Array;
+  /** Per trade: bar index of the final fill. */
   exitBar: Float64Array;
   /** 1 = long, −1 = short. */
   side: Float64Array;
+  /** Per trade: largest size held, contracts. */
   size: Float64Array;
+  /** Per trade: average entry fill price. */
   entryPrice: Float64Array;
+  /** Per trade: size-weighted average exit fill price. */
   exitPrice: Float64Array;
+  /** Per trade: realised price PnL before costs, quote currency. */
   grossPnl: Float64Array;
+  /** Per trade: fees, quote currency. */
   fees: Float64Array;
+  /** Per trade: funding paid (negative = received), quote currency. */
   funding: Float64Array;
+  /** Per trade: net PnL, quote currency. */
   pnl: Float64Array;
   /** Exit reason code, see {@link ExitCode}. */
   reason: Float64Array;
 
-  /** @param capacity initial number of trades the arrays hold. */
+  /**
+   * An empty ledger.
+   *
+   * @param capacity initial number of trades the arrays hold (grows by doubling).
+   */
   constructor(capacity = 64) {
     const c = Math.max(1, capacity | 0);
     this.entryTime = new Float64Array(c);
