@@ -330,19 +330,23 @@ def _notebook_title(nb: Any, fallback: str) -> str:
     return fallback
 
 
+def _status_class(status: str) -> str:
+    return "ok" if status == "ok" else "failed" if status.startswith("FAILED") else "old"
+
+
 def write_index(out_dir: Path, entries: list[tuple[str, str, str]]) -> None:
     """Writes out_dir/index.html linking each (html file, title, status) entry, offline."""
     import html
 
     rows = "\n".join(
         f'<li><a href="{html.escape(f)}">{html.escape(t)}</a> '
-        f'<span class="{ "ok" if st == "ok" else "failed"}">({html.escape(st)})</span></li>'
+        f'<span class="{_status_class(st)}">({html.escape(st)})</span></li>'
         for f, t, st in entries)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Notebook reports</title>
 <style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}} .ok{{color:#2a7}}
-.failed{{color:#c33;font-weight:bold}}</style></head>
+.failed{{color:#c33;font-weight:bold}} .old{{color:#888}}</style></head>
 <body><h1>Notebook reports</h1><p>Executed headless by tools/nb_run.py on {stamp}.
 Every page is self-contained and works offline.</p>
 <ul>
@@ -430,6 +434,12 @@ def main(argv: list[str]) -> int:
         elif code != EXIT_OK:
             worst = max(worst, code)
     if args.index and not args.no_html:
+        # Keep reports of notebooks not run this time (e.g. `tools/nb.sh --report one.ipynb`).
+        done = {e[0] for e in index}
+        for old in sorted(args.out_dir.glob("*.html")):
+            if old.name != "index.html" and old.name not in done:
+                index.append((old.name, old.stem, "from an earlier run"))
+        index.sort(key=lambda e: e[0])
         write_index(args.out_dir, index)
     return worst
 
