@@ -233,7 +233,12 @@ function buildBarTable(md: MarketData, fm: FeatureMatrix, sg: Signals | undefine
 export interface FuturesEnvOptions {
   /** Bars (close/high/low/time and funding settlements are read from here). */
   market: MarketData;
-  /** Features aligned row-for-row with `market`; must contain {@link ENV_FEATURES}. */
+  /**
+   * Features aligned row-for-row with `market`; must contain {@link ENV_FEATURES}. The env
+   * copies what it reads into a per-bar table at construction, shared by every env built on
+   * the same `features` object and market arrays: edit the arrays in place after building an
+   * env and later envs on the same objects still see the old values (build new objects).
+   */
   features: FeatureMatrix;
   /** Out-of-sample ML signals aligned with `market` (optional; see module docs). */
   signals?: Signals;
