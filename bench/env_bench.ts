@@ -35,6 +35,14 @@ function peakRssMb(sampled: number): number {
   return sampled;
 }
 
+function loadAvg(): number | null {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -104,6 +112,8 @@ async function main(): Promise<void> {
     episode_length: 2048,
     setup_s: Math.round(setupS * 1000) / 1000,
     seconds_per_measure: seconds,
+    // the machine is shared: the 1-minute load average tells how contended the run was
+    load_avg_1m: loadAvg(),
     deno: Deno.version.deno,
   }));
 }
