@@ -43,7 +43,7 @@ function loadAvg(): number | null {
   }
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const { values } = parseArgs({
     args: Deno.args,
     options: { seconds: { type: "string", default: "3" } },
