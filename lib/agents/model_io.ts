@@ -39,8 +39,11 @@ export const POLICY_FORMAT_VERSION = 1;
 
 /** Contents of `policy.json`. */
 export interface PolicyFile {
+  /** Always `rlt-actor-critic`. */
   format: typeof POLICY_FORMAT;
+  /** Format version ({@link POLICY_FORMAT_VERSION}). */
   version: number;
+  /** Network shape, head and optimiser. */
   network: NetworkConfig;
   /** Gaussian log standard deviations (float64), or null for a categorical head. */
   logStd: number[] | null;
@@ -54,21 +57,27 @@ export interface PolicyFile {
 
 /** A model as loaded by {@link loadModel}. */
 export interface LoadedModel {
+  /** Network shape, head and optimiser. */
   network: NetworkConfig;
+  /** Weights in the canonical engine order (float64 values). */
   weights: NamedTensor[];
   /** The `normalizer.json` contents, or null. */
   normalizer: unknown | null;
   /** `float64` when the exact copy was used, else `float32` (from `weights.bin`). */
   precision: "float64" | "float32";
+  /** Metadata stored in `policy.json` (algorithm, engine, steps …). */
   metadata: Record<string, unknown>;
 }
 
 /** What {@link saveModel} writes. */
 export interface ModelToSave {
+  /** Network shape, head and optimiser. */
   network: NetworkConfig;
+  /** Weights named per `engine.ts` (any order). */
   weights: NamedTensor[];
   /** JSON-serialisable normaliser state (e.g. `VecNormalizer.toJSON()`), or omitted. */
   normalizer?: unknown;
+  /** Free-form metadata stored in `policy.json`. */
   metadata?: Record<string, unknown>;
 }
 

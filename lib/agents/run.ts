@@ -58,22 +58,33 @@ export interface CheckpointState {
 
 /** The run manifest (`manifest.json`). */
 export interface RunManifest {
+  /** Folder name of the run. */
   runId: string;
+  /** ISO-8601 UTC time the run folder was created. */
   createdAt: string;
+  /** ISO-8601 UTC time of the last manifest write. */
   updatedAt: string;
+  /** Run state; `running` after a crash. */
   status: "running" | "completed" | "stopped_early" | "failed";
+  /** `ppo`, `a2c` or `grpo`. */
   algorithm: string;
+  /** Engine that trained. */
   engine: EngineKind;
   /** tfjs backend active in the process (used by the tfjs engine and model export). */
   backend: string;
+  /** Training seed. */
   seed: number;
   /** Where the training data came from (`synthetic` or a path) and its content hash. */
   data: { source: string; sha256: string | null; bars?: number; interval?: string };
+  /** `git rev-parse HEAD` of the working directory, or null. */
   gitCommit: string | null;
+  /** Runtime versions. */
   versions: { deno: string; v8: string; typescript: string; tfjs: string };
+  /** Step budget (global environment steps). */
   totalTimesteps: number;
   /** Steps actually trained (global). */
   timesteps: number;
+  /** Wall-clock accounting, seconds. */
   timings: {
     /** Wall-clock seconds of the training call (including evaluations and checkpoints). */
     trainSeconds?: number;
@@ -86,6 +97,7 @@ export interface RunManifest {
   };
   /** Checkpoint the run was resumed from, if any. */
   resumedFrom: string | null;
+  /** Best validation result so far (metric, value, global step); −∞ is stored as null. */
   best: { metric: string; value: number; timesteps: number } | null;
   /** Free-form details (hyperparameters summary, evaluation results, notes). */
   extra?: Record<string, unknown>;
@@ -141,8 +153,11 @@ function randomTag(): string {
 
 /** Everything a checkpoint holds. */
 export interface ModelSnapshot {
+  /** The model (weights and optimiser state are saved). */
   engine: ActorCriticEngine;
+  /** Observation normaliser, or null. */
   normalizer: VecNormalizer | null;
+  /** Training state stored as `state.json`. */
   state: CheckpointState;
   /** Extra metadata stored in `policy.json`. */
   metadata?: Record<string, unknown>;
@@ -203,12 +218,19 @@ export async function writeModelFolderAtomic(dir: string, snap: ModelSnapshot): 
 
 /** A model folder read back by {@link readModelFolder}. */
 export interface LoadedSnapshot {
+  /** Network shape, head and optimiser. */
   network: ActorCriticEngine["config"];
+  /** Weights in canonical order. */
   weights: NamedTensor[];
+  /** Normaliser JSON, or null. */
   normalizer: VecNormalizerJSON | null;
+  /** Optimiser state (moments, step), or null. */
   optimizer: { step: number; tensors: NamedTensor[] } | null;
+  /** `state.json`, or null (e.g. a bare model folder). */
   state: CheckpointState | null;
+  /** Whether the exact float64 copy was read. */
   precision: "float64" | "float32";
+  /** `policy.json` metadata. */
   metadata: Record<string, unknown>;
 }
 
@@ -444,14 +466,19 @@ export interface LoadRunOptions {
 export interface LoadedRun {
   /** Folder the model came from. */
   folder: string;
+  /** The rebuilt model. */
   engine: ActorCriticEngine;
   /** The frozen observation normaliser, or null. */
   normalizer: VecNormalizer | null;
   /** Deterministic policy: normalises observations (frozen) and takes the mode. */
   policy: Policy;
+  /** `state.json` of the folder, or null. */
   state: CheckpointState | null;
+  /** The run's `config.json`, or null. */
   config: Record<string, unknown> | null;
+  /** The run's `manifest.json`, or null. */
   manifest: RunManifest | null;
+  /** Whether the exact float64 weights were read. */
   precision: "float64" | "float32";
 }
 
@@ -470,11 +497,20 @@ export function buildEngine(
  */
 export class NormalizedPolicy implements Policy {
   readonly name: string;
+  /** The wrapped engine. */
   readonly engine: ActorCriticEngine;
+  /** Frozen normaliser, or null. */
   readonly normalizer: VecNormalizer | null;
+  /** Default of `act`'s `deterministic`. */
   readonly deterministic: boolean;
   #buf = new Float64Array(0);
 
+  /**
+   * Wrap `engine`; the normaliser is frozen (`training = false`).
+   * @param engine the model
+   * @param normalizer statistics to apply, or null
+   * @param options default determinism (true) and report name
+   */
   constructor(
     engine: ActorCriticEngine,
     normalizer: VecNormalizer | null,

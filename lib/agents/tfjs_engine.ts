@@ -42,7 +42,7 @@ import { ensureBackendSync } from "./backend.ts";
 import { initNetwork, tensorSpecs, validateNetworkConfig } from "./init.ts";
 
 /** Large negative logit given to masked (invalid) actions: exp underflows to exactly 0. */
-export const MASKED_LOGIT = -1e8;
+export const MASKED_LOGIT: number = -1e8;
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -79,8 +79,10 @@ interface LossParts {
 
 /** tfjs implementation of {@link ActorCriticEngine} (float32, autodiff). */
 export class TfjsEngine implements ActorCriticEngine {
+  /** Always `tfjs`. */
   readonly engine: EngineKind = "tfjs";
   readonly name: string;
+  /** Network shape, head and optimiser (a copy). */
   readonly config: NetworkConfig;
   readonly #names: string[];
   readonly #vars = new Map<string, tf.Variable>();
@@ -91,6 +93,7 @@ export class TfjsEngine implements ActorCriticEngine {
   readonly #outDim: number;
 
   /**
+   * Create the variables (and zeroed optimiser state) of a network.
    * @param config network shape and optimiser.
    * @param options initial weights, seed, name.
    */

@@ -45,10 +45,13 @@ export interface TradingSetupOptions {
 export interface TradingSetup {
   /** Data source (`synthetic` or the path). */
   source: string;
+  /** The bars. */
   market: MarketData;
+  /** Causal features aligned row for row with `market`. */
   features: FeatureMatrix;
   /** Out-of-sample signals, or null with `signals: "none"`. */
   signals: Signals | null;
+  /** Chronological train / validation / test bar ranges. */
   split: SplitRanges;
   /** SHA-256 over the bar columns (time, OHLCV, OI, funding) — the run manifest's data hash. */
   dataHash: string;

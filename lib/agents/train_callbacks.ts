@@ -163,7 +163,11 @@ export class MetricsLogger implements Callback {
   readonly #run: RunDir;
   readonly #offset: number;
 
-  /** @param run the open run folder; @param options `stepOffset` for resumed runs. */
+  /**
+   * Log into `run`.
+   * @param run the open run folder
+   * @param options `stepOffset` for resumed runs
+   */
   constructor(run: RunDir, options: { stepOffset?: number } = {}) {
     this.#run = run;
     this.#offset = options.stepOffset ?? 0;
@@ -221,6 +225,7 @@ export interface EvalCallbackOptions {
 /** Deterministic evaluation on the validation env, best model, early stopping. */
 export class EvalCallback implements Callback {
   readonly #o: EvalCallbackOptions;
+  /** Metric deciding the best model and early stopping. */
   readonly metric: EvalMetric;
   readonly #offset: number;
   #lastEvalAt = -1;
@@ -237,6 +242,7 @@ export class EvalCallback implements Callback {
   /** True when early stopping fired. */
   stopped = false;
 
+  /** Evaluate with `options` (validation env, frequency, metric, run folder, patience). */
   constructor(options: EvalCallbackOptions) {
     this.#o = options;
     this.metric = options.metric ?? (options.periodsPerYear ? "sharpe" : "mean_return");
@@ -335,6 +341,7 @@ export class EvalCallback implements Callback {
 
 /** Options of {@link CheckpointCallback}. */
 export interface CheckpointCallbackOptions {
+  /** The open run folder. */
   run: RunDir;
   /** Save every this many environment steps (default 50,000, the specification's). */
   freq?: number;
@@ -353,6 +360,7 @@ export class CheckpointCallback implements Callback {
   /** Paths written. */
   readonly saved: string[] = [];
 
+  /** Checkpoint with `options` (run folder, frequency, resume offset). */
   constructor(options: CheckpointCallbackOptions) {
     this.#o = options;
   }
@@ -417,6 +425,7 @@ export class ProgressBar implements Callback {
   #lastDraw = 0;
   #lastDecile = -1;
 
+  /** A bar configured by `options` (offset/total for resumed runs, evaluation source, output). */
   constructor(options: ProgressBarOptions = {}) {
     this.#o = options;
     const enc = new TextEncoder();

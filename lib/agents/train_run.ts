@@ -41,24 +41,39 @@ import { buildTradingSetup, type TradingSetup, type TradingSetupOptions } from "
 
 /** Algorithm hyperparameters accepted by {@link trainRun} (defaults: the specification's). */
 export interface Hyperparameters {
+  /** Learning rate (PPO/GRPO 3e-4, A2C 7e-4). */
   learningRate?: number;
+  /** Linearly anneal the learning rate to 0 (default false, as the specification's SB3). */
   annealLr?: boolean;
+  /** Steps per env per rollout (PPO 2048, A2C 5). */
   nSteps?: number;
+  /** Minibatch size (PPO 64, GRPO 256). */
   batchSize?: number;
+  /** Epochs per update (PPO 10, GRPO 4). */
   nEpochs?: number;
+  /** Discount per step (0.99). */
   gamma?: number;
+  /** GAE λ (PPO 0.95, A2C 1.0). */
   gaeLambda?: number;
+  /** Ratio clip ε (0.2). */
   clipRange?: number;
+  /** PPO value clip ε_v, or null (default) for none. */
   clipRangeVf?: number | null;
+  /** Entropy coefficient (PPO/A2C 0.01, GRPO 0). */
   entCoef?: number;
+  /** Value-loss coefficient (0.5). */
   vfCoef?: number;
+  /** Global gradient-norm clip (0.5). */
   maxGradNorm?: number;
+  /** PPO target KL for early epoch stop, or null (default). */
   targetKl?: number | null;
+  /** Normalise advantages (PPO per minibatch, default true; A2C default false). */
   normalizeAdvantage?: boolean;
 }
 
 /** Options of {@link trainRun}. */
 export interface TrainRunOptions {
+  /** Algorithm. */
   agent: "ppo" | "a2c" | "grpo";
   /** Environment steps to train (global; on resume, the total including the checkpoint's). */
   timesteps: number;
@@ -114,10 +129,15 @@ export interface TrainRunOptions {
 
 /** Result of {@link trainRun}. */
 export interface TrainRunResult {
+  /** Run folder written. */
   runDir: string;
+  /** The trained model (final weights). */
   engine: ActorCriticEngine;
+  /** The training normaliser, or null. */
   normalizer: VecNormalizer | null;
+  /** The data/env pipeline used. */
   setup: TradingSetup;
+  /** Per-update logs and timings. */
   train: TrainResult;
   /** Every validation evaluation during training. */
   evaluations: (EvaluationResult & { timesteps: number; metricValue: number })[];
@@ -128,7 +148,9 @@ export interface TrainRunResult {
     flat: EvaluationResult;
     random: EvaluationResult;
   };
+  /** tfjs backend active during the run. */
   backend: string;
+  /** Whether early stopping ended training. */
   stoppedEarly: boolean;
 }
 
