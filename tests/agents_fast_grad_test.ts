@@ -222,5 +222,5 @@ Deno.test("init: orthogonal kernels with the specified gains, zero biases, log_s
   // engine with seed s starts from initNetwork(config, new Rng(s))
   const eng = new FastEngine(cfg, { seed: 42 });
   assert.deepEqual(eng.getWeights().map((t) => [...t.data]), w.map((t) => [...t.data]));
-  assert.equal(orthogonalMatrix(3, 2, 1, new Rng(1)).length, 6);
+  assert.equal(orthogonalMatrix([3, 2], new Rng(1)).length, 6);
 });

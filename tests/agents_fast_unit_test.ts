@@ -122,7 +122,7 @@ Deno.test("GAE(λ) by hand, incl. truncation bootstrap and termination", () => {
       finalValues: [t === 1 ? 10 : 999], // 999 must be ignored where not truncated
     });
   }
-  buf.computeReturnsAndAdvantages([5], 0.9, 0.8);
+  buf.computeReturnsAndAdvantages([5], { gamma: 0.9, lambda: 0.8 });
   // t3: δ = 1 + 0.9·5 − 4 = 1.5; t2 (terminal): δ = 1 − 3 = −2;
   // t1 (truncated): δ = 1 + 0.9·10 − 2 = 8; t0: δ = 1 + 0.9·2 − 1 = 1.8, A = 1.8 + 0.72·8 = 7.56
   const adv = [7.56, 8, -2, 1.5];
@@ -142,7 +142,7 @@ Deno.test("GAE(λ) by hand, incl. truncation bootstrap and termination", () => {
     truncated: [1],
     finalValues: [10],
   });
-  b2.computeReturnsAndAdvantages([7], 0.9, 0.8);
+  b2.computeReturnsAndAdvantages([7], { gamma: 0.9, lambda: 0.8 });
   close(b2.advantages[0], -1);
 });
 
@@ -159,19 +159,19 @@ Deno.test("GAE with two envs keeps envs separate (time-major layout)", () => {
       truncated: [0, 0],
     });
   }
-  buf.computeReturnsAndAdvantages([0, 1], 1, 1);
+  buf.computeReturnsAndAdvantages([0, 1], { gamma: 1, lambda: 1 });
   // env 0: returns 2, 1; env 1: rewards 2 + 2 + V_last 1 = 5, 3
   assert.deepEqual([...buf.returns], [2, 5, 1, 3]);
 });
 
 Deno.test("advantage normalisation (unbiased std) and explained variance", () => {
   const x = new Float64Array([1, 2, 3, 4]);
-  normalizeInPlace(x, 4);
+  normalizeInPlace(x);
   const sd = Math.sqrt(5 / 3);
   close(x[0], -1.5 / (sd + 1e-8));
   close(x[3], 1.5 / (sd + 1e-8));
   const one = new Float64Array([3]);
-  normalizeInPlace(one, 1);
+  normalizeInPlace(one);
   assert.equal(one[0], 3);
   close(explainedVariance(new Float64Array([1, 2, 3]), new Float64Array([1, 2, 3])), 1);
   close(explainedVariance(new Float64Array([2, 2, 2]), new Float64Array([1, 2, 3])), 0);

@@ -149,7 +149,7 @@ export async function trainA2c(
 
     // ---- one gradient step on the whole rollout ---------------------------------------------
     const tTrain = performance.now();
-    if (normalizeAdvantage) normalizeInPlace(buffer.advantages, rolloutSize);
+    if (normalizeAdvantage) normalizeInPlace(buffer.advantages, { n: rolloutSize });
     const loss: LossConfig = {
       kind: "a2c",
       learningRate,

@@ -32,11 +32,16 @@ export function createMinibatch(
 }
 
 /**
- * Normalise `x[0..n)` in place: (x − mean) / (std + eps), std unbiased (n − 1) as torch's
+ * Normalise `x[0..n)` in place (`n` default `x.length`): (x − mean) / (std + eps), std unbiased (n − 1) as torch's
  * `std()` in SB3/CleanRL's per-minibatch advantage normalisation; eps = 1e-8. A single sample
  * is left unchanged (SB3 skips normalisation when the minibatch has one element).
  */
-export function normalizeInPlace(x: Float64Array, n: number, eps = 1e-8): void {
+export function normalizeInPlace(
+  x: Float64Array,
+  options: { n?: number; eps?: number } = {},
+): void {
+  const n = options.n ?? x.length;
+  const eps = options.eps ?? 1e-8;
   if (n < 2) return; // SB3 skips normalisation for a single sample (std undefined)
   let mean = 0;
   for (let i = 0; i < n; i++) mean += x[i];
@@ -52,8 +57,9 @@ export function normalizeInPlace(x: Float64Array, n: number, eps = 1e-8): void {
 export function explainedVariance(
   pred: Float64Array,
   target: Float64Array,
-  n = pred.length,
+  options: { n?: number } = {},
 ): number {
+  const n = options.n ?? pred.length;
   let my = 0;
   let md = 0;
   for (let i = 0; i < n; i++) {
@@ -177,7 +183,11 @@ export class RolloutBuffer {
    * where V_next = V(s_{t+1}) when the episode continues, the bootstrap value V(final obs) on
    * truncation, 0 on termination; `lastValues` = V(observations after the last step).
    */
-  computeReturnsAndAdvantages(lastValues: ArrayLike<number>, gamma: number, lambda: number): void {
+  computeReturnsAndAdvantages(
+    lastValues: ArrayLike<number>,
+    options: { gamma: number; lambda: number },
+  ): void {
+    const { gamma, lambda } = options;
     const N = this.nEnvs;
     const T = this.pos;
     for (let i = 0; i < N; i++) {
@@ -203,11 +213,11 @@ export class RolloutBuffer {
 
   /** Copy transitions `indices[start .. start+size)` into `mb` (sets `mb.size`). */
   fillMinibatch(
-    indices: ArrayLike<number>,
-    start: number,
-    size: number,
     mb: Minibatch,
+    indices: ArrayLike<number>,
+    options: { start: number; size: number },
   ): void {
+    const { start, size } = options;
     const d = this.obsDim;
     const ad = this.actDim;
     const ms = this.maskSize;

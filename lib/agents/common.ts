@@ -73,8 +73,9 @@ export function networkConfigFor(
 export function clipActions(
   space: Discrete | Box,
   actions: Float64Array,
-  out: Float64Array,
+  options: { out: Float64Array },
 ): Float64Array {
+  const out = options.out;
   if (space.kind === "discrete") {
     out.set(actions);
     return out;
@@ -272,7 +273,7 @@ export class RolloutCollector {
     for (let t = 0; t < buffer.nSteps; t++) {
       if (masks) env.actionMasks!(masks);
       const out = engine.act(this.obs, { masks });
-      clipActions(env.actionSpace, out.actions, this.#envActions); // env gets the clipped action
+      clipActions(env.actionSpace, out.actions, { out: this.#envActions }); // env gets the clipped action
       env.step(this.#envActions);
       this.episodes.step(env.rewards, env.terminated, env.truncated); // raw returns
       if (this.normalizer) {
@@ -303,7 +304,7 @@ export class RolloutCollector {
     }
     // GAE(λ), with V(s_T) of the observations after the last step
     engine.predictValues(this.obs, N, this.#lastValues);
-    buffer.computeReturnsAndAdvantages(this.#lastValues, gamma, gaeLambda);
+    buffer.computeReturnsAndAdvantages(this.#lastValues, { gamma, lambda: gaeLambda });
     return buffer.nSteps * N;
   }
 }

@@ -225,7 +225,7 @@ export async function trainGrpo(
           const out = engine.act(curObs, { masks: rowMask });
           for (let k = 0; k < actDim; k++) actions[n * actDim + k] = out.actions[k];
           logProbs[n] = out.logProb[0];
-          clipActions(space, out.actions, envAction);
+          clipActions(space, out.actions, { out: envAction });
           const r = space.kind === "box" ? env.step(envAction) : env.step(envAction[0]);
           rewards[n] = r.reward;
           ret += r.reward;

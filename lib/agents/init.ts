@@ -125,9 +125,16 @@ export function tensorSpecs(config: NetworkConfig): TensorSpec[] {
 
 /**
  * A `[rows, cols]` row-major matrix with orthonormal columns (rows ≥ cols) or orthonormal
- * rows (rows < cols), scaled by `gain`, from standard normals drawn from `rng`.
+ * rows (rows < cols), scaled by `options.gain` (default 1), from standard normals drawn from
+ * `rng`.
  */
-export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: Rng): Float64Array {
+export function orthogonalMatrix(
+  shape: [number, number],
+  rng: Rng,
+  options: { gain?: number } = {},
+): Float64Array {
+  const [rows, cols] = shape;
+  const gain = options.gain ?? 1;
   const m = Math.max(rows, cols);
   const n = Math.min(rows, cols);
   const a = new Float64Array(m * n); // m × n, row-major
@@ -168,7 +175,7 @@ export function initNetwork(config: NetworkConfig, rng: Rng): NamedTensor[] {
   return tensorSpecs(config).map((s) => {
     let data: Float64Array;
     if (s.init.kind === "orthogonal") {
-      data = orthogonalMatrix(s.shape[0], s.shape[1], s.init.gain, rng);
+      data = orthogonalMatrix([s.shape[0], s.shape[1]], rng, { gain: s.init.gain });
     } else {
       data = new Float64Array(s.shape.reduce((a, b) => a * b, 1)).fill(s.init.value);
     }

@@ -192,8 +192,8 @@ export async function trainPpo(
       let lastKl = 0;
       for (let start = 0; start < rolloutSize; start += batchSize) {
         const size = Math.min(batchSize, rolloutSize - start);
-        buffer.fillMinibatch(indices, start, size, mb);
-        if (normalizeAdvantage) normalizeInPlace(mb.advantages, size); // per-minibatch
+        buffer.fillMinibatch(mb, indices, { start, size });
+        if (normalizeAdvantage) normalizeInPlace(mb.advantages, { n: size }); // per-minibatch
         const st = engine.update(mb, loss); // clipped surrogate + vf + entropy, clip, Adam
         sLoss += st.loss;
         sPg += st.policyLoss;
