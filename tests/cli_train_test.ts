@@ -134,6 +134,23 @@ Deno.test("cli train: a tiny PPO run trains, evaluates, saves a loadable run wit
     });
     assert.deepEqual(a.returns, b.returns);
     assert.ok(Math.abs(a.meanReturn - manifest.extra.validation.final.meanReturn) < 1e-9);
+
+    // --resume continues from the latest checkpoint with the saved configuration
+    const r2 = await train(["--resume", out, "--timesteps", "3072", "--no-progress"]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stderr, /resume: .*checkpoints\/2048 at 2048 steps/);
+    const m2 = JSON.parse(Deno.readTextFileSync(`${out}/manifest.json`));
+    assert.equal(m2.timesteps, 3072);
+    assert.match(m2.resumedFrom, /checkpoints\/2048$/);
+    assert.equal(JSON.parse(Deno.readTextFileSync(`${out}/config.json`))["n-steps"], 512);
+    assert.deepEqual(listCheckpoints(out), [1024, 2048, 3072]);
+    const steps = (await readMetrics(out)).filter((m) => m.type === "update").map((m) =>
+      m.timesteps
+    );
+    assert.deepEqual(steps, [512, 1024, 1536, 2048, 2560, 3072]);
+    const r3 = await train(["--resume", out, "--timesteps", "3072", "--no-progress"]);
+    assert.equal(r3.code, 2);
+    assert.match(r3.stderr, /already has 3072/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
