@@ -221,15 +221,37 @@ Deno.test("cross margin: the whole balance backs the position and a liquidation 
   invariant(a);
 });
 
-Deno.test("a bar entirely beyond the liquidation price fills at the bar's extreme", () => {
+Deno.test("a bar beyond the liquidation price fills at the bar's extreme, never losing more than the margin", () => {
+  // small gap: fill at the bar's high, the fee shrinks so the loss is exactly the margin
   const a = new Account();
   a.mark(100);
   a.open(1, 40);
   const liq = a.liquidationPrice();
-  assert.equal(a.liquidateIfCrossed(liq - 2, liq - 5), true);
-  close(a.ledger.get(0).exitPrice, liq - 2);
-  assert.ok(a.equity < 2000 - a.ledger.get(0).fees);
+  const m = a.margin;
+  const bal = a.balance;
+  assert.equal(a.liquidateIfCrossed(liq - 0.05, liq - 5), true);
+  close(a.ledger.get(0).exitPrice, liq - 0.05);
+  close(a.equity, bal - m);
   invariant(a);
+  // gap beyond the bankruptcy price: fill at the bankruptcy price, the insurance fund pays
+  const b = new Account();
+  b.mark(100);
+  b.open(1, 40);
+  const bm = b.margin;
+  const bb = b.balance;
+  const bankrupt = b.entryPrice - bm / 40;
+  assert.equal(b.liquidateIfCrossed(bankrupt - 3, bankrupt - 10), true);
+  close(b.ledger.get(0).exitPrice, bankrupt);
+  close(b.equity, bb - bm);
+  invariant(b);
+  // cross margin: equity never goes below 0
+  const c = new Account({ marginMode: "cross" });
+  c.mark(100);
+  c.open(-1, 40);
+  assert.equal(c.liquidateIfCrossed(300, 290), true);
+  close(c.equity, 0, 1e-9);
+  assert.equal(c.ledger.get(0).exitReason, "liquidation");
+  invariant(c);
 });
 
 Deno.test("open() rejects notional above equity × leverage and opening while in a position", () => {

@@ -26,7 +26,8 @@
  *   `long: (E − m/q) / (1 − mmr)`, `short: (E + m/q) / (1 + mmr)`. A bar whose low (long) or
  *   high (short) reaches that price liquidates the position AT that price (or at the bar's
  *   high/low when the whole bar lies beyond it) and charges `liquidationFeeRate × notional`;
- *   with the defaults an isolated liquidation loses exactly the position's margin.
+ *   with the defaults an isolated liquidation loses exactly the position's margin, and no
+ *   liquidation ever loses more than the margin backing it (the insurance fund's share).
  * - **Sizing** (spec bug 7 fixed): a risk entry loses `riskPerTrade × equity` if the price
  *   moves `stopAtr × ATR` against it: `notional = riskPerTrade × equity × price / (stopAtr ×
  *   ATR)`. Leverage does not scale that risk; it only bounds the notional at `equity ×
@@ -505,6 +506,9 @@ export class Account {
    * Liquidate the position if a bar with this `high`/`low` reaches the liquidation price.
    * The fill is the liquidation price (or the bar's high for a long / low for a short when the
    * whole bar lies beyond it), without slippage, charged `liquidationFeeRate × notional`.
+   * A liquidation never costs more than the margin backing the position (the isolated margin,
+   * or the whole balance in cross mode): beyond that the exchange's insurance fund pays, so
+   * the fill is moved to the bankruptcy price and the fee shrinks accordingly.
    * Returns true when liquidated.
    */
   liquidateIfCrossed(high: number, low: number): boolean {
@@ -520,11 +524,24 @@ export class Account {
       t[4] = low > liq ? low : liq;
     }
     const q = this.#size;
+    const m = this.#isolated ? this.#margin : this.#balance;
     t[3] = q;
-    const fill = t[4];
+    // t[0] ← price PnL, t[1] ← fee (the scratch slots are free again here)
+    t[0] = q * (t[4] - this.#entry) * this.#dir;
+    t[1] = this.#liqFee * q * t[4];
+    if (m >= 0 && t[0] - t[1] < -m) {
+      if (t[0] < -m) {
+        // gap beyond the bankruptcy price: fill there, no fee left to charge
+        t[4] = this.#entry - (this.#dir * m) / q;
+        t[0] = -m;
+        t[1] = 0;
+      } else {
+        t[1] = t[0] + m;
+      }
+    }
     this.#tExitQty += q;
-    this.#tExitNotional += q * fill;
-    this.#book(q * (fill - this.#entry) * this.#dir, this.#liqFee * q * fill);
+    this.#tExitNotional += q * t[4];
+    this.#book(t[0], t[1]);
     this.#size = 0;
     this.#finishTrade(ExitCode.LIQUIDATION);
     return true;
