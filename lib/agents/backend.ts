@@ -43,9 +43,21 @@ export interface BackendSelection {
 
 let wasmRegistered = false;
 
-function hasReadPermission(): boolean {
+/** The folder holding the wasm backend's `.wasm` binaries, or null if it cannot be resolved. */
+function wasmDistDir(): string | null {
   try {
-    return Deno.permissions.querySync({ name: "read" }).state === "granted";
+    const require = createRequire(import.meta.url);
+    const main = require.resolve("@tensorflow/tfjs-backend-wasm");
+    return main.slice(0, main.lastIndexOf("/") + 1);
+  } catch {
+    return null;
+  }
+}
+
+function hasReadPermission(path: string | null): boolean {
+  try {
+    const desc: Deno.PermissionDescriptor = path ? { name: "read", path } : { name: "read" };
+    return Deno.permissions.querySync(desc).state === "granted";
   } catch {
     return false;
   }
@@ -83,24 +95,23 @@ async function tryTensorflow(notes: string[]): Promise<boolean> {
 }
 
 async function tryWasm(notes: string[]): Promise<boolean> {
-  if (!hasReadPermission()) {
-    notes.push("wasm: needs --allow-read to load its .wasm binary from node_modules");
+  const dist = wasmDistDir();
+  if (!hasReadPermission(dist)) {
+    notes.push(
+      `wasm: needs read permission for its .wasm binary (${
+        dist ?? "node_modules"
+      }): run with --allow-read`,
+    );
     return false;
   }
   try {
     if (!wasmRegistered) {
-      // Registers the "wasm" backend; in Deno (Node compatibility) emscripten reads the
-      // binary next to the package's dist/ JavaScript with `fs`, so no setWasmPaths is needed.
+      // Registers the "wasm" backend. In Deno (Node compatibility) emscripten reads the binary
+      // with \`fs\`; point it explicitly at the installed dist/ folder (robust to bundling and
+      // to another working directory, e.g. a Jupyter kernel).
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
       wasmRegistered = true;
-      // Point explicitly at the installed dist/ folder when it can be resolved (robust to
-      // bundling and to a different working directory, e.g. a Jupyter kernel).
-      try {
-        const require = createRequire(import.meta.url);
-        const main = require.resolve("@tensorflow/tfjs-backend-wasm");
-        const dist = main.slice(0, main.lastIndexOf("/") + 1);
-        wasm.setWasmPaths(dist);
-      } catch { /* fall back to emscripten's own lookup */ }
+      if (dist) wasm.setWasmPaths(dist);
     }
     if (await tf.setBackend("wasm")) return true;
     notes.push("wasm: the backend failed to initialise (see the message above)");
