@@ -240,8 +240,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   // ---- run folder -------------------------------------------------------------------------------
   const run = await RunDir.create(runDirPath, {
-    config: options.config ??
-      JSON.parse(JSON.stringify({ ...options, setup: undefined, log: undefined })),
+    config: options.config ?? JSON.parse(JSON.stringify({
+      ...options,
+      log: undefined,
+      // a prebuilt setup is recorded by what identifies it (the arrays are not config)
+      setup: isSetup(options.setup)
+        ? {
+          data: setup.source,
+          bars: setup.market.time.length,
+          interval: setup.market.interval,
+          signals: setup.signals ? "ml" : "none",
+          episodeLength: setup.episodeLength,
+          dataSha256: setup.dataHash,
+        }
+        : options.setup,
+    })),
     resume: !!options.resume,
     keepCheckpoints: options.keepCheckpoints,
     manifest: {
