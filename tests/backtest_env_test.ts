@@ -11,12 +11,13 @@ import {
   FixedRuleBaseline,
   RandomPolicy,
   ReplayPolicy,
+  SPEC_OBSERVATION_LAYOUT,
 } from "../lib/backtest/mod.ts";
 import type { ActOptions, ActResult, Policy } from "../lib/agents/policy.ts";
 import type { MarketData } from "../lib/data/market_data.ts";
 import type { FeatureMatrix } from "../lib/features/feature_matrix.ts";
 import type { Signals } from "../lib/signals/signals.ts";
-import { FuturesTradingEnv } from "../lib/env/futures_env.ts";
+import { FuturesTradingEnv, OBSERVATION_NAMES } from "../lib/env/futures_env.ts";
 import { DEFAULT_TRADING_CONFIG } from "../lib/trading/config.ts";
 import { periodsPerYear } from "../lib/util/calendar.ts";
 
@@ -228,4 +229,15 @@ Deno.test("real env: determinism, reward components, buy-and-hold closes at the 
   assert.equal(bh.trades.length, 1);
   assert.equal(bh.trades[0].exitReason, "end_of_data");
   assert.equal(bh.metrics.exposure, 1);
+});
+
+Deno.test("the baseline's observation layout matches the env's observation names", () => {
+  const L = SPEC_OBSERVATION_LAYOUT;
+  assert.equal(OBSERVATION_NAMES.length, L.obsDim);
+  assert.equal(OBSERVATION_NAMES[L.position], "position");
+  assert.equal(OBSERVATION_NAMES[L.positionPnl], "unrealised_pnl_over_equity");
+  assert.equal(OBSERVATION_NAMES[L.timeInPosition], "time_in_position");
+  assert.equal(OBSERVATION_NAMES[L.signal], "ml_signal");
+  assert.equal(OBSERVATION_NAMES[L.confidence], "ml_confidence");
+  assert.equal(OBSERVATION_NAMES[L.divergence], "oi_price_divergence_20");
 });
