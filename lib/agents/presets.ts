@@ -182,14 +182,15 @@ export async function buildPresetSetup(
 /**
  * `trainRun` options for `preset` on `setup` (a setup from {@link buildPresetSetup}, so the
  * run's envs carry the preset's reward): agent, timesteps, envs, normalisation, network and
- * hyperparameters. Spread `overrides` on top (seed, out, evalFreq, …).
+ * hyperparameters, with `overrides` on top (seed, out, evalFreq, …). The recorded config
+ * (config.json) adds the preset's name, reward and episode length.
  */
 export function presetTrainRunOptions(
   preset: Readonly<TradingPreset>,
   setup: TradingSetup,
   overrides: Partial<TrainRunOptions> = {},
 ): TrainRunOptions {
-  return {
+  const options: TrainRunOptions = {
     agent: "ppo",
     timesteps: preset.timesteps,
     nEnvs: preset.nEnvs,
@@ -197,14 +198,21 @@ export function presetTrainRunOptions(
     normReward: preset.normReward,
     hidden: [...preset.hidden],
     hyper: { ...preset.hyper },
-    setup,
-    config: {
-      preset: preset.name,
-      reward: preset.reward,
-      ...overrides.config,
-    },
     ...overrides,
+    setup,
   };
+  // config.json records the options (as trainRun would) plus the preset name and its reward
+  const recorded = JSON.parse(
+    JSON.stringify({ ...options, setup: undefined, log: undefined, config: undefined }),
+  );
+  options.config = {
+    ...recorded,
+    preset: preset.name,
+    reward: preset.reward,
+    episodeLength: setup.episodeLength,
+    ...overrides.config,
+  };
+  return options;
 }
 
 /** Options of {@link trainPreset}. */
