@@ -236,9 +236,11 @@ Deno.test("spec bug 5: the recent Sharpe is annualised with the interval and cal
   const eqs = [e.info.equity];
   const rng = new Rng(9);
   for (let k = 0; k < 60; k++) {
-    e.step(k === 0 ? Action.ENTER_LONG : rng.int(2) === 0 ? Action.HOLD : Action.SCALE_OUT);
+    // (repeated SCALE_OUT would now close the position after a few halvings: minNotional)
+    e.step(k === 0 ? Action.ENTER_LONG : rng.int(2) === 0 ? Action.HOLD : Action.SCALE_IN);
     eqs.push(e.info.equity);
   }
+  assert.equal(e.info.position, 1);
   const rets = [];
   for (let i = eqs.length - 20; i < eqs.length; i++) rets.push(eqs[i] / eqs[i - 1] - 1);
   const mean = rets.reduce((s, x) => s + x, 0) / 20;
@@ -616,4 +618,87 @@ Deno.test("fuzz: env info keeps the accounting identity, obs stay finite and cli
     }
   }
   assert.ok(liquidations > 0, "the high-leverage config liquidates sometimes");
+});
+
+Deno.test("regression: 1,200 SCALE_OUTs after a short close it after a few halvings, no dust", () => {
+  const e = env();
+  e.reset();
+  const mask = new Uint8Array(6);
+  e.step(Action.ENTER_SHORT);
+  assert.equal(e.info.position, -1);
+  const entryNotional = e.account.notional;
+  assert.ok(entryNotional > 1000);
+  let executed = 0;
+  let closedAt = -1;
+  for (let k = 0; k < 1200; k++) {
+    e.actionMask(mask);
+    if (e.account.direction !== 0) assert.equal(mask[Action.SCALE_OUT], 1);
+    else assert.deepEqual([...mask], [1, 1, 1, 0, 0, 0]);
+    const r = e.step(Action.SCALE_OUT);
+    executed += r.info.actionExecuted;
+    if (r.info.tradeClosed === 1) closedAt = k;
+    assert.ok(!r.terminated && !r.truncated);
+    if (e.account.direction === 0) {
+      assert.equal(e.info.size, 0);
+      assert.equal(e.info.rewardLiquidation, 0);
+    }
+  }
+  // halvings continue while the remainder stays ≥ 100 USDT, then one scale-out closes it all
+  const halvings = Math.floor(Math.log2(entryNotional / 100));
+  assert.ok(executed >= halvings && executed <= halvings + 1, `${executed} vs ${halvings}`);
+  assert.equal(closedAt, executed - 1);
+  assert.equal(e.account.size, 0);
+  assert.equal(e.account.direction, 0);
+  const trades = e.trades();
+  assert.equal(trades.length, 1);
+  assert.equal(trades[0].exitReason, "scale_out_close");
+  assert.equal(trades[0].side, -1);
+  // flat again: entries allowed and executed
+  e.actionMask(mask);
+  assert.equal(mask[Action.ENTER_LONG], 1);
+  assert.equal(e.step(Action.ENTER_LONG).info.actionExecuted, 1);
+  assert.equal(e.info.position, 1);
+});
+
+Deno.test("minimum size: ENTER and SCALE_IN below minNotional are masked out, rejected, flagged, free", () => {
+  // the capped entry (≈ 2000 × 5 × 0.5 = 5000 USDT) is below a 6000 USDT minimum
+  const big = env({ trading: { minNotional: 6000 } });
+  big.reset();
+  const mask = new Uint8Array(6);
+  big.actionMask(mask);
+  assert.deepEqual([...mask], [1, 0, 0, 0, 0, 0]);
+  for (const act of [Action.ENTER_LONG, Action.ENTER_SHORT]) {
+    const r = big.step(act);
+    assert.equal(r.info.actionExecuted, 0);
+    assert.equal(r.info.orderBelowMinimum, 1);
+    assert.equal(r.info.rewardAction, 0);
+    assert.equal(r.info.feesPaid, 0);
+    assert.equal(r.info.position, 0);
+  }
+  assert.equal(big.step(Action.HOLD).info.orderBelowMinimum, 0);
+
+  // 3000 USDT: the entry (≈ 5000) passes, its 1.5× scale-in (+≈ 2500) does not
+  const e = env({ trading: { minNotional: 3000 } });
+  e.reset();
+  e.step(Action.ENTER_LONG);
+  assert.equal(e.info.actionExecuted, 1);
+  assert.equal(e.info.orderBelowMinimum, 0);
+  e.actionMask(mask);
+  assert.deepEqual([...mask], [1, 0, 0, 1, 0, 1]);
+  const fees = e.info.feesPaid;
+  const size = e.info.size;
+  let r = e.step(Action.SCALE_IN);
+  assert.equal(r.info.actionExecuted, 0);
+  assert.equal(r.info.orderBelowMinimum, 1);
+  assert.equal(r.info.feesPaid, fees);
+  assert.equal(r.info.size, size);
+  // SCALE_OUT is valid: its remainder (≈ 2500) is below 3000, so it closes the position
+  r = e.step(Action.SCALE_OUT);
+  assert.equal(r.info.actionExecuted, 1);
+  assert.equal(r.info.tradeClosed, 1);
+  assert.equal(r.info.position, 0);
+  assert.equal(r.info.size, 0);
+  assert.equal(e.trades()[0].exitReason, "scale_out_close");
+  e.actionMask(mask);
+  assert.deepEqual([...mask], [1, 1, 1, 0, 0, 0]);
 });

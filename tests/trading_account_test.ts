@@ -362,3 +362,125 @@ Deno.test("fuzz: accounting invariants hold over 1.2M random steps", async () =>
   assert.ok(liquidations > 0, "the fuzz exercised liquidations");
   assert.ok(trades > 0);
 });
+
+Deno.test("minimum size: config defaults (Binance BTCUSDT 100 USDT) and validation", () => {
+  const c = resolveTradingConfig();
+  assert.equal(c.minNotional, 100);
+  assert.equal(c.minQty, 0);
+  for (const bad of [-1, NaN, Infinity]) {
+    assert.throws(
+      () => resolveTradingConfig({ minNotional: bad }),
+      (e: unknown) => e instanceof ConfigError && e.where.parameter === "trading.minNotional",
+    );
+    assert.throws(
+      () => new Account({ minQty: bad }),
+      (e: unknown) => e instanceof ConfigError && e.where.parameter === "trading.minQty",
+    );
+  }
+  assert.equal(resolveTradingConfig({ minNotional: 0, minQty: 0 }).minNotional, 0);
+});
+
+Deno.test("minimum size: an entry below minNotional / minQty is rejected, not charged, and flagged", () => {
+  const a = new Account({ slippage: 0.001, feeRate: 0.001 });
+  a.mark(100);
+  // 0.999 contracts × 100 × (1 + 0.001) = 99.9999 < 100 → rejected
+  assert.equal(a.open(1, 0.999), false);
+  assert.equal(a.lastOrderBelowMinimum, true);
+  assert.equal(a.lastFillQty, 0);
+  assert.equal(a.direction, 0);
+  assert.equal(a.size, 0);
+  assert.equal(a.feesPaid, 0);
+  assert.equal(a.equity, 2000);
+  // a short fills lower: 1.0005 × 99.9 = 99.95 < 100, while a long of the same size passes
+  assert.equal(a.open(-1, 1.0005), false);
+  assert.equal(a.lastOrderBelowMinimum, true);
+  assert.equal(a.canEnter(0, 1), true); // atr 0 → capped size, far above the minimum
+  assert.equal(a.open(1, 1.0005), true);
+  assert.equal(a.lastOrderBelowMinimum, false);
+  a.close();
+  // risk sizing below the minimum: tiny equity → enterRisk and canEnter say no
+  const small = new Account({ initialBalance: 30 }); // cap 30 × 5 × 0.5 = 75 USDT < 100
+  small.mark(100);
+  assert.equal(small.canEnter(1), false);
+  assert.equal(small.enterRisk(1, 1), false);
+  assert.equal(small.lastOrderBelowMinimum, true);
+  assert.equal(small.feesPaid, 0);
+  // minQty in contracts
+  const lot = new Account({ minNotional: 0, minQty: 0.5 });
+  lot.mark(100);
+  assert.equal(lot.open(1, 0.4), false);
+  assert.equal(lot.lastOrderBelowMinimum, true);
+  assert.equal(lot.open(1, 0.5), true);
+  invariant(lot);
+});
+
+Deno.test("minimum size: a scale-in adding less than the minimum is rejected and not charged", () => {
+  const a = new Account({ slippage: 0, feeRate: 0.0004 });
+  a.mark(100);
+  assert.ok(a.open(1, 1.5)); // 150 USDT
+  const fees = a.feesPaid;
+  // scale-in by 1.5 would add 0.75 contracts = 75 USDT < 100
+  assert.equal(a.canScaleIn(), false);
+  assert.equal(a.scaleIn(), false);
+  assert.equal(a.lastOrderBelowMinimum, true);
+  assert.equal(a.lastFillQty, 0);
+  assert.equal(a.size, 1.5);
+  assert.equal(a.feesPaid, fees);
+  invariant(a);
+  // a larger position can scale in
+  assert.equal(a.scaleIn(2), true); // adds 1.5 contracts = 150 USDT
+  assert.equal(a.lastOrderBelowMinimum, false);
+  close(a.size, 3);
+  assert.equal(a.canScaleIn(), true);
+  invariant(a);
+});
+
+Deno.test("minimum size: a scale-out leaving less than the minimum closes everything (scale_out_close)", () => {
+  const a = new Account({ slippage: 0.0002, feeRate: 0.0004 });
+  a.mark(100);
+  assert.ok(a.open(-1, 10)); // ~1000 USDT
+  a.mark(95);
+  const sizes: number[] = [];
+  let n = 0;
+  while (a.direction !== 0 && n < 1200) {
+    assert.equal(a.scaleOut(), true);
+    sizes.push(a.size);
+    invariant(a);
+    n++;
+  }
+  // 10 → 5 (475) → 2.5 (237.5) → 1.25 (118.75) → remainder 0.625 × 95 = 59.4 < 100: close
+  assert.equal(n, 4);
+  assert.deepEqual(sizes, [5, 2.5, 1.25, 0]);
+  assert.equal(a.size, 0);
+  assert.equal(a.direction, 0);
+  assert.equal(a.ledger.count, 1);
+  const t = a.ledger.get(0);
+  assert.equal(t.exitReason, "scale_out_close");
+  assert.equal(a.ledger.reason[0], ExitCode.SCALE_OUT_CLOSE);
+  assert.equal(t.size, 10);
+  // all PnL realised: equity = balance, and the trade's PnL is everything that changed
+  assert.equal(a.unrealisedPnl, 0);
+  close(a.equity, a.balance);
+  close(t.pnl, a.equity - 2000, 1e-11);
+  assert.ok(t.grossPnl > 0);
+  // flat again: a new entry is allowed
+  assert.equal(a.scaleOut(), false);
+  assert.equal(a.open(1, 2), true);
+  invariant(a);
+});
+
+Deno.test("minimum size: with the minimums at 0 halving still never leaves dust", () => {
+  const a = new Account({ minNotional: 0, minQty: 0 });
+  a.mark(100);
+  assert.ok(a.open(1, 10));
+  let n = 0;
+  while (a.direction !== 0 && n < 1200) {
+    assert.ok(a.scaleOut());
+    n++;
+  }
+  // the remainder falls below 1e-9 of the trade's largest size after ~30 halvings
+  assert.ok(n >= 29 && n <= 31, `closed after ${n} halvings`);
+  assert.equal(a.size, 0);
+  assert.equal(a.ledger.get(0).exitReason, "scale_out_close");
+  invariant(a);
+});

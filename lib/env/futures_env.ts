@@ -30,6 +30,12 @@
  * 11 natr is a fraction (ATR/close) everywhere; 12 (evaluation on the validation split) is the
  * trainer's job: pass the validation `range` to the evaluation env.
  *
+ * ## Minimum order size
+ * The account enforces `trading.minNotional` / `trading.minQty` (default 100 USDT, Binance
+ * USDT-M BTCUSDT): an ENTER_* or SCALE_IN below the minimum is a no-op (not charged, flagged
+ * in `info.orderBelowMinimum`) and masked out; a SCALE_OUT whose remainder would fall below it
+ * closes the whole position (exit reason `scale_out_close`), so positions never shrink to dust.
+ *
  * ## Signals
  * When `signals` are absent, or unavailable for a bar (`available[t] = 0`), the three ML
  * inputs are 0 (signal 0 = "flat", confidence 0, target 0).
@@ -302,6 +308,11 @@ export type FuturesEnvInfo = {
   action: number;
   /** 1 when the requested action changed the position, else 0 (no-op). */
   actionExecuted: number;
+  /**
+   * 1 when the requested ENTER_* or SCALE_IN was rejected because its fill notional was below
+   * `trading.minNotional` (or its quantity below `trading.minQty`), else 0.
+   */
+  orderBelowMinimum: number;
   /** Number of trades closed in the last step (exit, liquidation, end of episode). */
   tradeClosed: number;
   /** Net PnL of the trades closed in the last step. */
@@ -374,6 +385,7 @@ function newInfo(): FuturesEnvInfo {
     distanceToLiquidation: 1,
     action: -1,
     actionExecuted: 0,
+    orderBelowMinimum: 0,
     tradeClosed: 0,
     closedTradePnl: 0,
     liquidated: 0,
@@ -634,6 +646,7 @@ export class FuturesTradingEnv implements Env<number> {
     const info = this.#info;
     info.action = -1;
     info.actionExecuted = 0;
+    info.orderBelowMinimum = 0;
     info.tradeClosed = 0;
     info.closedTradePnl = 0;
     info.liquidated = 0;
@@ -675,6 +688,7 @@ export class FuturesTradingEnv implements Env<number> {
 
     // ---- 1. fill at bar t's close
     let executed = false;
+    let belowMin = false;
     switch (action) {
       case 1:
       case 2:
@@ -683,13 +697,14 @@ export class FuturesTradingEnv implements Env<number> {
         ) {
           executed = true;
           this.#dur = 0;
-        }
+        } else belowMin = a.lastOrderBelowMinimum;
         break;
       case 3:
         executed = a.close(ExitCode.EXIT);
         break;
       case 4:
         executed = a.scaleIn();
+        if (!executed) belowMin = a.lastOrderBelowMinimum;
         break;
       case 5:
         executed = a.scaleOut();
@@ -781,6 +796,7 @@ export class FuturesTradingEnv implements Env<number> {
     const info = this.#info;
     info.action = action;
     info.actionExecuted = executed ? 1 : 0;
+    info.orderBelowMinimum = belowMin ? 1 : 0;
     info.tradeClosed = closedNow;
     info.closedTradePnl = st[S_CLOSED_PNL];
     info.liquidated = liquidated ? 1 : 0;
@@ -804,16 +820,18 @@ export class FuturesTradingEnv implements Env<number> {
 
   /**
    * Valid actions now (1 = changes the position): HOLD always; ENTER_* when flat and the
-   * bar's ATR allows sizing; EXIT/SCALE_OUT in a position; SCALE_IN in a position below the
-   * leverage cap. Invalid actions are accepted by `step` as no-ops.
+   * bar's ATR allows a risk size of at least the minimum order size; EXIT and SCALE_OUT in a
+   * position (a SCALE_OUT that would leave less than the minimum closes the position);
+   * SCALE_IN in a position below the leverage cap when the added size meets the minimum.
+   * Invalid actions are accepted by `step` as no-ops.
    */
   actionMask(out: Uint8Array): void {
     const a = this.#acct;
     out[0] = 1;
     if (a.direction === 0) {
-      const ok = a.canEnter(this.#bars[this.#t * STRIDE + C_ATR]) ? 1 : 0;
-      out[1] = ok;
-      out[2] = ok;
+      const atr = this.#bars[this.#t * STRIDE + C_ATR];
+      out[1] = a.canEnter(atr, 1) ? 1 : 0;
+      out[2] = a.canEnter(atr, -1) ? 1 : 0;
       out[3] = 0;
       out[4] = 0;
       out[5] = 0;

@@ -35,6 +35,15 @@
  * - **Scale in** multiplies the size by `scaleInFactor`, bounded (spec bug 8) so the notional
  *   stays ≤ `equity × leverage × scaleInMaxNotionalFraction`. **Scale out** keeps
  *   `scaleOutFactor` of the size and realises the PnL of the reduced part (spec bug 2).
+ * - **Minimum size** (like an exchange's `MIN_NOTIONAL`/`LOT_SIZE` filters): an entry or
+ *   scale-in whose fill notional is below `minNotional` (quote currency) or whose quantity is
+ *   below `minQty` (contracts) is rejected — nothing is filled or charged, and
+ *   {@link Account.lastOrderBelowMinimum} is true. A scale-out (or partial {@link
+ *   Account.reduce}) whose remainder would be below the minimum at the mark — or below 1e-9 of
+ *   the trade's largest size, so halving can never leave dust even with the minimums at 0 —
+ *   closes the whole position instead (a scale-out's trade is recorded with exit reason
+ *   `scale_out_close`). Reductions themselves have no minimum (reduce-only orders are exempt
+ *   on exchanges). A closed position is exactly flat: size 0, direction 0.
  *
  * All state is scalar (plus the ledger's typed arrays); no method allocates.
  *
@@ -92,6 +101,8 @@ export class Account {
   readonly #mmr: number;
   readonly #liqFee: number;
   readonly #isolated: boolean;
+  readonly #minNotional: number;
+  readonly #minQty: number;
 
   // ---- state
   #balance = 0;
@@ -115,6 +126,8 @@ export class Account {
   #tExitQty = 0;
   #tExitNotional = 0;
   #lastExitPrice = 0;
+  /** 1 when the last order was rejected for being below the minimum size. */
+  #belowMin = 0;
   /**
    * Scratch doubles passed between methods through a typed array instead of arguments and
    * return values, which V8 boxes when a call is not inlined: [liquidation price, risk size,
@@ -136,6 +149,8 @@ export class Account {
     this.#mmr = this.config.maintenanceMarginRate;
     this.#liqFee = this.config.liquidationFeeRate;
     this.#isolated = this.config.marginMode === "isolated";
+    this.#minNotional = this.config.minNotional;
+    this.#minQty = this.config.minQty;
     this.ledger = new TradeLedger();
     this.reset();
   }
@@ -157,6 +172,7 @@ export class Account {
     this.#tExitQty = 0;
     this.#tExitNotional = 0;
     this.#lastExitPrice = 0;
+    this.#belowMin = 0;
     this.ledger.clear();
   }
 
@@ -315,17 +331,41 @@ export class Account {
     out[13] = this.#isolated ? this.#margin : this.#balance;
   }
 
-  /** Whether a risk-sized entry would execute now ({@link riskSize} > 0). */
-  canEnter(atr: number): boolean {
+  /**
+   * Whether a risk-sized entry would execute now: flat, {@link riskSize} > 0 and at least the
+   * minimum order size (`minNotional` at the slipped fill price, `minQty`). `direction` 1 or
+   * −1 checks that side's fill; 0 (default) requires both sides to pass.
+   */
+  canEnter(atr: number, direction: number = 0): boolean {
     if (this.#dir !== 0) return false;
     this.#riskQty(atr);
-    return this.#tmp[1] > 0;
+    const q = this.#tmp[1];
+    if (!(q > 0)) return false;
+    const side = direction === 1 ? 1 : -1;
+    return this.#meetsMin(q, this.#mark * (1 + this.#slip * side));
   }
 
-  /** Whether a SCALE_IN would execute now ({@link scaleInRoom} > 0). */
+  /**
+   * Whether a SCALE_IN by `scaleInFactor` would execute now: in a position, {@link
+   * scaleInRoom} > 0 and the added quantity (bounded by the room) at least the minimum order
+   * size.
+   */
   canScaleIn(): boolean {
+    if (this.#dir === 0) return false;
     this.#room();
-    return this.#tmp[2] > 0;
+    const t = this.#tmp;
+    let q = this.#size * (this.config.scaleInFactor - 1);
+    if (q > t[2]) q = t[2];
+    if (!(q > 0)) return false;
+    return this.#meetsMin(q, this.#mark * (1 + this.#slip * this.#dir));
+  }
+
+  /**
+   * Whether the last order (entry, open or scale-in) was rejected because its fill notional
+   * was below `minNotional` or its quantity below `minQty`.
+   */
+  get lastOrderBelowMinimum(): boolean {
+    return this.#belowMin === 1;
   }
 
   /** Contracts of the last executed order (0 after a rejected one). */
@@ -387,6 +427,7 @@ export class Account {
    */
   enterRisk(direction: number, atr: number): boolean {
     this.#tmp[3] = 0;
+    this.#belowMin = 0;
     if (this.#dir !== 0 || (direction !== 1 && direction !== -1)) return false;
     this.#riskQty(atr);
     if (!(this.#tmp[1] > 0)) return false;
@@ -395,10 +436,12 @@ export class Account {
 
   /**
    * Open a position of `qty` contracts from flat. Rejected (returns false) when in a
-   * position, when `qty` is not positive, or when its notional exceeds `equity × leverage`.
+   * position, when `qty` is not positive, when its notional exceeds `equity × leverage`, or
+   * when it is below the minimum order size ({@link lastOrderBelowMinimum}).
    */
   open(direction: number, qty: number): boolean {
     this.#tmp[3] = 0;
+    this.#belowMin = 0;
     return this.#open(direction, qty);
   }
 
@@ -407,6 +450,10 @@ export class Account {
     if (!(qty > 0) || !Number.isFinite(qty)) return false;
     const eq = this.equity;
     if (!(eq > 0) || qty * this.#mark > eq * this.#leverage * (1 + 1e-12)) return false;
+    if (!this.#meetsMin(qty, this.#mark * (1 + this.#slip * direction))) {
+      this.#belowMin = 1;
+      return false;
+    }
     this.#dir = direction;
     this.#size = 0;
     this.#entry = 0;
@@ -426,12 +473,14 @@ export class Account {
 
   /**
    * Multiply the size by `factor` (default `scaleInFactor`), bounded by the leverage cap.
-   * Returns whether contracts were added (not when flat or already at the cap); how many is
-   * in {@link lastFillQty}.
+   * Returns whether contracts were added (not when flat, already at the cap, or when the
+   * added quantity is below the minimum order size — see {@link lastOrderBelowMinimum}); how
+   * many is in {@link lastFillQty}.
    */
   scaleIn(factor: number = this.config.scaleInFactor): boolean {
     const t = this.#tmp;
     t[3] = 0;
+    this.#belowMin = 0;
     if (this.#dir === 0 || !(factor > 1)) return false;
     this.#room();
     t[3] = this.#size * (factor - 1);
@@ -440,37 +489,50 @@ export class Account {
       t[3] = 0;
       return false;
     }
+    if (!this.#meetsMin(t[3], this.#mark * (1 + this.#slip * this.#dir))) {
+      t[3] = 0;
+      this.#belowMin = 1;
+      return false;
+    }
     this.#increase();
     return true;
   }
 
   /**
-   * Keep `keep` (default `scaleOutFactor`) of the size, realising the PnL of the rest. Returns
-   * whether it executed (not when flat); the contracts closed are in {@link lastFillQty}.
+   * Keep `keep` (default `scaleOutFactor`) of the size, realising the PnL of the rest. When
+   * the remainder would be below the minimum position size (see the module docs) the whole
+   * position is closed instead and the trade recorded with exit reason `scale_out_close`.
+   * Returns whether it executed (not when flat); the contracts closed are in {@link
+   * lastFillQty}.
    */
   scaleOut(keep: number = this.config.scaleOutFactor): boolean {
     const t = this.#tmp;
     t[3] = 0;
+    this.#belowMin = 0;
     if (this.#dir === 0 || !(keep >= 0 && keep < 1)) return false;
     t[3] = this.#size * (1 - keep);
-    if (!(t[3] > 0)) {
-      t[3] = 0;
-      return false;
+    if (!(t[3] > 0)) t[3] = this.#size;
+    if (t[3] < this.#size && this.#isDust(this.#size - t[3])) {
+      t[3] = this.#size;
+      this.#reduce(ExitCode.SCALE_OUT_CLOSE);
+      return true;
     }
     this.#reduce(ExitCode.EXIT);
     return true;
   }
 
   /**
-   * Close `qty` contracts (all of them when `qty ≥ size`); a full close records the trade
-   * with exit reason `reason` (an {@link ExitCode}). Returns whether it executed; the
-   * contracts closed are in {@link lastFillQty}.
+   * Close `qty` contracts (all of them when `qty ≥ size`, or when the remainder would be
+   * below the minimum position size); a full close records the trade with exit reason
+   * `reason` (an {@link ExitCode}). Returns whether it executed; the contracts closed are in
+   * {@link lastFillQty}.
    */
   reduce(qty: number, reason: number = ExitCode.EXIT): boolean {
     const t = this.#tmp;
     t[3] = 0;
+    this.#belowMin = 0;
     if (this.#dir === 0 || !(qty > 0)) return false;
-    t[3] = qty >= this.#size ? this.#size : qty;
+    t[3] = qty >= this.#size || this.#isDust(this.#size - qty) ? this.#size : qty;
     this.#reduce(reason);
     return true;
   }
@@ -482,6 +544,7 @@ export class Account {
   close(reason: number = ExitCode.EXIT): boolean {
     const t = this.#tmp;
     t[3] = 0;
+    this.#belowMin = 0;
     if (this.#dir === 0) return false;
     t[3] = this.#size;
     this.#reduce(reason);
@@ -608,6 +671,17 @@ export class Account {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Whether an opening order of `qty` contracts filled at `price` meets the minimums. */
+  #meetsMin(qty: number, price: number): boolean {
+    return qty >= this.#minQty && qty * price >= this.#minNotional;
+  }
+
+  /** Whether a remaining position of `rest` contracts would be below the minimum size. */
+  #isDust(rest: number): boolean {
+    return !(rest > this.#tMaxSize * 1e-9) || rest < this.#minQty ||
+      rest * this.#mark < this.#minNotional;
+  }
 
   #increase(): void {
     const q = this.#tmp[3];

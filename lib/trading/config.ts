@@ -56,6 +56,24 @@ export interface TradingConfig {
    * Default 0.004.
    */
   liquidationFeeRate: number;
+  /**
+   * Minimum notional of an opening order (entry or scale-in), in quote currency (USDT),
+   * measured at the order's fill price; also the smallest position a scale-out may leave
+   * (measured at the mark): a scale-out whose remainder would fall below it closes the whole
+   * position (exit reason `scale_out_close`). Reference: Binance USDT-M BTCUSDT's
+   * `MIN_NOTIONAL` filter, 100 USDT (reduce-only orders are exempt there, as scale-outs are
+   * here). At the spec defaults (2,000 USDT, 2 % risk, 1.5 × ATR stop) a risk entry's notional
+   * is `0.02 × equity / (1.5 × natr)`, ≥ 100 USDT down to 50 % equity for natr ≤ 13 %. 0
+   * disables the check. Default 100.
+   */
+  minNotional: number;
+  /**
+   * Minimum quantity of an opening order and of the position a scale-out may leave, in
+   * contracts (base units), checked like {@link TradingConfig.minNotional}. Binance BTCUSDT's
+   * `LOT_SIZE` minQty is 0.001 BTC; the default 0 disables it because the toolkit trades any
+   * instrument. Quantities are not rounded to a lot step. Default 0.
+   */
+  minQty: number;
 }
 
 /** The specification's defaults. */
@@ -74,6 +92,8 @@ export const DEFAULT_TRADING_CONFIG: Readonly<TradingConfig> = Object.freeze({
   marginMode: "isolated" as MarginMode,
   scaleInMaxNotionalFraction: 1,
   liquidationFeeRate: 0.004,
+  minNotional: 100,
+  minQty: 0,
 });
 
 /**
@@ -109,6 +129,20 @@ export function resolveTradingConfig(overrides: Partial<TradingConfig> = {}): Tr
   for (const k of openFractions) {
     if (!(Number.isFinite(c[k]) && c[k] > 0 && c[k] <= 1)) {
       throw new ConfigError(`${k} must be in (0, 1], got ${c[k]}`, { parameter: `trading.${k}` });
+    }
+  }
+  const nonNegative = ["minNotional", "minQty"] as const;
+  for (const k of nonNegative) {
+    if (!(Number.isFinite(c[k]) && c[k] >= 0)) {
+      throw new ConfigError(
+        `${k} must be a finite number ≥ 0, got ${c[k]}`,
+        {
+          parameter: `trading.${k}`,
+        },
+        k === "minNotional"
+          ? "quote currency, e.g. 100 (USDT); 0 disables it"
+          : "contracts; 0 disables it",
+      );
     }
   }
   if (!(c.scaleInFactor > 1)) {

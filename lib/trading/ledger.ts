@@ -13,6 +13,7 @@ export const EXIT_REASONS = [
   "ruin",
   "stop_loss",
   "take_profit",
+  "scale_out_close",
 ] as const;
 
 /** A name from {@link EXIT_REASONS}. */
@@ -26,6 +27,8 @@ export const ExitCode = {
   RUIN: 3,
   STOP_LOSS: 4,
   TAKE_PROFIT: 5,
+  /** A scale-out whose remainder would have been below the minimum size closed everything. */
+  SCALE_OUT_CLOSE: 6,
 } as const;
 
 /** One closed trade (round trip), as materialised by {@link TradeLedger.trades}. */
