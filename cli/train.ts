@@ -3,13 +3,29 @@
  * split, and save a run folder (`models/<run-id>/`) with checkpoints, the best model,
  * metrics.jsonl and TensorBoard event files. `--help` lists every option with its default.
  *
+ * Precedence of option values: the specification's defaults < `--preset` < `--config` file <
+ * command-line flags (`--resume` fills what none of these gives from the run's config.json).
+ * `--reward` overrides are merged term by term in the same order.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
 import { ConfigError, runCli } from "../lib/util/errors.ts";
 import { trainRun, type TrainRunOptions } from "../lib/agents/train_run.ts";
+import {
+  mergeRewardOverrides,
+  TRADING_PRESETS,
+  type TradingPreset,
+  tradingPreset,
+} from "../lib/agents/presets.ts";
+import {
+  resolveRewardConfig,
+  REWARD_TERMS,
+  type RewardConfig,
+  type RewardOverrides,
+} from "../lib/env/reward.ts";
 
-type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number";
+type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number" | "reward";
 
 /** One command-line option. */
 export interface Opt {
@@ -74,6 +90,20 @@ export const OPTIONS: Opt[] = [
     def: "0",
     help: "seed of weights, sampling, shuffles and episode starts",
     group: "run",
+  },
+  {
+    name: "preset",
+    kind: "string",
+    def: "none",
+    help: "named preset of reward, normalisation and hyperparameters (list: show them)",
+    group: "run",
+  },
+  {
+    name: "reward",
+    kind: "reward",
+    def: "spec",
+    help: "reward-term overrides, e.g. drawdown=off,sharpe=off,pnl=100,duration.thresholdBars=20",
+    group: "reward",
   },
   {
     name: "config",
@@ -303,7 +333,24 @@ export function helpText(): string {
     lines.push("");
   }
   lines.push(
+    "presets (--preset NAME; --preset list shows their settings):",
+    ...Object.values(TRADING_PRESETS).map((p) => `  ${p.name.padEnd(36)} ${p.description}`),
+    "",
+    "precedence: defaults (the specification's) < --preset < --config file < flags;",
+    "  --reward is merged term by term in the same order (a preset's reward, then the config's,",
+    "  then the flag's). --resume fills what none of these gives from the run's config.json.",
+    "",
+    "--reward syntax: comma-separated TERM=VALUE or TERM.FIELD=VALUE; terms:",
+    `  ${REWARD_TERMS.join(", ")};`,
+    "  TERM=off|on switches a term; TERM=<number> sets its weight and switches it on;",
+    "  fields: enabled (on/off), weight, threshold (sharpe, liquidation), thresholdBars (duration).",
+    '  In a --config file, "reward" is the same string or an object like',
+    '  {"drawdown": {"enabled": false}, "pnl": {"weight": 100}}.',
+    "",
     "examples:",
+    "  deno task train --preset synthetic-ppo",
+    "  deno task train --preset synthetic-ppo --timesteps 100000 --seed 3",
+    "  deno task train --agent ppo --reward drawdown=off,sharpe=off --norm-obs",
     "  deno task train --agent ppo --timesteps 1000000",
     "  deno task train --agent a2c --timesteps 200000 --seed 1 --out models/a2c-demo",
     "  deno task train --resume models/a2c-demo --timesteps 400000",
@@ -340,6 +387,34 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
       const v = typeof raw === "number" ? raw : Number(raw);
       if (!Number.isFinite(v) || v <= 0) fail("expected a positive number or none");
       return v;
+    }
+    case "reward": {
+      let ov: RewardOverrides;
+      try {
+        ov = typeof raw === "string" ? parseRewardSpec(raw) : raw as RewardOverrides;
+        if (!ov || typeof ov !== "object" || Array.isArray(ov)) {
+          throw new ConfigError("expected TERM=VALUE,… or an object of terms", {});
+        }
+        for (const [k, t] of Object.entries(ov)) {
+          if (!t || typeof t !== "object" || Array.isArray(t)) {
+            throw new ConfigError(`reward.${k} must be an object like {"weight": 5}`, {});
+          }
+        }
+        resolveRewardConfig(ov); // validates names and values
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        // the bare message (without the location and hint the error appended)
+        let msg = e.hint && e.message.endsWith(`. ${e.hint}`)
+          ? e.message.slice(0, -(e.hint.length + 2))
+          : e.message;
+        msg = msg.replace(/ \([^()]*\)$/, "");
+        throw new ConfigError(
+          `--reward: ${msg}`,
+          { ...where, parameter: e.where.parameter ?? "reward" },
+          e.hint ?? "see --help (reward syntax)",
+        );
+      }
+      return ov;
     }
     case "list": {
       const parts = Array.isArray(raw) ? raw : String(raw).split(",");
@@ -398,7 +473,13 @@ async function parse(argv: string[]): Promise<Map<string, unknown>> {
   }
   for (const [k, v] of Object.entries(parsed.values)) {
     if (v === undefined || k === "config") continue;
-    values.set(k, convert(BY_NAME.get(k)!, v, {}));
+    const c = convert(BY_NAME.get(k)!, v, {});
+    values.set(
+      k,
+      k === "reward"
+        ? mergeRewardOverrides(values.get(k) as RewardOverrides, c as RewardOverrides)
+        : c,
+    );
   }
   // --resume: the run's saved config.json supplies every option not given now.
   const resume = values.get("resume") as string | undefined;
@@ -420,7 +501,175 @@ async function parse(argv: string[]): Promise<Map<string, unknown>> {
       values.set(k, convert(o, v, { file: path }));
     }
   }
+  applyPreset(values);
   return values;
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  enabled: "enabled",
+  weight: "weight",
+  threshold: "threshold",
+  thresholdbars: "thresholdBars",
+  "threshold-bars": "thresholdBars",
+};
+
+/**
+ * Parse a `--reward` string (`drawdown=off,sharpe=off,pnl=100,duration.thresholdBars=20`) into
+ * reward overrides. `TERM=off|on` switches a term, `TERM=<number>` sets its weight and switches
+ * it on, `TERM.FIELD=<value>` sets one field. Throws a {@link ConfigError} naming the bad part.
+ */
+export function parseRewardSpec(spec: string): RewardOverrides {
+  const out: Record<string, Record<string, unknown>> = {};
+  const parts = spec.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
+  if (parts.length === 0) throw new ConfigError("empty reward specification", {});
+  const bool = (v: string): boolean | null =>
+    ["on", "true", "1", "yes"].includes(v)
+      ? true
+      : ["off", "false", "0", "no"].includes(v)
+      ? false
+      : null;
+  for (const part of parts) {
+    const m = /^([A-Za-z_]+)(?:\.([A-Za-z_-]+))?=(.+)$/.exec(part);
+    if (!m) {
+      throw new ConfigError(
+        `cannot parse "${part}" (expected TERM=VALUE or TERM.FIELD=VALUE)`,
+        { parameter: "reward" },
+        `e.g. --reward drawdown=off,pnl=100; terms: ${REWARD_TERMS.join(", ")}`,
+      );
+    }
+    const [, term, rawField, rawValue] = m;
+    if (!(REWARD_TERMS as readonly string[]).includes(term)) {
+      throw new ConfigError(
+        `unknown reward term "${term}"`,
+        { parameter: `reward.${term}` },
+        `known terms: ${REWARD_TERMS.join(", ")}`,
+      );
+    }
+    const value = rawValue.trim().toLowerCase();
+    const t = out[term] ??= {};
+    if (rawField === undefined) {
+      const b = bool(value);
+      const n = Number(value);
+      if (b !== null && !/^[01]$/.test(value)) t.enabled = b;
+      else if (value !== "" && Number.isFinite(n)) {
+        t.weight = n;
+        t.enabled = true;
+      } else {
+        throw new ConfigError(
+          `reward.${term}: expected on, off or a number, got "${rawValue}"`,
+          { parameter: `reward.${term}` },
+          "e.g. drawdown=off or pnl=100",
+        );
+      }
+      continue;
+    }
+    const field = FIELD_NAMES[rawField.toLowerCase()];
+    if (!field || !(field in (resolveRewardConfig()[term as keyof RewardConfig]))) {
+      const fields = Object.keys(resolveRewardConfig()[term as keyof RewardConfig]);
+      throw new ConfigError(
+        `reward term "${term}" has no field "${rawField}"`,
+        { parameter: `reward.${term}.${rawField}` },
+        `fields of ${term}: ${fields.join(", ")}`,
+      );
+    }
+    if (field === "enabled") {
+      const b = bool(value);
+      if (b === null) {
+        throw new ConfigError(
+          `reward.${term}.enabled: expected on or off, got "${rawValue}"`,
+          { parameter: `reward.${term}.enabled` },
+        );
+      }
+      t.enabled = b;
+    } else {
+      const n = Number(value);
+      if (value === "" || !Number.isFinite(n)) {
+        throw new ConfigError(
+          `reward.${term}.${field}: expected a number, got "${rawValue}"`,
+          { parameter: `reward.${term}.${field}` },
+        );
+      }
+      t[field] = n;
+    }
+  }
+  return out as RewardOverrides;
+}
+
+/** The option values (by --help name) a preset sets. */
+export function presetOptionValues(preset: Readonly<TradingPreset>): Map<string, unknown> {
+  const h = preset.hyper;
+  return new Map<string, unknown>([
+    ["agent", "ppo"],
+    ["timesteps", preset.timesteps],
+    ["n-envs", preset.nEnvs],
+    ["norm-obs", preset.normObs],
+    ["norm-reward", preset.normReward],
+    ["hidden", [...preset.hidden]],
+    ["episode-length", preset.episodeLength],
+    ["lr", h.learningRate],
+    ["anneal-lr", h.annealLr],
+    ["n-steps", h.nSteps],
+    ["batch-size", h.batchSize],
+    ["n-epochs", h.nEpochs],
+    ["gamma", h.gamma],
+    ["gae-lambda", h.gaeLambda],
+    ["clip-range", h.clipRange],
+    ["ent-coef", h.entCoef],
+    ["vf-coef", h.vfCoef],
+    ["max-grad-norm", h.maxGradNorm],
+  ]);
+}
+
+/**
+ * Fill the values a `--preset` sets under those already given (config file, flags, resumed
+ * config) and merge its reward under the given one. `--preset none` = no preset.
+ */
+function applyPreset(values: Map<string, unknown>): void {
+  const name = values.get("preset") as string | undefined;
+  if (name === undefined || name === "none" || name === "list") return;
+  if (!TRADING_PRESETS[name]) {
+    throw new ConfigError(
+      `--preset: unknown preset "${name}"`,
+      { parameter: "preset" },
+      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")} (--preset list shows them)`,
+    );
+  }
+  const preset = tradingPreset(name);
+  const agent = values.get("agent");
+  if (agent !== undefined && agent !== "ppo") {
+    throw new ConfigError(
+      `--preset ${name} is a PPO preset, but --agent is ${agent}`,
+      { parameter: "preset" },
+      "drop --agent (or use --agent ppo) with this preset",
+    );
+  }
+  for (const [k, v] of presetOptionValues(preset)) if (!values.has(k)) values.set(k, v);
+  values.set(
+    "reward",
+    mergeRewardOverrides(preset.reward, values.get("reward") as RewardOverrides | undefined),
+  );
+  if (preset.hyper.normalizeAdvantage !== true) {
+    throw new ConfigError(`preset ${name}: normalizeAdvantage must be true (no CLI flag)`, {});
+  }
+}
+
+/** `--preset list`: every preset with the values it sets. */
+export function presetListText(): string {
+  const lines: string[] = [];
+  for (const p of Object.values(TRADING_PRESETS)) {
+    lines.push(`${p.name}: ${p.description}`);
+    for (const [k, v] of presetOptionValues(p)) {
+      lines.push(`  --${k.padEnd(16)} ${Array.isArray(v) ? v.join(",") : String(v)}`);
+    }
+    const r = resolveRewardConfig(p.reward);
+    const terms = REWARD_TERMS.map((t) => r[t].enabled ? `${t}=${r[t].weight}` : `${t}=off`).join(
+      ",",
+    );
+    lines.push(`  --${"reward".padEnd(16)} ${terms}`);
+    lines.push("");
+  }
+  lines.push("Any flag (or --config key) given with --preset overrides the preset's value.");
+  return lines.join("\n");
 }
 
 const DEFAULT_TIMESTEPS = { ppo: 1_000_000, a2c: 500_000, grpo: 200_000 } as const;
@@ -431,15 +680,26 @@ async function main(): Promise<void> {
     console.log(helpText());
     return;
   }
+  if (v.get("preset") === "list") {
+    console.log(presetListText());
+    return;
+  }
+  const presetName = v.get("preset") !== undefined && v.get("preset") !== "none"
+    ? v.get("preset") as string
+    : undefined;
   const get = <T>(name: string): T | undefined => v.get(name) as T | undefined;
   const agent = (get<string>("agent") ?? "ppo") as "ppo" | "a2c" | "grpo";
   const timesteps = get<number>("timesteps") ?? DEFAULT_TIMESTEPS[agent];
   if (!(timesteps > 0)) {
     throw new ConfigError("--timesteps must be > 0", { parameter: "timesteps" });
   }
+  const rewardOverrides = (v.get("reward") ?? {}) as RewardOverrides;
+  const reward = resolveRewardConfig(rewardOverrides);
   const config: Record<string, unknown> = Object.fromEntries(v);
   config.agent = agent;
   config.timesteps = timesteps;
+  config.preset = presetName ?? "none";
+  config.reward = reward; // the full resolved reward (defaults merged with the overrides)
   const opts: TrainRunOptions = {
     agent,
     timesteps,
@@ -459,6 +719,7 @@ async function main(): Promise<void> {
     normObs: get<boolean>("norm-obs") ?? false,
     normReward: get<boolean>("norm-reward") ?? false,
     progress: !(get<boolean>("no-progress") ?? false),
+    preset: presetName,
     hyper: {
       learningRate: get<number>("lr"),
       annealLr: get<boolean>("anneal-lr") ?? false,
@@ -487,6 +748,7 @@ async function main(): Promise<void> {
       dataSeed: get<number>("data-seed") ?? 42,
       signals: (get<string>("signals") ?? "ml") as "ml" | "none",
       episodeLength: get<number>("episode-length") ?? 2048,
+      reward,
     },
     config,
   };
@@ -494,36 +756,66 @@ async function main(): Promise<void> {
     if (val === undefined) delete (opts.hyper as Record<string, unknown>)[k];
   }
   const res = await trainRun(opts);
-  const fmt = (
-    x: number | null | undefined,
-    d = 3,
-  ) => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(d));
-  const row = (
-    name: string,
-    r: { meanReturn: number; sharpe: number | null; finalEquity: number | null } | null,
-  ) =>
+  console.log(summaryText(res, { agent, engine: opts.engine!, preset: presetName }));
+}
+
+/** The closing summary printed by `deno task train` (stdout). */
+export function summaryText(
+  res: Awaited<ReturnType<typeof trainRun>>,
+  info: { agent: string; engine: string; preset?: string },
+): string {
+  const num = (x: number | null | undefined, d: number, sign = false): string =>
+    x === null || x === undefined || !Number.isFinite(x)
+      ? "n/a"
+      : (sign && x > 0 ? "+" : "") + x.toLocaleString("en-US", {
+        minimumFractionDigits: d,
+        maximumFractionDigits: d,
+      });
+  type R = Awaited<ReturnType<typeof trainRun>>["validation"]["final"];
+  const pct = (r: R | null) => r?.totalReturn == null ? null : r.totalReturn * 100;
+  const row = (name: string, r: R | null) =>
     r
-      ? `  ${name.padEnd(14)} return ${fmt(r.meanReturn).padStart(10)}   Sharpe ${
-        fmt(r.sharpe).padStart(8)
-      }   final equity ${fmt(r.finalEquity, 2)}`
-      : `  ${name.padEnd(14)} (none)`;
-  console.log(
-    [
-      `trained ${agent} for ${res.train.timesteps.toLocaleString("en-US")} steps in ${
-        res.train.seconds.toFixed(1)
-      } s ` +
-      `(${
-        Math.round(res.train.timesteps / res.train.seconds).toLocaleString("en-US")
-      } steps/s, engine ${opts.engine}, backend ${res.backend})` +
-      (res.stoppedEarly ? " — stopped early" : ""),
-      `validation split (deterministic):`,
-      row("final model", res.validation.final),
-      row("best model", res.validation.best),
-      row("always flat", res.validation.flat),
-      row("random", res.validation.random),
-      `saved: ${res.runDir}  (load: loadRun("${res.runDir}"); tensorboard --logdir ${res.runDir})`,
-    ].join("\n"),
-  );
+      ? `  ${name.padEnd(13)}${num(pct(r), 2, true).padStart(10)}${num(r.sharpe, 2).padStart(9)}${
+        num(r.trades, 0).padStart(8)
+      }${num(r.finalEquity, 2).padStart(15)}${num(r.meanReturn, 1).padStart(13)}`
+      : `  ${name.padEnd(13)}${"(none)".padStart(10)}`;
+  const v = res.validation;
+  const final = pct(v.final);
+  const vs = (name: string, r: R) => {
+    const d = final === null || pct(r) === null ? null : final - pct(r)!;
+    return `vs ${name} (${num(pct(r), 2, true)} %): ${
+      d === null ? "n/a" : `${num(d, 2, true)} points${d > 0 ? ", better" : d < 0 ? ", worse" : ""}`
+    }`;
+  };
+  const t = res.train;
+  return [
+    "",
+    `trained ${info.agent}${info.preset ? ` (preset ${info.preset})` : ""} for ${
+      t.timesteps.toLocaleString("en-US")
+    } steps in ${t.seconds.toFixed(1)} s (${
+      Math.round(t.timesteps / t.seconds).toLocaleString("en-US")
+    } steps/s, engine ${info.engine}, backend ${res.backend})` +
+    (res.stoppedEarly ? " — stopped early" : ""),
+    "",
+    `validation split (${
+      v.final.lengths[0].toLocaleString("en-US")
+    } bars, deterministic policy; return = final / initial equity − 1, fees and funding included;`,
+    "Sharpe annualised from per-bar equity returns; trades = closed trades; reward = env reward sum):",
+    `  ${"".padEnd(13)}${"return %".padStart(10)}${"Sharpe".padStart(9)}${"trades".padStart(8)}${
+      "final equity".padStart(15)
+    }${"reward".padStart(13)}`,
+    row("final model", v.final),
+    row("best model", v.best),
+    row("always flat", v.flat),
+    row("random", v.random),
+    `  final model ${num(final, 2, true)} % ${vs("always flat", v.flat)}; ${
+      vs("random", v.random)
+    }`,
+    "",
+    `saved: ${res.runDir}  (config.json, manifest.json, metrics.jsonl, best/, checkpoints/)`,
+    `  notebook:    const run = await loadRun("${res.runDir}")`,
+    `  TensorBoard: tensorboard --logdir ${res.runDir}   (then open http://localhost:6006)`,
+  ].join("\n");
 }
 
 if (import.meta.main) await runCli(main);

@@ -1,10 +1,13 @@
 /**
  * End-to-end test of `deno task train` with a tiny budget: trains, evaluates on validation,
- * saves a loadable run with TensorBoard files; --help lists every option; bad input gives a
- * typed error (exit code 2, no stack trace). Runtime ≈ 10–20 s (three subprocesses).
+ * saves a loadable run with TensorBoard files; --help lists every option and the presets;
+ * --preset applies a preset under --config and flags; --reward parses and merges; bad input
+ * gives a typed error (exit code 2, no stack trace). Runtime ≈ 20–30 s (subprocesses).
  */
 import assert from "node:assert/strict";
-import { helpText, OPTIONS } from "../cli/train.ts";
+import { helpText, OPTIONS, parseRewardSpec, presetListText } from "../cli/train.ts";
+import { TRADING_PRESETS } from "../lib/agents/presets.ts";
+import { resolveRewardConfig } from "../lib/env/reward.ts";
 import { listCheckpoints, loadRun, readMetrics } from "../lib/agents/run.ts";
 import { evaluatePolicy } from "../lib/agents/train_callbacks.ts";
 import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
@@ -35,6 +38,41 @@ Deno.test("cli train: --help lists every option with its default", () => {
   }
 });
 
+Deno.test("cli train: --help and --preset list show the presets and the precedence", async () => {
+  const h = helpText();
+  for (const p of Object.values(TRADING_PRESETS)) {
+    assert.match(h, new RegExp(`^  ${p.name} +\\S`, "m"));
+    assert.ok(presetListText().includes(`${p.name}: ${p.description}`));
+  }
+  assert.match(h, /defaults \(the specification's\) < --preset < --config file < flags/);
+  assert.match(presetListText(), /--reward +pnl=100,drawdown=off,.*sharpe=off/);
+  assert.match(presetListText(), /--norm-obs +true/);
+  const r = await train(["--preset", "list"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^synthetic-ppo: /m);
+});
+
+Deno.test("cli train: --reward syntax", () => {
+  assert.deepEqual(parseRewardSpec("drawdown=0,sharpe=off,pnl=100"), {
+    drawdown: { weight: 0, enabled: true },
+    sharpe: { enabled: false },
+    pnl: { weight: 100, enabled: true },
+  });
+  assert.deepEqual(
+    parseRewardSpec("duration.thresholdBars=20, sharpe.threshold=1.5,liquidation.enabled=off"),
+    {
+      duration: { thresholdBars: 20 },
+      sharpe: { threshold: 1.5 },
+      liquidation: { enabled: false },
+    },
+  );
+  const full = resolveRewardConfig(parseRewardSpec("drawdown=on,action=0.1"));
+  assert.equal(full.drawdown.enabled, true);
+  assert.equal(full.drawdown.weight, 5);
+  assert.equal(full.action.weight, 0.1);
+  assert.throws(() => parseRewardSpec(""), /empty reward specification/);
+});
+
 Deno.test("cli train: bad flags and configs are typed errors without stack traces", async () => {
   const dir = Deno.makeTempDirSync();
   try {
@@ -45,7 +83,25 @@ Deno.test("cli train: bad flags and configs are typed errors without stack trace
       [["--bogus"], /Unknown option '--bogus'/],
       [["--config", `${dir}/missing.json`], /cannot read config/],
       [["--engine", "torch"], /--engine: expected one of fast, tfjs/],
+      [
+        ["--preset", "fast-ppo"],
+        /--preset: unknown preset "fast-ppo".*known presets: synthetic-ppo/,
+      ],
+      [["--preset", "synthetic-ppo", "--agent", "a2c"], /--preset synthetic-ppo is a PPO preset/],
+      [["--reward", "drawdown"], /--reward: cannot parse "drawdown".*parameter reward\b/],
+      [["--reward", "drawdown=maybe"], /--reward: reward\.drawdown: expected on, off or a number/],
+      [["--reward", "bonus=1"], /--reward: unknown reward term "bonus".*known terms: pnl/],
+      [["--reward", "sharpe.window=5"], /--reward: reward term "sharpe" has no field "window"/],
+      [["--reward", "pnl.weight=x"], /--reward: reward\.pnl\.weight: expected a number/],
     ];
+    Deno.writeTextFileSync(
+      `${dir}/badr.json`,
+      JSON.stringify({ reward: { pnl: { weight: "a" } } }),
+    );
+    cases.push([
+      ["--config", `${dir}/badr.json`],
+      /--reward: reward\.pnl\.weight is invalid.*badr\.json/,
+    ]);
     Deno.writeTextFileSync(`${dir}/bad.json`, JSON.stringify({ "learning-rate": 1 }));
     cases.push([["--config", `${dir}/bad.json`], /unknown option "learning-rate".*bad\.json/]);
     for (const [args, re] of cases) {
@@ -151,6 +207,94 @@ Deno.test("cli train: a tiny PPO run trains, evaluates, saves a loadable run wit
     const r3 = await train(["--resume", out, "--timesteps", "3072", "--no-progress"]);
     assert.equal(r3.code, 2);
     assert.match(r3.stderr, /already has 3072/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli train: --preset applies under --config and flags; config.json and manifest record it", async () => {
+  const dir = Deno.makeTempDirSync();
+  const out = `${dir}/run`;
+  try {
+    // --config sets lr and one reward term; flags set n-envs, n-epochs and another term
+    Deno.writeTextFileSync(
+      `${dir}/cfg.json`,
+      JSON.stringify({ lr: 0.001, reward: { pnl: { weight: 50 } } }),
+    );
+    const r = await train([
+      "--preset",
+      "synthetic-ppo",
+      "--config",
+      `${dir}/cfg.json`,
+      "--reward",
+      "action=0.1",
+      "--timesteps",
+      "2048",
+      "--bars",
+      "6000",
+      "--signals",
+      "none",
+      "--episode-length",
+      "512",
+      "--n-envs",
+      "2",
+      "--n-epochs",
+      "2",
+      "--eval-freq",
+      "0",
+      "--checkpoint-freq",
+      "0",
+      "--no-progress",
+      "--out",
+      out,
+      "--backend",
+      "cpu",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /trained ppo \(preset synthetic-ppo\) for 2,048 steps/);
+    assert.match(r.stdout, /return %\s+Sharpe\s+trades/);
+    assert.match(
+      r.stdout,
+      /final model [+-]?\d[\d,.]* % vs always flat \(0\.00 %\): .*; vs random/,
+    );
+    assert.match(r.stdout, /tensorboard --logdir /);
+    const cfg = JSON.parse(Deno.readTextFileSync(`${out}/config.json`));
+    assert.equal(cfg.preset, "synthetic-ppo");
+    // preset values where nothing else was given
+    assert.equal(cfg["norm-obs"], true);
+    assert.equal(cfg["anneal-lr"], true);
+    assert.equal(cfg["n-steps"], 512);
+    // --config over the preset, flags over both
+    assert.equal(cfg.lr, 0.001);
+    assert.equal(cfg["n-envs"], 2);
+    assert.equal(cfg["n-epochs"], 2);
+    assert.equal(cfg.timesteps, 2048);
+    // the full resolved reward: the preset's switches, the config's and the flag's weights
+    const expected = resolveRewardConfig({
+      drawdown: { enabled: false },
+      sharpe: { enabled: false },
+      pnl: { weight: 50 },
+      action: { weight: 0.1, enabled: true },
+    });
+    assert.deepEqual(cfg.reward, expected);
+    const manifest = JSON.parse(Deno.readTextFileSync(`${out}/manifest.json`));
+    assert.equal(manifest.extra.preset, "synthetic-ppo");
+    assert.deepEqual(manifest.extra.reward, expected);
+    assert.equal(manifest.extra.validation.alwaysFlat.totalReturn, 0);
+    assert.equal(manifest.extra.validation.alwaysFlat.trades, 0);
+    // the run really used that reward: re-evaluating under it reproduces the reported sum
+    const run = await loadRun(out);
+    const setup = await buildTradingSetup({
+      bars: 6000,
+      signals: "none",
+      episodeLength: 512,
+      reward: cfg.reward,
+    });
+    const ev = evaluatePolicy(setup.makeEvalEnv(), run.policy, {
+      periodsPerYear: setup.periodsPerYear,
+    });
+    assert.ok(Math.abs(ev.meanReturn - manifest.extra.validation.final.meanReturn) < 1e-9);
+    assert.equal(ev.trades, manifest.extra.validation.final.trades);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -57,9 +57,7 @@
  * @module
  */
 import type { RewardOverrides } from "../env/reward.ts";
-import { FuturesTradingEnv } from "../env/futures_env.ts";
 import { SyncVecEnv } from "../env/vec_env.ts";
-import type { TradingConfig } from "../trading/config.ts";
 import { ConfigError } from "../util/errors.ts";
 import type { Callback } from "./callbacks.ts";
 import { networkConfigFor, type TrainResult } from "./common.ts";
@@ -67,7 +65,13 @@ import { FastEngine } from "./fast_engine.ts";
 import { VecNormalizer } from "./normalizer.ts";
 import { trainPpo } from "./ppo.ts";
 import { NormalizedPolicy } from "./run.ts";
-import { buildTradingSetup, type TradingSetup, type TradingSetupOptions } from "./trading_setup.ts";
+import {
+  buildTradingSetup,
+  type EnvConfigOptions,
+  type TradingSetup,
+  type TradingSetupOptions,
+  withEnvConfig,
+} from "./trading_setup.ts";
 import type { Hyperparameters, TrainRunOptions } from "./train_run.ts";
 
 /** A named training configuration for PPO on the futures env. */
@@ -147,52 +151,54 @@ export function tradingPreset(name: string): Readonly<TradingPreset> {
   return p;
 }
 
-/** Options of {@link withReward}. */
-export interface WithRewardOptions {
-  /** Trading-rule overrides of the envs (the setup's own are not visible from outside). */
-  trading?: Partial<TradingConfig>;
-  /** Steps per training episode (default: the setup's). */
-  episodeLength?: number;
-}
+/** Options of {@link withReward} (see `EnvConfigOptions`). */
+export type WithRewardOptions = Omit<EnvConfigOptions, "reward">;
 
 /**
  * The same setup (market, features, signals, split) whose train and evaluation envs use
  * `reward`. Pass the setup's trading overrides again in `options.trading` if it had any.
+ * (Shorthand for `withEnvConfig(setup, { ...options, reward })`.)
  */
 export function withReward(
   setup: TradingSetup,
   reward: RewardOverrides,
   options: WithRewardOptions = {},
 ): TradingSetup {
-  const episodeLength = options.episodeLength ?? setup.episodeLength;
-  const common = {
-    market: setup.market,
-    features: setup.features,
-    signals: setup.signals ?? undefined,
-    trading: options.trading,
-    reward,
-  };
-  return {
-    ...setup,
-    episodeLength,
-    makeTrainEnv: (seed: number) =>
-      new FuturesTradingEnv({ ...common, range: setup.split.train, episodeLength, seed }),
-    makeEvalEnv: (which = "validation") =>
-      new FuturesTradingEnv({ ...common, range: setup.split[which] }),
-  };
+  return withEnvConfig(setup, { ...options, reward });
+}
+
+/**
+ * Merge reward overrides term by term (`b` on top of `a`): e.g. a preset's
+ * `{ drawdown: { enabled: false } }` and a user's `{ drawdown: { weight: 2 } }` give
+ * `{ drawdown: { enabled: false, weight: 2 } }`.
+ */
+export function mergeRewardOverrides(
+  a: Readonly<RewardOverrides> = {},
+  b: Readonly<RewardOverrides> = {},
+): RewardOverrides {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const src of [a, b]) {
+    for (const [k, v] of Object.entries(src as Record<string, object | undefined>)) {
+      out[k] = { ...(out[k] ?? {}), ...(v ?? {}) };
+    }
+  }
+  return out as RewardOverrides;
 }
 
 /**
  * Build the data → features → signals → split pipeline (see `buildTradingSetup`) with the
- * preset's reward and episode length in its env factories.
+ * preset's reward and episode length in its env factories; `options.reward` and
+ * `options.episodeLength` override the preset's (reward merged term by term).
  */
-export async function buildPresetSetup(
+export function buildPresetSetup(
   preset: Readonly<TradingPreset>,
   options: TradingSetupOptions = {},
 ): Promise<TradingSetup> {
-  const episodeLength = options.episodeLength ?? preset.episodeLength;
-  const setup = await buildTradingSetup({ ...options, episodeLength });
-  return withReward(setup, preset.reward, { trading: options.trading, episodeLength });
+  return buildTradingSetup({
+    ...options,
+    episodeLength: options.episodeLength ?? preset.episodeLength,
+    reward: mergeRewardOverrides(preset.reward, options.reward),
+  });
 }
 
 /**
@@ -214,6 +220,7 @@ export function presetTrainRunOptions(
     normReward: preset.normReward,
     hidden: [...preset.hidden],
     hyper: { ...preset.hyper },
+    preset: preset.name,
     ...overrides,
     setup,
   };
@@ -224,7 +231,7 @@ export function presetTrainRunOptions(
   options.config = {
     ...recorded,
     preset: preset.name,
-    reward: preset.reward,
+    reward: setup.reward ?? preset.reward,
     episodeLength: setup.episodeLength,
     ...overrides.config,
   };

@@ -15,6 +15,7 @@ import type { FeatureMatrix } from "../features/feature_matrix.ts";
 import { buildSignals } from "../signals/walk_forward.ts";
 import type { Signals } from "../signals/signals.ts";
 import { FuturesTradingEnv } from "../env/futures_env.ts";
+import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/reward.ts";
 import type { TradingConfig } from "../trading/config.ts";
 import { hashArrays } from "../util/hash.ts";
 import { ConfigError } from "../util/errors.ts";
@@ -37,6 +38,11 @@ export interface TradingSetupOptions {
   episodeLength?: number;
   /** Trading-rule overrides (fees, leverage, …; default the specification's). */
   trading?: Partial<TradingConfig>;
+  /**
+   * Reward-term overrides of the train AND evaluation envs (default: the specification's
+   * reward). Validated before any data is loaded (`resolveRewardConfig`).
+   */
+  reward?: RewardOverrides;
   /** Progress messages (e.g. to stderr). */
   log?: (msg: string) => void;
 }
@@ -59,10 +65,61 @@ export interface TradingSetup {
   periodsPerYear: number;
   /** Steps per training episode. */
   episodeLength: number;
+  /** The full reward configuration of the envs (defaults merged with the overrides). */
+  reward?: RewardConfig;
   /** A training env on the training split (random-start episodes), seeded. */
   makeTrainEnv(seed: number): FuturesTradingEnv;
   /** A whole-split evaluation env (default: validation). */
   makeEvalEnv(split?: "validation" | "test" | "train"): FuturesTradingEnv;
+}
+
+/** Options of {@link withEnvConfig}. */
+export interface EnvConfigOptions {
+  /** Reward-term overrides (default: the specification's reward). */
+  reward?: RewardOverrides;
+  /** Trading-rule overrides (the setup's own are not visible from outside: pass them again). */
+  trading?: Partial<TradingConfig>;
+  /** Steps per training episode (default: the setup's). */
+  episodeLength?: number;
+}
+
+function checkEpisodeLength(episodeLength: number): void {
+  if (!Number.isInteger(episodeLength) || episodeLength < 2) {
+    throw new ConfigError(`episode length must be an integer ≥ 2, got ${episodeLength}`, {
+      parameter: "episode-length",
+    });
+  }
+}
+
+/**
+ * The same data (market, features, signals, split) with env factories built from `options`:
+ * the reward (overrides on top of the specification's, validated), trading rules and episode
+ * length. `buildTradingSetup` and the presets both build their envs through this function.
+ */
+export function withEnvConfig(
+  setup: Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv" | "reward">,
+  options: EnvConfigOptions = {},
+): TradingSetup {
+  const reward = resolveRewardConfig(options.reward ?? {});
+  const episodeLength = options.episodeLength ?? setup.episodeLength;
+  checkEpisodeLength(episodeLength);
+  const common = {
+    market: setup.market,
+    features: setup.features,
+    signals: setup.signals ?? undefined,
+    trading: options.trading,
+    reward,
+  };
+  const { split } = setup;
+  return {
+    ...setup,
+    episodeLength,
+    reward,
+    makeTrainEnv: (seed: number) =>
+      new FuturesTradingEnv({ ...common, range: split.train, episodeLength, seed }),
+    makeEvalEnv: (which = "validation") =>
+      new FuturesTradingEnv({ ...common, range: split[which] }),
+  };
 }
 
 /** Build the market → features → signals → split → env pipeline. */
@@ -70,11 +127,8 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
   const log = options.log ?? (() => {});
   const source = options.data ?? "synthetic";
   const episodeLength = options.episodeLength ?? 2048;
-  if (!Number.isInteger(episodeLength) || episodeLength < 2) {
-    throw new ConfigError(`episode length must be an integer ≥ 2, got ${episodeLength}`, {
-      parameter: "episode-length",
-    });
-  }
+  checkEpisodeLength(episodeLength);
+  resolveRewardConfig(options.reward ?? {}); // fail on a bad reward before loading data
   const market = await loadMarketData(source, {
     synthetic: { seed: options.dataSeed ?? 42, ...(options.bars ? { bars: options.bars } : {}) },
   });
@@ -107,14 +161,14 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
   if (market.openInterest) cols.push(market.openInterest);
   if (market.fundingRate) cols.push(market.fundingRate);
   const dataHash = await hashArrays(cols as unknown as ArrayLike<number>[] & ArrayBufferView[]);
-  const common = {
+  const probe = new FuturesTradingEnv({
     market,
     features,
     signals: signals ?? undefined,
     trading: options.trading,
-  };
-  const probe = new FuturesTradingEnv({ ...common, range: split.validation });
-  return {
+    range: split.validation,
+  });
+  return withEnvConfig({
     source,
     market,
     features,
@@ -123,9 +177,5 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
     dataHash,
     periodsPerYear: probe.periodsPerYear,
     episodeLength,
-    makeTrainEnv: (seed: number) =>
-      new FuturesTradingEnv({ ...common, range: split.train, episodeLength, seed }),
-    makeEvalEnv: (which = "validation") =>
-      new FuturesTradingEnv({ ...common, range: split[which] }),
-  };
+  }, { reward: options.reward, trading: options.trading, episodeLength });
 }

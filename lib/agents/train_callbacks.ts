@@ -35,6 +35,16 @@ export interface EvaluationResult {
   sharpe: number | null;
   /** Equity at the end of the first episode (if the env reports `info.equity`), else null. */
   finalEquity: number | null;
+  /**
+   * Total return of the first episode as a FRACTION (final / initial equity − 1), or null
+   * when the env reports no `info.equity`.
+   */
+  totalReturn?: number | null;
+  /**
+   * Trades closed in the first episode (the env's `info.totalTrades` at its end, including
+   * the close at the episode end), or null when the env does not report it.
+   */
+  trades?: number | null;
   /** Wall-clock seconds. */
   seconds: number;
 }
@@ -73,6 +83,8 @@ export function evaluatePolicy(
   const lengths: number[] = [];
   let sharpe: number | null = null;
   let finalEquity: number | null = null;
+  let totalReturn: number | null = null;
+  let trades: number | null = null;
   const boxAction = space.kind === "box" ? new Float64Array(space.size) : null;
   for (let ep = 0; ep < episodes; ep++) {
     policy.reset?.();
@@ -100,13 +112,18 @@ export function evaluatePolicy(
       total += res.reward;
       const eq = (res.info as { equity?: unknown }).equity;
       if (typeof eq === "number" && equity.length > 0) equity.push(eq);
-      if (res.terminated || res.truncated) break;
+      if (res.terminated || res.truncated) {
+        const n = (res.info as { totalTrades?: unknown }).totalTrades;
+        if (ep === 0 && typeof n === "number") trades = n;
+        break;
+      }
       obs.set(res.observation);
     }
     returns.push(total);
     lengths.push(steps);
     if (ep === 0 && equity.length > 0) {
       finalEquity = equity[equity.length - 1];
+      totalReturn = equity[0] > 0 ? finalEquity / equity[0] - 1 : null;
       if (options.periodsPerYear && equity.length > 2) {
         sharpe = sharpeRatio(simpleReturns(equity), options.periodsPerYear);
       }
@@ -122,6 +139,8 @@ export function evaluatePolicy(
     lengths,
     sharpe,
     finalEquity,
+    totalReturn,
+    trades,
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -121,6 +121,8 @@ export interface TrainRunOptions {
    * uninterrupted one.
    */
   resume?: string;
+  /** Name of the preset these options come from (recorded in manifest.json), if any. */
+  preset?: string;
   /** Configuration recorded in config.json (default: these options). */
   config?: Record<string, unknown>;
   /** Messages (default: stderr). */
@@ -417,6 +419,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       meanReturn: r.meanReturn,
       sharpe: r.sharpe,
       finalEquity: r.finalEquity,
+      totalReturn: r.totalReturn ?? null,
+      trades: r.trades ?? null,
       length: r.lengths[0],
     };
   await run.writeManifest({
@@ -438,6 +442,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       network: engine.config,
       split: setup.split,
+      preset: options.preset ?? null,
+      reward: setup.reward ?? null,
     },
   });
   run.close();
