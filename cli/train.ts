@@ -756,13 +756,18 @@ async function main(): Promise<void> {
     if (val === undefined) delete (opts.hyper as Record<string, unknown>)[k];
   }
   const res = await trainRun(opts);
-  console.log(summaryText(res, { agent, engine: opts.engine!, preset: presetName }));
+  console.log(summaryText(res, {
+    agent,
+    engine: opts.engine!,
+    preset: presetName,
+    metric: opts.metric,
+  }));
 }
 
 /** The closing summary printed by `deno task train` (stdout). */
 export function summaryText(
   res: Awaited<ReturnType<typeof trainRun>>,
-  info: { agent: string; engine: string; preset?: string },
+  info: { agent: string; engine: string; preset?: string; metric?: string },
 ): string {
   const num = (x: number | null | undefined, d: number, sign = false): string =>
     x === null || x === undefined || !Number.isFinite(x)
@@ -798,7 +803,7 @@ export function summaryText(
     (res.stoppedEarly ? " — stopped early" : ""),
     "",
     `validation split (${
-      v.final.lengths[0].toLocaleString("en-US")
+      (res.setup.split.validation.end - res.setup.split.validation.start).toLocaleString("en-US")
     } bars, deterministic policy; return = final / initial equity − 1, fees and funding included;`,
     "Sharpe annualised from per-bar equity returns; trades = closed trades; reward = env reward sum):",
     `  ${"".padEnd(13)}${"return %".padStart(10)}${"Sharpe".padStart(9)}${"trades".padStart(8)}${
@@ -811,6 +816,19 @@ export function summaryText(
     `  final model ${num(final, 2, true)} % ${vs("always flat", v.flat)}; ${
       vs("random", v.random)
     }`,
+    ...(v.final.lengths[0] < v.flat.lengths[0]
+      ? [
+        `  the final model's episode ended after ${v.final.lengths[0].toLocaleString("en-US")} of ${
+          v.flat.lengths[0].toLocaleString("en-US")
+        } bars (equity ruin or liquidation)`,
+      ]
+      : []),
+    v.best
+      ? `  best model = highest validation ${
+        info.metric ?? "sharpe"
+      } among the evaluations during ` +
+        "training: chosen ON this split, so its figures are optimistic"
+      : "  (no best model: no evaluation ran during training)",
     "",
     `saved: ${res.runDir}  (config.json, manifest.json, metrics.jsonl, best/, checkpoints/)`,
     `  notebook:    const run = await loadRun("${res.runDir}")`,
