@@ -3,45 +3,47 @@
  * PPO's deterministic validation return must beat both the random and the always-flat
  * policy"), with the documented `synthetic-ppo` preset (lib/agents/presets.ts: the
  * specification's env and PPO without the drawdown-level and Sharpe-bonus reward terms,
- * normalised observations, 4 envs × 512 steps, 300k steps on the fast engine).
+ * normalised observations, 4 envs × 512 steps, 300k steps on the fast engine), trained through
+ * the same path as `deno task train --preset synthetic-ppo` (`trainRun`: a run folder,
+ * validation every 25k steps, the best model by validation Sharpe kept in `best/`).
  *
  * Setup: the default synthetic market (seed 42, 52,560 × 5 min), causal features,
  * walk-forward out-of-sample ML signals, chronological 70/15/15 split. PPO trains on random
  * 2,048-bar episodes of the TRAINING split only (the observation normaliser is fitted on those
- * rollouts and frozen); every policy is then run deterministically through the whole
- * VALIDATION split with the same env and accounting (lib/backtest `backtest`).
+ * rollouts and frozen). Every policy is run deterministically through whole splits with the
+ * same env and accounting (lib/backtest `backtest`).
  *
- * Seed 0 is the one asserted here (the first seed tried, not picked). Measured over seeds
- * 0–9 with this exact preset (validation split, 7,884 bars ≈ 27 days, starting equity 2,000):
+ * Why the best-by-validation model, and why the TEST split is asserted too: PPO training on
+ * this market is chaotic. With seed 0 (the first seed tried, not picked) the validation
+ * evaluations during training swing between Sharpe −23 and +12, and the FINAL model of the
+ * run happens to hold a scaled-in long into ruin on validation (−50.5 %) while earning
+ * +240 % on test. Asserting on one final snapshot would test luck. The product keeps the best
+ * model by validation Sharpe (as SB3's EvalCallback does), so the test asserts what the
+ * product delivers: the best model beats always-flat and random on validation — and, because a
+ * model chosen on validation is optimistic there, the same model must also beat them on the
+ * held-out TEST split, which played no part in training or selection. Measured for seed 0
+ * (after the minimum-order-size fix): best model (239,616 steps) validation +84.3 %
+ * (Sharpe 12.0), test +174.6 % (Sharpe 18.0); always-flat 0 %; random −50.2 % / −50.1 %
+ * (ruined). The synthetic market's planted OI–price divergence edge is strong: the
+ * specification's fixed-rule baseline earns +20.9 % on validation (Sharpe 9.3).
  *
- * | seed | return % | Sharpe | trades |   | seed | return % | Sharpe | trades |
- * |------|----------|--------|--------|---|------|----------|--------|--------|
- * | 0    | +47.5    | 10.2   | 13     |   | 5    | +34.6    | 8.3    | 54     |
- * | 1    | +101.7   | 13.1   | 39     |   | 6    | +36.4    | 7.4    | 32     |
- * | 2    | +78.2    | 12.3   | 64     |   | 7    | +58.8    | 8.7    | 44     |
- * | 3    | +69.0    | 9.7    | 21     |   | 8    | +51.8    | 12.0   | 27     |
- * | 4    | +3.9     | 2.5    | 19     |   | 9    | +49.2    | 12.3   | 19     |
- *
- * Mean +53.1 % (Sharpe 9.6). 10 of 10 seeds beat always-flat (0 %) and random (−50.1 %,
- * ruined) on validation and on the held-out test split (+24.8 … +154.6 %); 9 of 10 beat the
- * specification's fixed-rule baseline (+20.9 %, Sharpe 9.3, 42 trades; seed 4 does not).
- * What is learned is the synthetic market's planted OI–price divergence reversal (the
- * baseline's ML signals and the env's features carry it). With the specification's reward
- * (normalised observations, 100k steps, seed 0) this setup reproduces the first reported
- * failure exactly (−0.24 %, reward −1,194): PPO exploited the Sharpe bonus with a dust position
- * (repeated SCALE_OUT down to 5e-324 contracts); the ablation is in lib/agents/presets.ts.
- *
- * Runtime: ~20 s for the signals + ~55 s of training (≈ 72 s total) on a quiet 2-core
- * machine, 85 s with a second training job running (load 2).
+ * Runtime: ~20 s for the signals + ~55 s of training and evaluations (75 s measured).
  */
 import assert from "node:assert/strict";
-import { buildPresetSetup, SYNTHETIC_PPO_PRESET, trainPreset } from "../lib/agents/presets.ts";
+import {
+  buildPresetSetup,
+  presetTrainRunOptions,
+  SYNTHETIC_PPO_PRESET,
+} from "../lib/agents/presets.ts";
+import { trainRun } from "../lib/agents/train_run.ts";
+import { loadRun } from "../lib/agents/run.ts";
 import { backtest, type BacktestResult } from "../lib/backtest/backtest.ts";
 import { AlwaysFlatPolicy, FixedRuleBaseline, RandomPolicy } from "../lib/backtest/policies.ts";
 import type { Policy } from "../lib/agents/policy.ts";
 
 Deno.test({
-  name: "PPO (synthetic-ppo preset, seed 0) beats always-flat and random on the validation split",
+  name:
+    "PPO (synthetic-ppo preset, seed 0): the best model by validation beats always-flat and random on validation and on the held-out test split",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -51,52 +53,47 @@ Deno.test({
     const { split, signals } = setup;
     const tSetup = (performance.now() - t0) / 1000;
 
-    // ---- no leakage: training envs never reach validation; validation signals are all there
+    // ---- no leakage: training envs never reach validation; evaluation bars all have signals
     const trainEnv = setup.makeTrainEnv(0);
     assert.ok(
       trainEnv.lastBar < split.validation.start,
       "training episodes stay in the train split",
     );
     assert.ok(signals, "ML signals are built");
-    let missing = 0;
-    for (let i = split.validation.start; i < split.validation.end; i++) {
-      if (signals!.available[i] !== 1) missing++;
+    for (const range of [split.validation, split.test]) {
+      let missing = 0;
+      for (let i = range.start; i < range.end; i++) if (signals!.available[i] !== 1) missing++;
+      assert.equal(missing, 0, "every evaluation bar has an out-of-sample signal");
     }
-    assert.equal(missing, 0, "every validation bar has an out-of-sample signal");
     const evalEnv = setup.makeEvalEnv("validation");
     assert.equal(evalEnv.rewardConfig.drawdown.enabled, false, "the preset's reward is in force");
     assert.equal(evalEnv.rewardConfig.sharpe.enabled, false);
 
-    // ---- train (deterministic: one seed drives weights, sampling, shuffles and env starts)
-    const seed = 0;
+    // ---- train through the product's path (deterministic: one seed drives everything)
+    const out = await Deno.makeTempDir({ prefix: "rlt_synth_ppo_" });
     const tTrain = performance.now();
-    const { policy, normalizer, train } = await trainPreset(preset, setup, { seed });
+    const res = await trainRun(presetTrainRunOptions(preset, setup, {
+      seed: 0,
+      out: `${out}/run`,
+      evalFreq: 25_000,
+      checkpointFreq: 0,
+      progress: false,
+      log: () => {},
+    }));
     const trainSeconds = (performance.now() - tTrain) / 1000;
-    assert.equal(train.timesteps, Math.ceil(preset.timesteps / 2048) * 2048);
-    // the normaliser saw training observations only (one batch per vectorised step + reset)
-    assert.ok(normalizer && policy.normalizer, "observations are normalised");
-    const steps = train.timesteps / preset.nEnvs;
-    assert.ok(
-      Math.abs(normalizer!.obsRms.count - (steps + 1) * preset.nEnvs) < 1,
-      `normaliser count ${normalizer!.obsRms.count} = training observations`,
-    );
-    assert.equal(policy.normalizer!.training, false, "frozen for evaluation");
-    const frozenBefore = JSON.stringify(policy.normalizer!.toJSON());
+    assert.equal(res.train.timesteps, Math.ceil(preset.timesteps / 2048) * 2048);
+    assert.ok(res.evaluations.length >= 10, "validation evaluations during training");
+    const best = await loadRun(res.runDir, { which: "best" });
+    const final = await loadRun(res.runDir, { which: "final" });
+    assert.ok(best.normalizer && best.normalizer.training === false, "frozen normaliser saved");
+    const frozenBefore = JSON.stringify(best.normalizer!.toJSON());
 
-    // ---- evaluate every policy through the whole validation split, deterministically
-    const run = (p: Policy, deterministic = true): BacktestResult =>
-      backtest(p, setup.makeEvalEnv("validation"), {
+    // ---- evaluate every policy through whole splits, deterministically
+    const run = (p: Policy, which: "validation" | "test", deterministic = true): BacktestResult =>
+      backtest(p, setup.makeEvalEnv(which), {
         periodsPerYear: setup.periodsPerYear,
         deterministic,
       });
-    const ppo = run(policy);
-    const ppoAgain = run(policy);
-    const flat = run(new AlwaysFlatPolicy());
-    const random = run(new RandomPolicy({ seed: 0 }), false);
-    const baseline = run(new FixedRuleBaseline());
-    assert.equal(JSON.stringify(policy.normalizer!.toJSON()), frozenBefore, "normaliser unchanged");
-    assert.deepEqual(ppoAgain.equity, ppo.equity, "deterministic evaluation");
-
     const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
     const row = (name: string, r: BacktestResult) => ({
       policy: name,
@@ -107,39 +104,61 @@ Deno.test({
       trades: r.trades.length,
       rewardSum: +sum(r.rewards).toFixed(2),
     });
-    console.table([
-      row("ppo", ppo),
-      row("flat", flat),
-      row("random", random),
-      row("baseline", baseline),
-    ]);
+    const results = {} as Record<"validation" | "test", Record<string, BacktestResult>>;
+    for (const which of ["validation", "test"] as const) {
+      results[which] = {
+        best: run(best.policy, which),
+        final: run(final.policy, which),
+        flat: run(new AlwaysFlatPolicy(), which),
+        random: run(new RandomPolicy({ seed: 0 }), which, false),
+        baseline: run(new FixedRuleBaseline(), which),
+      };
+      console.log(`${which} split:`);
+      console.table(Object.entries(results[which]).map(([k, r]) => row(k, r)));
+    }
     console.log(
-      `setup ${tSetup.toFixed(1)} s, training ${trainSeconds.toFixed(1)} s ` +
-        `(${Math.round(train.timesteps / trainSeconds)} steps/s), total ${
+      `best model at ${best.state?.timesteps ?? "?"} steps; setup ${tSetup.toFixed(1)} s, ` +
+        `training + evaluations ${trainSeconds.toFixed(1)} s, total ${
           ((performance.now() - t0) / 1000).toFixed(1)
         } s`,
     );
+    const again = run(best.policy, "validation");
+    assert.deepEqual(again.equity, results.validation.best.equity, "deterministic evaluation");
+    assert.equal(JSON.stringify(best.normalizer!.toJSON()), frozenBefore, "normaliser unchanged");
+    await Deno.remove(out, { recursive: true });
 
-    // ---- the claim: PPO beats always-flat and random in money, risk-adjusted and in reward
-    const eq0 = ppo.equity[0];
-    assert.equal(flat.metrics.endEquity, eq0, "always-flat keeps its capital");
+    // ---- the claim on validation: money, risk-adjusted and reward, not one lucky bet
+    const v = results.validation;
+    assert.equal(v.flat.metrics.endEquity, v.best.equity[0], "always-flat keeps its capital");
     assert.ok(
-      ppo.metrics.endEquity > flat.metrics.endEquity,
-      `PPO final equity ${ppo.metrics.endEquity} > flat ${flat.metrics.endEquity}`,
+      v.best.metrics.endEquity > v.flat.metrics.endEquity,
+      `validation: PPO final equity ${v.best.metrics.endEquity} > flat ${v.flat.metrics.endEquity}`,
     );
     assert.ok(
-      ppo.metrics.endEquity > random.metrics.endEquity,
-      `PPO final equity ${ppo.metrics.endEquity} > random ${random.metrics.endEquity}`,
+      v.best.metrics.endEquity > v.random.metrics.endEquity,
+      `validation: PPO ${v.best.metrics.endEquity} > random ${v.random.metrics.endEquity}`,
     );
-    assert.ok(ppo.metrics.sharpe !== null && ppo.metrics.sharpe > 0, "positive Sharpe");
+    assert.ok(v.best.metrics.sharpe !== null && v.best.metrics.sharpe > 0, "positive Sharpe");
     assert.ok(
-      random.metrics.sharpe === null || ppo.metrics.sharpe! > random.metrics.sharpe,
+      v.random.metrics.sharpe === null || v.best.metrics.sharpe! > v.random.metrics.sharpe,
       "Sharpe above random's",
     );
-    assert.ok(sum(ppo.rewards) > sum(flat.rewards), "reward sum above always-flat's");
-    assert.ok(sum(ppo.rewards) > sum(random.rewards), "reward sum above random's");
-    // not one lucky directional bet: several round trips, mostly flat (a selective strategy)
-    assert.ok(ppo.trades.length >= 5, `PPO closed ${ppo.trades.length} trades`);
-    assert.ok(ppo.metrics.exposure !== null && ppo.metrics.exposure < 0.5, "selective exposure");
+    assert.ok(sum(v.best.rewards) > sum(v.flat.rewards), "reward sum above always-flat's");
+    assert.ok(sum(v.best.rewards) > sum(v.random.rewards), "reward sum above random's");
+    assert.ok(v.best.trades.length >= 5, `PPO closed ${v.best.trades.length} trades`);
+    assert.ok(v.best.metrics.exposure !== null && v.best.metrics.exposure < 0.5, "selective");
+
+    // ---- the honest check: the same model on the held-out test split (never used to select)
+    const t = results.test;
+    assert.ok(
+      t.best.metrics.endEquity > t.flat.metrics.endEquity,
+      `test: PPO final equity ${t.best.metrics.endEquity} > flat ${t.flat.metrics.endEquity}`,
+    );
+    assert.ok(
+      t.best.metrics.endEquity > t.random.metrics.endEquity,
+      `test: PPO ${t.best.metrics.endEquity} > random ${t.random.metrics.endEquity}`,
+    );
+    assert.ok(t.best.metrics.sharpe !== null && t.best.metrics.sharpe > 0, "test: positive Sharpe");
+    assert.ok(t.best.trades.length >= 5, `test: PPO closed ${t.best.trades.length} trades`);
   },
 });
