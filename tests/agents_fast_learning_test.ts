@@ -16,12 +16,10 @@
  */
 import assert from "node:assert/strict";
 import { FastEngine } from "../lib/agents/fast_engine.ts";
-import { linearSchedule, networkConfigFor } from "../lib/agents/common.ts";
+import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { trainA2c } from "../lib/agents/a2c.ts";
 import { trainGrpo } from "../lib/agents/grpo.ts";
-import type { Callback } from "../lib/agents/callbacks.ts";
-import type { Policy } from "../lib/agents/policy.ts";
 import {
   CartPoleEnv,
   OffsetMatchEnv,
@@ -29,40 +27,15 @@ import {
   pointMassExpert,
 } from "../lib/env/classic_control.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
-
-/** Mean return of `episodes` deterministic episodes (seeds 10_000 + k). */
-function evaluateCartPole(policy: Policy, episodes = 20): number {
-  const env = new CartPoleEnv();
-  let total = 0;
-  for (let k = 0; k < episodes; k++) {
-    let obs = env.reset({ seed: 10_000 + k }).observation;
-    for (;;) {
-      const r = env.step(policy.act(obs, { deterministic: true }).actions[0]);
-      total += r.reward;
-      obs = r.observation;
-      if (r.terminated || r.truncated) break;
-    }
-  }
-  return total / episodes;
-}
-
-/** Stops training once the deterministic CartPole score reaches `target`; records when. */
-function solvedStopper(policy: Policy, target: number, everySteps: number) {
-  const state = { solvedAt: -1, best: -Infinity, lastEval: 0 };
-  const cb: Callback = {
-    onUpdate(ctx) {
-      if (ctx.timesteps - state.lastEval < everySteps) return;
-      state.lastEval = ctx.timesteps;
-      const score = evaluateCartPole(policy);
-      state.best = Math.max(state.best, score);
-      if (score >= target) {
-        state.solvedAt = ctx.timesteps;
-        return false;
-      }
-    },
-  };
-  return { cb, state };
-}
+import {
+  evaluateCartPole,
+  evaluatePointMass,
+  OFFSET_MATCH_GRPO,
+  offsetMatchHitRate,
+  POINT_MASS_PPO,
+  solvedStopper,
+  ZOO_CARTPOLE_PPO,
+} from "./learning_tasks.ts";
 
 function timed(name: string, t0: number, extra: string): void {
   console.log(`  [${name}] ${((performance.now() - t0) / 1000).toFixed(1)} s, ${extra}`);
@@ -75,16 +48,9 @@ Deno.test("learning: PPO (zoo hyperparameters) solves CartPole-v1 (≥ 475 over 
   const engine = new FastEngine(networkConfigFor("ppo", env), { seed });
   const { cb, state } = solvedStopper(engine, 475, 5120);
   const res = await trainPpo(env, engine, {
+    ...ZOO_CARTPOLE_PPO,
     totalTimesteps: 150_000,
     seed,
-    nSteps: 32,
-    batchSize: 256,
-    nEpochs: 20,
-    gamma: 0.98,
-    gaeLambda: 0.8,
-    learningRate: linearSchedule(1e-3),
-    clipRange: linearSchedule(0.2),
-    entCoef: 0,
     callbacks: [cb],
   });
   timed("ppo cartpole", t0, `solved at ${state.solvedAt} steps, best ${state.best}`);
@@ -116,35 +82,13 @@ Deno.test("learning: Gaussian PPO reaches the expert's return on the point-mass 
   const env = new SyncVecEnv(Array.from({ length: 8 }, () => new PointMassEnv()));
   const engine = new FastEngine(networkConfigFor("ppo", env), { seed });
   await trainPpo(env, engine, {
+    ...POINT_MASS_PPO,
     totalTimesteps: 50_000,
     seed,
-    nSteps: 64,
-    batchSize: 128,
-    nEpochs: 10,
-    gamma: 0.95,
-    gaeLambda: 0.95,
-    learningRate: 1e-3,
-    entCoef: 0,
   });
-  const evaluate = (act: (o: Float64Array) => ArrayLike<number>): number => {
-    const e = new PointMassEnv();
-    const a = new Float64Array(2);
-    let total = 0;
-    for (let k = 0; k < 50; k++) {
-      let obs = e.reset({ seed: 20_000 + k }).observation;
-      for (;;) {
-        a.set(act(obs));
-        const r = e.step(a);
-        total += r.reward;
-        obs = r.observation;
-        if (r.truncated) break;
-      }
-    }
-    return total / 50;
-  };
-  const learned = evaluate((o) => engine.act(o, { deterministic: true }).actions);
-  const expert = evaluate((o) => pointMassExpert(o, new Float64Array(2)));
-  const idle = evaluate(() => [0, 0]);
+  const learned = evaluatePointMass((o) => engine.act(o, { deterministic: true }).actions);
+  const expert = evaluatePointMass((o) => pointMassExpert(o, new Float64Array(2)));
+  const idle = evaluatePointMass(() => [0, 0]);
   timed("ppo point mass", t0, `return ${learned.toFixed(2)} vs expert ${expert.toFixed(2)}`);
   assert.ok(idle < -40, `idle policy ${idle}`);
   assert.ok(learned >= expert - 0.5, `learned ${learned} vs expert ${expert}`);
@@ -162,27 +106,12 @@ async function grpoHitRate(advantage: "outcome" | "process" | "raw", steps: numb
     { seed },
   );
   const res = await trainGrpo(env, engine, {
+    ...OFFSET_MATCH_GRPO,
     totalTimesteps: steps,
     seed,
-    horizon: 4,
-    groupsPerUpdate: 16,
-    learningRate: 1e-3,
     advantage,
   });
-  const e = new OffsetMatchEnv();
-  let hits = 0;
-  let n = 0;
-  for (let k = 0; k < 100; k++) {
-    let obs = e.reset({ seed: 30_000 + k }).observation;
-    for (;;) {
-      const r = e.step(engine.act(obs, { deterministic: true }).actions[0]);
-      hits += r.info.hit ? 1 : 0;
-      n++;
-      obs = r.observation;
-      if (r.truncated) break;
-    }
-  }
-  return { hitRate: hits / n, refKl: res.logs[res.logs.length - 1].refKl };
+  return { hitRate: offsetMatchHitRate(engine), refKl: res.logs[res.logs.length - 1].refKl };
 }
 
 Deno.test("learning: GRPO (group baseline) learns the offset-match task in 10k steps; without the baseline it does not", async () => {
@@ -214,22 +143,8 @@ Deno.test("learning: GRPO with a Gaussian head (Box actions) learns the point-ma
     networkConfigFor("grpo", { obsDim: 4, actionSpace: env.actionSpace }, { logStdInit: -0.5 }),
     { seed },
   );
-  const evaluate = (act: (o: Float64Array) => ArrayLike<number>): number => {
-    const e = new PointMassEnv({ maxEpisodeSteps: H });
-    const a = new Float64Array(2);
-    let total = 0;
-    for (let k = 0; k < 50; k++) {
-      let obs = e.reset({ seed: 20_000 + k }).observation;
-      for (;;) {
-        a.set(act(obs));
-        const r = e.step(a);
-        total += r.reward;
-        obs = r.observation;
-        if (r.truncated) break;
-      }
-    }
-    return total / 50;
-  };
+  const evaluate = (act: (o: Float64Array) => ArrayLike<number>): number =>
+    evaluatePointMass(act, { maxEpisodeSteps: H });
   const policy = (o: Float64Array) => engine.act(o, { deterministic: true }).actions;
   const before = evaluate(policy);
   await trainGrpo(env, engine, {
