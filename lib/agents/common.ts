@@ -7,7 +7,7 @@
 import { ConfigError } from "../util/errors.ts";
 import type { Box, Discrete } from "../env/spaces.ts";
 import type { VecEnv } from "../env/types.ts";
-import type { ActorCriticEngine, NetworkConfig } from "./engine.ts";
+import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engine.ts";
 import type { RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 import type { UpdateLog } from "./callbacks.ts";
@@ -306,5 +306,50 @@ export class RolloutCollector {
     engine.predictValues(this.obs, N, this.#lastValues);
     buffer.computeReturnsAndAdvantages(this.#lastValues, { gamma, lambda: gaeLambda });
     return buffer.nSteps * N;
+  }
+}
+
+/**
+ * Running means of the {@link UpdateStats} of an update's optimiser steps (minibatches), for
+ * the per-update log. Sums in step order, so the means are identical to summing by hand.
+ */
+export class UpdateStatsMean {
+  /** Optimiser steps added. */
+  steps = 0;
+  #loss = 0;
+  #policyLoss = 0;
+  #valueLoss = 0;
+  #entropy = 0;
+  #approxKl = 0;
+  #clipFraction = 0;
+  #gradNorm = 0;
+  #refKl = 0;
+
+  /** Add one optimiser step's statistics. */
+  add(st: UpdateStats): void {
+    this.#loss += st.loss;
+    this.#policyLoss += st.policyLoss;
+    this.#valueLoss += st.valueLoss;
+    this.#entropy += st.entropy;
+    this.#approxKl += st.approxKl;
+    this.#clipFraction += st.clipFraction;
+    this.#gradNorm += st.gradNorm;
+    this.#refKl += st.refKl;
+    this.steps++;
+  }
+
+  /** Means over the steps added (NaN before any step). */
+  mean(): UpdateStats {
+    const n = this.steps;
+    return {
+      loss: this.#loss / n,
+      policyLoss: this.#policyLoss / n,
+      valueLoss: this.#valueLoss / n,
+      entropy: this.#entropy / n,
+      approxKl: this.#approxKl / n,
+      clipFraction: this.#clipFraction / n,
+      gradNorm: this.#gradNorm / n,
+      refKl: this.#refKl / n,
+    };
   }
 }

@@ -37,6 +37,7 @@ import {
   type Schedule,
   scheduleValue,
   type TrainResult,
+  UpdateStatsMean,
 } from "./common.ts";
 
 /** Anything that can score actions: log π(a|s) for a batch (an engine, or a rule policy). */
@@ -288,8 +289,7 @@ export async function trainGrpo(
       klCoef,
       maxGradNorm,
     };
-    let steps = 0;
-    let sLoss = 0, sPg = 0, sEnt = 0, sKl = 0, sClip = 0, sGn = 0, sRef = 0;
+    const stats = new UpdateStatsMean();
     for (let i = 0; i < n; i++) indices[i] = i;
     const idx = indices.subarray(0, n);
     for (let epoch = 0; epoch < nEpochs; epoch++) {
@@ -310,15 +310,7 @@ export async function trainGrpo(
           }
         }
         mb.size = size;
-        const st = engine.update(mb, loss);
-        sLoss += st.loss;
-        sPg += st.policyLoss;
-        sEnt += st.entropy;
-        sKl += st.approxKl;
-        sClip += st.clipFraction;
-        sGn += st.gradNorm;
-        sRef += st.refKl;
-        steps++;
+        stats.add(engine.update(mb, loss));
       }
     }
     const trainSeconds = (performance.now() - tTrain) / 1000;
@@ -326,6 +318,7 @@ export async function trainGrpo(
 
     if (update % logInterval === 0 || ctx.timesteps >= options.totalTimesteps) {
       const elapsed = (performance.now() - t0) / 1000;
+      const m = stats.mean();
       const log: UpdateLog = {
         update,
         timesteps: ctx.timesteps,
@@ -335,15 +328,15 @@ export async function trainGrpo(
         trainSeconds,
         learningRate,
         clipRange,
-        loss: sLoss / steps,
-        policyLoss: sPg / steps,
+        loss: m.loss,
+        policyLoss: m.policyLoss,
         valueLoss: null,
-        entropy: sEnt / steps,
-        approxKl: sKl / steps,
-        clipFraction: sClip / steps,
+        entropy: m.entropy,
+        approxKl: m.approxKl,
+        clipFraction: m.clipFraction,
         explainedVariance: null,
-        gradNorm: sGn / steps,
-        refKl: sRef / steps,
+        gradNorm: m.gradNorm,
+        refKl: m.refKl,
         zeroStdGroupFraction: zeroStdGroups / groups,
         epochs: nEpochs,
         episodeReturnMean: tailMean(allReturns, 100),

@@ -38,6 +38,7 @@ import {
   type Schedule,
   scheduleValue,
   type TrainResult,
+  UpdateStatsMean,
 } from "./common.ts";
 
 /** PPO hyperparameters. Defaults are the specification's (SB3 `PPO(...)` in the spec). */
@@ -183,8 +184,7 @@ export async function trainPpo(
       klCoef: 0,
       maxGradNorm,
     };
-    let steps = 0;
-    let sLoss = 0, sPg = 0, sV = 0, sEnt = 0, sKl = 0, sClip = 0, sGn = 0;
+    const stats = new UpdateStatsMean();
     let epochsRun = 0;
     for (let i = 0; i < rolloutSize; i++) indices[i] = i;
     for (let epoch = 0; epoch < nEpochs; epoch++) {
@@ -195,14 +195,7 @@ export async function trainPpo(
         buffer.fillMinibatch(mb, indices, { start, size });
         if (normalizeAdvantage) normalizeInPlace(mb.advantages, { n: size }); // per-minibatch
         const st = engine.update(mb, loss); // clipped surrogate + vf + entropy, clip, Adam
-        sLoss += st.loss;
-        sPg += st.policyLoss;
-        sV += st.valueLoss;
-        sEnt += st.entropy;
-        sKl += st.approxKl;
-        sClip += st.clipFraction;
-        sGn += st.gradNorm;
-        steps++;
+        stats.add(st);
         lastKl = st.approxKl;
       }
       epochsRun++;
@@ -216,6 +209,7 @@ export async function trainPpo(
     const finished = episodes.takeFinishedCount();
     if (update % logInterval === 0 || update === numUpdates) {
       const elapsed = (performance.now() - t0) / 1000;
+      const m = stats.mean();
       const log: UpdateLog = {
         update,
         timesteps: ctx.timesteps,
@@ -225,14 +219,14 @@ export async function trainPpo(
         trainSeconds,
         learningRate,
         clipRange,
-        loss: sLoss / steps,
-        policyLoss: sPg / steps,
-        valueLoss: sV / steps,
-        entropy: sEnt / steps,
-        approxKl: sKl / steps,
-        clipFraction: sClip / steps,
+        loss: m.loss,
+        policyLoss: m.policyLoss,
+        valueLoss: m.valueLoss,
+        entropy: m.entropy,
+        approxKl: m.approxKl,
+        clipFraction: m.clipFraction,
         explainedVariance: nullIfNaN(explainedVariance(buffer.values, buffer.returns)),
-        gradNorm: sGn / steps,
+        gradNorm: m.gradNorm,
         refKl: null,
         zeroStdGroupFraction: null,
         epochs: epochsRun,
