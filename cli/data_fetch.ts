@@ -10,58 +10,76 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   archiveFiles,
   downloadArchive,
   loadMarketDataWithReport,
   writeMarketDataParquet,
 } from "@lib/data/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import {
+  ConfigError,
+  type FlagSpec,
+  formatFlagHelp,
+  parseFlags,
+  resolveUserPath,
+  runCli,
+} from "@lib/util/mod.ts";
 
 const USAGE =
   "usage: deno task data:fetch --symbol BTCUSDT --interval 5m --from 2024-01 --to 2024-06 [--with oi,funding] [--base-url URL] [--dir data/binance] [--out FILE.parquet] [--attempts 4] [--gaps keep|fill|reject] [--no-progress]";
 
+const FLAGS = {
+  symbol: { type: "string", default: "BTCUSDT", description: "USDT-M symbol" },
+  interval: { type: "string", default: "5m", description: "kline interval" },
+  from: { type: "string", description: "first month (YYYY-MM) or day (YYYY-MM-DD)" },
+  to: { type: "string", description: "last month or day, inclusive" },
+  with: { type: "string", default: "", description: "extra archives: oi, funding" },
+  "base-url": {
+    type: "string",
+    default: "https://data.binance.vision",
+    description: "archive mirror",
+  },
+  dir: { type: "string", default: "data/binance", description: "download folder" },
+  out: { type: "string", description: "Parquet output (default data/SYMBOL-…parquet)" },
+  attempts: {
+    type: "integer",
+    default: 4,
+    range: { min: 1, max: 20 },
+    description: "download attempts per file",
+  },
+  gaps: {
+    type: "string",
+    default: "keep",
+    choices: ["keep", "fill", "reject"],
+    description: "missing bars",
+  },
+  "no-progress": { type: "boolean", description: "no progress on stderr" },
+  help: { type: "boolean", short: "h", description: "this help" },
+} as const satisfies Record<string, FlagSpec>;
+
 await runCli(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      symbol: { type: "string", default: "BTCUSDT" },
-      interval: { type: "string", default: "5m" },
-      from: { type: "string" },
-      to: { type: "string" },
-      with: { type: "string", default: "" },
-      "base-url": { type: "string", default: "https://data.binance.vision" },
-      dir: { type: "string", default: "data/binance" },
-      out: { type: "string" },
-      attempts: { type: "string", default: "4" },
-      gaps: { type: "string", default: "keep" },
-      "no-progress": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseFlags(Deno.args, FLAGS, { usage: USAGE });
   if (values.help) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${formatFlagHelp(FLAGS)}`);
     return;
   }
   if (!values.from || !values.to) {
-    throw new ConfigError("--from and --to are required", { parameter: "--from" }, USAGE);
+    throw new ConfigError(
+      "data:fetch needs a date range: --from and --to",
+      { parameter: values.from ? "--to" : "--from" },
+      "e.g. deno task data:fetch --symbol BTCUSDT --interval 5m --from 2024-01 --to 2024-06 --with oi,funding",
+    );
   }
   const extra = values.with.split(",").map((s) => s.trim()).filter(Boolean);
   for (const w of extra) {
     if (w !== "oi" && w !== "funding") {
-      throw new ConfigError(`--with accepts oi and/or funding, got "${w}"`, {
+      throw new ConfigError(`--with accepts oi and/or funding (got "${w}")`, {
         parameter: "--with",
       });
     }
   }
-  const gaps = values.gaps;
-  if (gaps !== "keep" && gaps !== "fill" && gaps !== "reject") {
-    throw new ConfigError(`--gaps must be keep, fill or reject, got "${gaps}"`, {
-      parameter: "--gaps",
-    });
-  }
-  const attempts = Number(values.attempts);
+  const gaps = values.gaps as "keep" | "fill" | "reject";
+  const attempts = values.attempts;
   const symbol = values.symbol.toUpperCase();
   const files = archiveFiles({
     symbol,
@@ -73,11 +91,13 @@ await runCli(async () => {
   const t0 = performance.now();
   const results = await downloadArchive(files, {
     baseUrl: values["base-url"],
-    dir: values.dir,
+    dir: resolveUserPath(values.dir),
     attempts,
     progress: !values["no-progress"],
   });
-  const out = values.out ?? `data/${symbol}-${values.interval}-${values.from}_${values.to}.parquet`;
+  const out = resolveUserPath(
+    values.out ?? `data/${symbol}-${values.interval}-${values.from}_${values.to}.parquet`,
+  );
   const loaded = await loadMarketDataWithReport(results.map((r) => r.localPath), {
     symbol,
     interval: values.interval,

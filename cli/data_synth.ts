@@ -7,39 +7,37 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { dirname } from "node:path";
 import { generateSyntheticMarket, writeMarketDataParquet } from "@lib/data/mod.ts";
-import { ConfigError, hashArrays, runCli } from "@lib/util/mod.ts";
+import {
+  type FlagSpec,
+  formatFlagHelp,
+  hashArrays,
+  parseFlags,
+  resolveUserPath,
+  runCli,
+} from "@lib/util/mod.ts";
+
+const USAGE =
+  "usage: deno task data:synth [--seed 42] [--bars N] [--interval 5m] [--start ISO] [--symbol S] [--out data/synthetic.parquet]";
+const FLAGS = {
+  seed: { type: "integer", default: 42, range: { min: 0 }, description: "PRNG seed" },
+  bars: { type: "integer", range: { min: 1 }, description: "number of bars (default: preset)" },
+  interval: { type: "string", default: "5m", description: "bar interval" },
+  start: { type: "string", default: "2024-01-01T00:00:00Z", description: "first bar (ISO)" },
+  symbol: { type: "string", default: "SYNTHBTCUSDT", description: "symbol written" },
+  out: { type: "string", default: "data/synthetic.parquet", description: "Parquet output" },
+  help: { type: "boolean", short: "h", description: "this help" },
+} as const satisfies Record<string, FlagSpec>;
 
 await runCli(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      seed: { type: "string", default: "42" },
-      bars: { type: "string" },
-      interval: { type: "string", default: "5m" },
-      start: { type: "string", default: "2024-01-01T00:00:00Z" },
-      symbol: { type: "string", default: "SYNTHBTCUSDT" },
-      out: { type: "string", default: "data/synthetic.parquet" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values } = parseFlags(Deno.args, FLAGS, { usage: USAGE });
   if (values.help) {
-    console.log(
-      "usage: deno task data:synth [--seed 42] [--bars N] [--interval 5m] [--start ISO] [--symbol S] [--out data/synthetic.parquet]",
-    );
+    console.log(`${USAGE}\n\n${formatFlagHelp(FLAGS)}`);
     return;
   }
-  const seed = Number(values.seed);
-  if (!Number.isFinite(seed)) {
-    throw new ConfigError(`--seed must be a number, got "${values.seed}"`, { parameter: "--seed" });
-  }
-  const bars = values.bars === undefined ? undefined : Number(values.bars);
-  if (bars !== undefined && (!Number.isInteger(bars) || bars < 1)) {
-    throw new ConfigError(`--bars must be a positive integer, got "${values.bars}"`, {
-      parameter: "--bars",
-    });
-  }
+  const seed = values.seed;
+  const bars = values.bars;
   const md = generateSyntheticMarket({
     seed,
     bars,
@@ -47,8 +45,8 @@ await runCli(async () => {
     startTime: values.start,
     symbol: values.symbol,
   });
-  const out = values.out;
-  if (out.includes("/")) await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
+  const out = resolveUserPath(values.out);
+  await Deno.mkdir(dirname(out), { recursive: true });
   await writeMarketDataParquet(md, out);
   const hash = await hashArrays([
     md.time,

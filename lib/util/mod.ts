@@ -8,3 +8,4 @@ export * from "./errors.ts";
 export * from "./atomic.ts";
 export * from "./calendar.ts";
 export * from "./hash.ts";
+export * from "./flags.ts";
