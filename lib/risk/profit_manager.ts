@@ -48,6 +48,12 @@
 import { ConfigError } from "../util/errors.ts";
 import { pct, RiskError, type RiskEvent } from "./events.ts";
 
+/**
+ * Tolerance on gains when comparing with a level: 2.8 on an entry of 2 is +40 % although
+ * (2.8 − 2) / 2 = 0.3999999999999999 in binary floating point.
+ */
+const GAIN_EPS = 1e-9;
+
 /** One take-profit rung. */
 export interface TakeProfitLevel {
   /** Name used as the order's rule, e.g. `"tp1"`. */
@@ -306,8 +312,8 @@ export class ProfitManager {
     if (!(avail > 0)) return orders;
     // 1. the stop in force at the bar's start, checked first (pessimistic within a bar)
     const stopGain = this.#stopGain(p);
-    if (stopGain !== null && gainOf(p, adv) <= stopGain) {
-      const gapped = gainOf(p, first) <= stopGain;
+    if (stopGain !== null && gainOf(p, adv) <= stopGain + GAIN_EPS) {
+      const gapped = gainOf(p, first) < stopGain - GAIN_EPS;
       const price = gapped ? first : priceOf(p, stopGain);
       const trailing = p.trailStopGain !== null && p.trailStopGain === stopGain;
       const rule = trailing ? "trailing_stop" : "stop_loss";
@@ -320,10 +326,12 @@ export class ProfitManager {
     // 2. take-profit rungs reached by the favourable extreme, lowest first
     const levels = this.config.levels;
     const favGain = gainOf(p, fav);
-    while (p.levelsHit < levels.length && favGain >= levels[p.levelsHit].gain && avail > 0) {
+    while (
+      p.levelsHit < levels.length && favGain >= levels[p.levelsHit].gain - GAIN_EPS && avail > 0
+    ) {
       const l = levels[p.levelsHit];
       p.levelsHit += 1;
-      const gapped = gainOf(p, first) >= l.gain;
+      const gapped = gainOf(p, first) > l.gain + GAIN_EPS;
       const price = gapped ? first : priceOf(p, l.gain);
       let qty = l.exitFraction >= 1 ? avail : this.#roundLot(avail * l.exitFraction);
       if (qty > 0 && qty < avail && this.#isDust(p, avail - qty)) qty = avail;
@@ -351,7 +359,7 @@ export class ProfitManager {
     // 3. the peak and the trailing stop, effective from the next bar
     if (p.peakGain === null || favGain > p.peakGain) p.peakGain = favGain;
     const t = this.config.trailing;
-    if (t !== null && p.peakGain >= t.activationGain) {
+    if (t !== null && p.peakGain >= t.activationGain - GAIN_EPS) {
       const g = Math.max(t.floorGain, p.peakGain - t.distanceGain);
       if (p.trailStopGain === null) {
         p.trailStopGain = g;
