@@ -405,6 +405,11 @@ export class RiskManager {
     return this.#s.halts[rule] !== null;
   }
 
+  /** Number of events queued for {@link takeEvents} (reading it allocates nothing). */
+  get queuedEvents(): number {
+    return this.#events.length;
+  }
+
   /** Remove and return the events queued since the last call. */
   takeEvents(): RiskEvent[] {
     const e = this.#events;
