@@ -242,6 +242,9 @@ Deno.test("every rule can be switched off by name; `off` preset allows what `spe
   assert.deepEqual(exitPreset("off").levels, []);
   assert.equal(exitPreset("spec").levels.length, 5);
   assert.throws(() => riskPreset("tight"), ConfigError);
+  assert.equal(riskPreset("spec").session, undefined); // left to the consumer
+  assert.equal(riskPreset("spec", { calendar: "crypto" }).session?.timeZone, "UTC");
+  assert.equal(riskPreset("spec", { calendar: "us_equity" }).session?.timeZone, "America/New_York");
 });
 
 Deno.test("session reset: a New York calendar resets at NY midnight, a UTC calendar at UTC midnight", () => {
