@@ -172,8 +172,8 @@ export class GuardedFuturesEnv implements Env<number> {
     this.#riskConfig = g.risk
       ? {
         ...new RiskManager({
-          session: sessionCalendarFor(opts.calendar ?? "crypto"),
           ...g.risk,
+          session: g.risk.session ?? sessionCalendarFor(opts.calendar ?? "crypto"),
         }).config,
       } as RiskConfig
       : null;
