@@ -100,12 +100,17 @@ export type GuardedEnvInfo = FuturesEnvInfo & {
 
 /** A snapshot of a {@link GuardedFuturesEnv}. */
 export interface GuardedEnvState {
+  /** Tag checked by {@link GuardedFuturesEnv.restoreState}. */
   kind: "GuardedFuturesEnv";
+  /** The wrapped env's snapshot. */
   inner: FuturesEnvState;
+  /** The risk manager's state (JSON), or null without risk rules. */
   risk: RiskState | null;
+  /** The profit manager's state (JSON), or null without exits. */
   exits: ProfitState | null;
   /** [tracked size, denials, ladder exits]. */
   scalars: number[];
+  /** A copy of the last info. */
   info: GuardedEnvInfo;
 }
 
@@ -115,7 +120,9 @@ const NO_EVENTS: readonly RiskEvent[] = Object.freeze([]);
 export class GuardedFuturesEnv implements Env<number> {
   /** The wrapped env (its account is the one the guards trade on). */
   readonly env: FuturesTradingEnv;
+  /** The inner env's observation space. */
   readonly observationSpace: Box;
+  /** The inner env's actions (HOLD, ENTER_LONG, ENTER_SHORT, EXIT, SCALE_IN, SCALE_OUT). */
   readonly actionSpace: Discrete;
   readonly #guard: GuardOptions;
   readonly #riskConfig: RiskConfig | null;
@@ -138,6 +145,8 @@ export class GuardedFuturesEnv implements Env<number> {
   #exits = 0;
 
   /**
+   * Build the inner env and validate the guards (context series aligned with the market).
+   *
    * @param opts the futures env's options (the inner env is built from them).
    * @param guard the guardrails; `{}` wraps without any (a transparent wrapper).
    */

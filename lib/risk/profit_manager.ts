@@ -109,11 +109,13 @@ export const SPEC_EXIT_LADDER: Readonly<ExitLadderConfig> = Object.freeze({
 
 /** A position to manage. */
 export interface NewPosition {
+  /** Instrument. */
   symbol: string;
   /** Size in units/contracts, > 0. */
   qty: number;
   /** Average entry price (or premium paid), > 0. */
   entryPrice: number;
+  /** Direction of the position. */
   side: "long" | "short";
   /** Entry time, UTC epoch ms. */
   timeMs: number;
@@ -127,7 +129,9 @@ export interface ExitBar {
   price: number;
   /** The bar's first price; used as the fill of a gap through a level. */
   open?: number;
+  /** The bar's highest price (default: max of open and close). */
   high?: number;
+  /** The bar's lowest price (default: min of open and close). */
   low?: number;
   /** UTC epoch ms. */
   timeMs: number;
@@ -135,9 +139,11 @@ export interface ExitBar {
 
 /** An exit order to place: always exposure-reducing. */
 export interface ExitOrder {
+  /** Instrument. */
   symbol: string;
   /** The closing side: `sell` for a long, `buy` for a short. */
   side: "buy" | "sell";
+  /** Quantity to close, > 0, rounded to the lot. */
   qty: number;
   /** `"tp1"`…`"tp5"`, `"stop_loss"` or `"trailing_stop"`. */
   rule: string;
@@ -149,17 +155,25 @@ export interface ExitOrder {
   gain: number;
   /** Whether this order closes what is left of the position. */
   closesPosition: boolean;
+  /** Time of the bar that triggered it, UTC epoch ms. */
   timeMs: number;
+  /** Always true: pass it to `RiskManager.checkTrade`, which then allows it. */
   reducesExposure: true;
 }
 
 /** A managed position's state (JSON-serialisable). */
 export interface ManagedPosition {
+  /** Instrument. */
   symbol: string;
+  /** Direction. */
   side: "long" | "short";
+  /** Average entry price (premium), > 0. */
   entryPrice: number;
+  /** Gain multiplier (1 = PnL % of the entry notional). */
   leverage: number;
+  /** When the ladder started, UTC epoch ms. */
   openedMs: number;
+  /** Size when the ladder started. */
   initialQty: number;
   /** Size still held (reduced by {@link ProfitManager.recordExit}). */
   remaining: number;
@@ -175,9 +189,13 @@ export interface ManagedPosition {
 
 /** The complete, JSON-serialisable state of a {@link ProfitManager}. */
 export interface ProfitState {
+  /** Format version. */
   version: 1;
+  /** The resolved ladder. */
   config: ExitLadderConfig;
+  /** Managed positions. */
   positions: ManagedPosition[];
+  /** Events per rule since construction. */
   counts: Record<string, number>;
 }
 
@@ -245,7 +263,11 @@ export class ProfitManager {
   #counts: Record<string, number> = {};
   #events: RiskEvent[] = [];
 
-  /** @param config overrides of {@link SPEC_EXIT_LADDER}; validated. */
+  /**
+   * A manager holding no positions.
+   *
+   * @param config overrides of {@link SPEC_EXIT_LADDER}; validated.
+   */
   constructor(config: Partial<ExitLadderConfig> = {}) {
     this.config = Object.freeze(resolveExitLadder(config));
   }
