@@ -52,3 +52,13 @@ export {
   TERMINAL_ORDER_STATUSES,
   type TradeRow,
 } from "./journal.ts";
+export {
+  defaultJournalPath,
+  KillSwitchMonitor,
+  type KillSwitchOptions,
+  killSwitchPath,
+  type KillSwitchState,
+  readKillSwitch,
+  resetKillSwitch,
+  setKillSwitch,
+} from "./kill_switch.ts";
