@@ -62,3 +62,10 @@ export {
   resetKillSwitch,
   setKillSwitch,
 } from "./kill_switch.ts";
+export {
+  type FeatureBar,
+  type FeatureStep,
+  type IncrementalFeatureOptions,
+  IncrementalFeatures,
+  observationHash,
+} from "./incremental_features.ts";
