@@ -69,3 +69,14 @@ export {
   IncrementalFeatures,
   observationHash,
 } from "./incremental_features.ts";
+export {
+  type AgentMetrics,
+  buildDailyReport,
+  dayWindow,
+  journalMetrics,
+  type JournalMetricsOptions,
+  type LiveDailyReport,
+  renderDailyReportHtml,
+  trackerFromJournal,
+  writeDailyReport,
+} from "./journal_metrics.ts";
