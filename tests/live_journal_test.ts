@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { Journal, JOURNAL_SCHEMA_VERSION, JournalError, MIGRATIONS } from "../lib/live/journal.ts";
+import {
+  Journal,
+  JOURNAL_SCHEMA_VERSION,
+  JournalError,
+  MIGRATIONS,
+  newClientOrderId,
+  schedulerOptionsFromJournal,
+} from "../lib/live/journal.ts";
 import { SimulatedClock } from "../lib/live/clock.ts";
 import { type JobContext, TradingScheduler } from "../lib/live/scheduler.ts";
 import { Rng } from "../lib/util/prng.ts";
@@ -314,14 +321,11 @@ Deno.test("journal: restarted scheduler reads what was handled from the journal 
   const flattens: JobContext[] = [];
   const run = async (from: number, to: number, j: Journal) => {
     const clock = new SimulatedClock(from);
-    await new TradingScheduler({ market: "us_equity" }, {
-      close_flatten: (c) => void flattens.push(c),
-    }, {
-      clock,
-      resumeFromMs: j.lastSchedulerEventMs() ?? from,
-      alreadyHandled: (job, t) => j.schedulerHandled(job, t),
-      onEvent: (e) => j.recordSchedulerEvent(e),
-    }).runUntil(to);
+    await new TradingScheduler(
+      { market: "us_equity" },
+      { close_flatten: (c) => void flattens.push(c) },
+      { clock, ...schedulerOptionsFromJournal(j, from) },
+    ).runUntil(to);
   };
   let j = Journal.open(path);
   await run(ny("09:00"), ny("15:51"), j); // flatten fired at 15:50, then "crash"
@@ -376,4 +380,22 @@ Deno.test("journal: SIGKILL of a writing process at random moments loses no comm
     j.close();
   }
   assert.ok(reported > kills * 20);
+});
+
+Deno.test("newClientOrderId: deterministic, distinct per agent/bar/seq, ≤ 36 chars of [a-z0-9-]", () => {
+  const a = newClientOrderId("ppo-1", 1_767_225_600_000, 0);
+  assert.equal(a, newClientOrderId("ppo-1", 1_767_225_600_000, 0));
+  const ids = new Set<string>();
+  for (const agent of ["ppo-1", "ppo-2", "grpo-1"]) {
+    for (let bar = 0; bar < 50; bar++) {
+      for (let seq = 0; seq < 3; seq++) {
+        ids.add(newClientOrderId(agent, 1_767_225_600_000 + bar * 300_000, seq));
+      }
+    }
+  }
+  assert.equal(ids.size, 3 * 50 * 3);
+  for (const id of ids) assert.match(id, /^[a-z0-9-]{1,36}$/);
+  assert.ok(newClientOrderId("x".repeat(300), Number.MAX_SAFE_INTEGER, 2 ** 40).length <= 36);
+  assert.throws(() => newClientOrderId("a", -1, 0));
+  assert.throws(() => newClientOrderId("a", 1.5, 0));
 });

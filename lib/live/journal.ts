@@ -364,6 +364,60 @@ export interface LoopEventRow {
 
 type Row = Record<string, SQLInputValue>;
 
+/** FNV-1a 32-bit hash of a string, as 8 hex digits. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * A client order id for `agent`'s `seq`-th order on the bar at `barTimeMs`: deterministic (a
+ * restarted loop derives the same id for the same intent), at most 36 characters of
+ * `[a-z0-9-]` (accepted by Alpaca, ≤ 128, and Binance, ≤ 36 of `[.A-Z:/a-z0-9_-]`).
+ *
+ * @example
+ * ```ts
+ * newClientOrderId("ppo-1", 1767225600000, 0); // "rl5663e500-mjuohs00-0"
+ * ```
+ */
+export function newClientOrderId(agent: string, barTimeMs: number, seq: number): string {
+  if (!Number.isSafeInteger(barTimeMs) || barTimeMs < 0) {
+    throw new ConfigError(`barTimeMs ${barTimeMs} is not a non-negative integer`, {
+      parameter: "barTimeMs",
+    });
+  }
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new ConfigError(`seq ${seq} is not a non-negative integer`, { parameter: "seq" });
+  }
+  return `rl${fnv1a(agent)}-${barTimeMs.toString(36)}-${seq.toString(36)}`;
+}
+
+/**
+ * The scheduler options that make a restarted scheduler continue from the journal: resume
+ * after the newest journaled occurrence (or `fallbackResumeMs` for a fresh journal), never
+ * repeat a handled occurrence, journal every new scheduler event. A loop that was down for
+ * days journals the occurrences it missed as `skipped` (the truth) rather than forgetting them.
+ */
+export function schedulerOptionsFromJournal(
+  journal: Journal,
+  fallbackResumeMs: number,
+): {
+  resumeFromMs: number;
+  alreadyHandled: (job: string, scheduledMs: number) => boolean;
+  onEvent: (e: SchedulerEventRow) => void;
+} {
+  const last = journal.lastSchedulerEventMs();
+  return {
+    resumeFromMs: last ?? fallbackResumeMs,
+    alreadyHandled: (job, t) => journal.schedulerHandled(job, t),
+    onEvent: (e) => void journal.recordSchedulerEvent(e),
+  };
+}
+
 const json = (v: unknown): string | null =>
   v === undefined || v === null ? null : JSON.stringify(v);
 const parse = (v: unknown): unknown => typeof v === "string" ? JSON.parse(v) : null;
