@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { ConfigError, ToolkitError } from "../util/mod.ts";
 
 /** A journal file could not be opened, is newer than this code, or a write broke an invariant. */
@@ -440,6 +440,7 @@ export class Journal {
   /** True when opened read-only. */
   readonly readOnly: boolean;
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
 
   private constructor(path: string, db: DatabaseSync, readOnly: boolean) {
@@ -557,12 +558,22 @@ export class Journal {
     }
   }
 
+  /** A prepared statement, compiled once per journal. */
+  #stmt(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   #run(sql: string, params: SQLInputValue[]): number {
-    return Number(this.#db.prepare(sql).run(...params).lastInsertRowid);
+    return Number(this.#stmt(sql).run(...params).lastInsertRowid);
   }
 
   #all(sql: string, params: SQLInputValue[] = []): Row[] {
-    return this.#db.prepare(sql).all(...params) as Row[];
+    return this.#stmt(sql).all(...params) as Row[];
   }
 
   // ---------------------------------------------------------------- writers
@@ -585,7 +596,7 @@ export class Journal {
          received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [b.symbol, b.interval, b.openTimeMs, b.open, b.high, b.low, b.close, b.volume, b.receivedMs],
     );
-    const r = this.#db.prepare(
+    const r = this.#stmt(
       "SELECT id FROM bars WHERE symbol = ? AND interval = ? AND open_time_ms = ?",
     ).get(b.symbol, b.interval, b.openTimeMs) as { id: number };
     return Number(r.id);
@@ -696,7 +707,7 @@ export class Journal {
    */
   recordFill(f: FillRow): boolean {
     return this.transaction(() => {
-      const before = this.#db.prepare("SELECT 1 FROM fills WHERE fill_id = ?").get(f.fillId);
+      const before = this.#stmt("SELECT 1 FROM fills WHERE fill_id = ?").get(f.fillId);
       if (before) return false;
       this.#run(
         `INSERT INTO fills (fill_id, client_order_id, broker_order_id, agent, symbol, side, qty,
@@ -843,7 +854,7 @@ export class Journal {
 
   /** One order by client order id, or null. */
   order(clientOrderId: string): OrderRow | null {
-    const r = this.#db.prepare("SELECT * FROM orders WHERE client_order_id = ?").get(
+    const r = this.#stmt("SELECT * FROM orders WHERE client_order_id = ?").get(
       clientOrderId,
     ) as Row | undefined;
     return r ? toOrder(r) : null;
@@ -910,7 +921,7 @@ export class Journal {
 
   /** True when a scheduler occurrence was already fired, caught up or skipped (for restarts). */
   schedulerHandled(job: string, scheduledMs: number): boolean {
-    return this.#db.prepare(
+    return this.#stmt(
       `SELECT 1 FROM scheduler_events WHERE job = ? AND scheduled_ms = ?
          AND outcome IN ('fired', 'caught_up', 'skipped') LIMIT 1`,
     ).get(job, scheduledMs) !== undefined;
@@ -918,7 +929,7 @@ export class Journal {
 
   /** Time of the newest scheduler event (where a restarted scheduler resumes), or null. */
   lastSchedulerEventMs(): number | null {
-    const r = this.#db.prepare("SELECT MAX(scheduled_ms) AS t FROM scheduler_events").get() as {
+    const r = this.#stmt("SELECT MAX(scheduled_ms) AS t FROM scheduler_events").get() as {
       t: number | null;
     };
     return r.t === null ? null : Number(r.t);

@@ -39,7 +39,7 @@
  *
  * @module
  */
-import { ConfigError, type MarketSession, usEquitySession, usEquitySessions } from "../util/mod.ts";
+import { ConfigError, type MarketSession, usEquitySession } from "../util/mod.ts";
 import type { Clock } from "./clock.ts";
 import { SystemClock } from "./clock.ts";
 
@@ -220,19 +220,42 @@ export function marketDate(ms: number, market: ScheduleMarket): string {
     .toString();
 }
 
+const sessionCache = new Map<string, SessionWindow | null>();
+
+function sessionOn(d: Temporal.PlainDate, market: ScheduleMarket): SessionWindow | null {
+  const key = `${market}:${d}`;
+  let s = sessionCache.get(key);
+  if (s === undefined) {
+    if (market === "us_equity") {
+      const m = usEquitySession(d.toString());
+      s = m ? toWindow(m) : null;
+    } else {
+      const openMs = Date.UTC(d.year, d.month - 1, d.day);
+      s = { date: d.toString(), openMs, closeMs: openMs + DAY, earlyClose: false };
+    }
+    if (s) Object.freeze(s);
+    sessionCache.set(key, s);
+  }
+  return s;
+}
+
 /** Session windows whose dates lie in `[fromDate, toDate]`, in order. */
 export function sessionWindows(
   fromDate: string,
   toDate: string,
   market: ScheduleMarket,
 ): SessionWindow[] {
-  if (market === "us_equity") return usEquitySessions(fromDate, toDate).map(toWindow);
+  if (market === "us_equity") {
+    // Validate both ends (format, covered years) with the calendar's own errors.
+    usEquitySession(fromDate);
+    usEquitySession(toDate);
+  }
   const out: SessionWindow[] = [];
   let d = Temporal.PlainDate.from(fromDate);
   const end = Temporal.PlainDate.from(toDate);
   while (Temporal.PlainDate.compare(d, end) <= 0) {
-    const openMs = Date.UTC(d.year, d.month - 1, d.day);
-    out.push({ date: d.toString(), openMs, closeMs: openMs + DAY, earlyClose: false });
+    const s = sessionOn(d, market);
+    if (s) out.push(s);
     d = d.add({ days: 1 });
   }
   return out;
