@@ -12,8 +12,14 @@ import { SimulatedClock } from "../lib/live/clock.ts";
 import { type JobContext, TradingScheduler } from "../lib/live/scheduler.ts";
 import { Rng } from "../lib/util/prng.ts";
 
+const tmpDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of tmpDirs) Deno.removeSync(d, { recursive: true });
+});
+
 async function tmpJournalPath(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "journal_test_" });
+  tmpDirs.push(dir);
   return `${dir}/journal.sqlite`;
 }
 
@@ -151,6 +157,13 @@ Deno.test("journal: records every kind of row and answers the dashboard's querie
   assert.equal(o.status, "filled");
   assert.equal(o.filledQty, 3);
   assert.deepEqual(j.openOrders(), []);
+  assert.deepEqual(j.brokerResponses("c1").map((r) => [r.kind, r.status, r.payload]), [[
+    "submit_ack",
+    "accepted",
+    { raw: true },
+  ]]);
+  assert.deepEqual(j.ordersUpdatedSince(1320).map((x) => x.clientOrderId), ["c1"]);
+  assert.deepEqual(j.ordersUpdatedSince(1330), []);
   assert.deepEqual(j.positionsFromFills(), [{ agent: "ppo-1", symbol: "SPY", qty: 3 }]);
 
   j.recordPosition({
@@ -218,7 +231,6 @@ Deno.test("journal: records every kind of row and answers the dashboard's querie
   assert.equal(j.agents()[0].runDir, "models/ppo-1");
   assert.deepEqual(j.agents()[0].config, { lr: 3e-4 });
   j.close();
-  await Deno.remove(path.replace(/\/journal.sqlite$/, ""), { recursive: true });
 });
 
 Deno.test("journal: a v1 file is migrated in place and keeps its rows", async () => {
@@ -343,7 +355,7 @@ Deno.test("journal: SIGKILL of a writing process at random moments loses no comm
   const child = new URL("./fixtures/journal_writer_child.ts", import.meta.url).pathname;
   const rng = new Rng(17);
   let reported = -1;
-  const kills = 5;
+  const kills = 10;
   for (let k = 0; k < kills; k++) {
     const proc = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-read", "--allow-write", child, path],

@@ -21,6 +21,19 @@
  * Schema versions live in `PRAGMA user_version`; {@link MIGRATIONS} upgrades an older file
  * in place, one version at a time, each step in a transaction.
  *
+ * Crash-safety protocol the paper loop follows (so `kill -9` at any moment is recoverable):
+ * 1. `recordBar`, then `recordDecision` (observation hash, action, probabilities, outcome).
+ * 2. For each order: `id = newClientOrderId(agent, barTimeMs, seq)` (deterministic), then
+ *    `recordOrderIntent` — committed BEFORE the broker is called — then submit with that id.
+ * 3. `recordBrokerResponse` for the ack/reject (updates the order's status and broker id),
+ *    `recordFill` for each execution (deduplicated by the broker's execution id).
+ * 4. On restart, reconcile before trading: every `openOrders()` row (including
+ *    `pending_submit` ones, which may or may not have reached the broker) is looked up at the
+ *    broker BY CLIENT ORDER ID — found: journal its status and fills; not found: journal
+ *    `{ kind: "reconcile_not_found", status: "canceled" }`; never re-submit blindly. Then
+ *    `positionsFromFills()` must equal the broker's positions, or the loop refuses to start
+ *    (a `loop_events` row records the diff, or the adoption with `--adopt-broker-state`).
+ *
  * Units: times are UTC epoch milliseconds; quantities in base units (contracts/shares);
  * prices and money in quote currency; probabilities are fractions.
  *
@@ -870,6 +883,30 @@ export class Journal {
        ${agent === undefined ? "" : "AND agent = ?"} ORDER BY created_ms, client_order_id`,
       params,
     ).map(toOrder);
+  }
+
+  /** Orders whose state changed after `afterMs` (UTC epoch ms), by update time (streaming). */
+  ordersUpdatedSince(afterMs: number): OrderRow[] {
+    return this.#all(
+      "SELECT * FROM orders WHERE updated_ms > ? ORDER BY updated_ms, client_order_id",
+      [afterMs],
+    ).map(toOrder);
+  }
+
+  /** Broker responses about one order, oldest first. */
+  brokerResponses(clientOrderId: string): BrokerResponseRow[] {
+    return this.#all(
+      "SELECT * FROM broker_responses WHERE client_order_id = ? ORDER BY id",
+      [clientOrderId],
+    ).map((r) => ({
+      id: Number(r.id),
+      tsMs: Number(r.ts_ms),
+      clientOrderId: r.client_order_id as string | null,
+      kind: String(r.kind),
+      status: r.status as OrderStatus | null,
+      brokerOrderId: r.broker_order_id as string | null,
+      payload: parse(r.payload_json),
+    }));
   }
 
   /** Fills (optionally of one agent), oldest first. */
