@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { Journal } from "../lib/live/journal.ts";
+import { SimulatedClock } from "../lib/live/clock.ts";
+import { TradingScheduler } from "../lib/live/scheduler.ts";
 import {
   buildDailyReport,
+  dailyReportHandler,
   dayWindow,
   journalMetrics,
   trackerFromJournal,
@@ -180,6 +183,21 @@ Deno.test("daily report: crypto days are UTC days", async () => {
   const r = buildDailyReport(j, "2026-03-11", { market: "crypto" });
   assert.equal(r.tracker.trades, 3);
   assert.throws(() => dayWindow("2026-02-30", "crypto"));
+  j.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("daily report: the scheduler's 16:05 job writes the day's JSON and HTML", async () => {
+  const { j, dir } = await fixtureJournal();
+  const start = ny("2026-03-11", "15:00");
+  const clock = new SimulatedClock(start);
+  await new TradingScheduler({ market: "us_equity", recurringMinutes: null }, {
+    daily_report: dailyReportHandler(j, { dir: `${dir}/reports` }),
+  }, { clock, resumeFromMs: start }).runUntil(ny("2026-03-11", "17:00"));
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/reports/daily_report_2026-03-11.json`));
+  assert.equal(saved.generatedAtMs, ny("2026-03-11", "16:05"));
+  assert.equal(saved.tracker.trades, 3);
+  await Deno.stat(`${dir}/reports/daily_report_2026-03-11.html`);
   j.close();
   await Deno.remove(dir, { recursive: true });
 });

@@ -8,6 +8,8 @@
  * Days: for `us_equity` the New York session date, for `crypto` the UTC date. The tracker's
  * own daily figures count UTC days; US regular hours (13:30–21:00 UTC) always fall inside the
  * UTC day of their New York date, so both agree for everything that trades in the session.
+ * The "up to the end of the day" metrics of a report end at the end of that UTC day (after-hours
+ * fills after 20:00 New York count from the next report on).
  *
  * @module
  */
@@ -25,7 +27,7 @@ import type {
   RiskEventRow,
   SchedulerEventRow,
 } from "./journal.ts";
-import type { ScheduleMarket } from "./scheduler.ts";
+import type { JobHandler, ScheduleMarket } from "./scheduler.ts";
 
 const DAY_MS = 86_400_000;
 const DEFAULT_CAPITAL = 2000;
@@ -256,9 +258,12 @@ export function buildDailyReport(
 ): LiveDailyReport {
   const market = options.market ?? "us_equity";
   const { fromMs, toMs } = dayWindow(date, market);
-  const tracker = trackerFromJournal(journal, { ...options, market, toMs: toMs - 1 });
+  // The tracker counts UTC days; end the metrics window inside the UTC day of `date` so a New
+  // York day (which ends at 04:00/05:00 UTC) does not add an empty UTC day to the Sharpe.
+  const endMs = Math.min(toMs, dayWindow(date, "crypto").toMs) - 1;
+  const tracker = trackerFromJournal(journal, { ...options, market, toMs: endMs });
   const { text, ...day } = tracker.dailyReport(date);
-  const { overall, byAgent } = journalMetrics(journal, { ...options, market, toMs: toMs - 1 });
+  const { overall, byAgent } = journalMetrics(journal, { ...options, market, toMs: endMs });
   const agents = byAgent.map((a) => {
     const eq = journal.equityCurve(a.agent).filter((e) => e.tsMs >= fromMs && e.tsMs < toMs);
     return {
@@ -522,4 +527,17 @@ export async function writeDailyReport(
   await writeFileAtomic(`${base}.json`, JSON.stringify(report, null, 1));
   await writeFileAtomic(`${base}.html`, renderDailyReportHtml(report));
   return { report, jsonPath: `${base}.json`, htmlPath: `${base}.html` };
+}
+
+/**
+ * The scheduler's `daily_report` job: writes the report of the occurrence's session date into
+ * `dir` (16:05 New York, or the UTC day end for crypto; a late catch-up writes the same day).
+ */
+export function dailyReportHandler(
+  journal: Journal,
+  options: JournalMetricsOptions & { dir: string },
+): JobHandler {
+  return async (ctx) => {
+    await writeDailyReport(journal, ctx.session.date, { ...options, nowMs: ctx.firedMs });
+  };
 }

@@ -74,6 +74,7 @@ export {
 export {
   type AgentMetrics,
   buildDailyReport,
+  dailyReportHandler,
   dayWindow,
   journalMetrics,
   type JournalMetricsOptions,
