@@ -28,9 +28,13 @@ import { DataError } from "../util/mod.ts";
 export interface FeatureBar {
   /** Bar open time, UTC epoch ms. */
   time: number;
+  /** Open price (quote currency). */
   open: number;
+  /** High price (quote currency). */
   high: number;
+  /** Low price (quote currency). */
   low: number;
+  /** Close price (quote currency). */
   close: number;
   /** Base-asset volume. */
   volume: number;

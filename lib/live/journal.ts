@@ -162,11 +162,15 @@ export interface JournalOptions {
 
 /** A run traded by the loop (a run is an agent). */
 export interface AgentRow {
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
+  /** Run folder the agent was loaded from, if any. */
   runDir?: string | null;
   /** Broker sub-account the agent trades on, if any. */
   account?: string | null;
+  /** When it was created, UTC epoch ms. */
   createdMs: number;
   /** Any JSON-serialisable configuration. */
   config?: unknown;
@@ -174,15 +178,23 @@ export interface AgentRow {
 
 /** A bar the loop saw. */
 export interface BarRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
+  /** Bar interval, e.g. `5m`. */
   interval: string;
   /** Bar open time, UTC epoch ms. */
   openTimeMs: number;
+  /** Open price (quote currency). */
   open: number;
+  /** High price (quote currency). */
   high: number;
+  /** Low price (quote currency). */
   low: number;
+  /** Close price (quote currency). */
   close: number;
+  /** Volume (base units). */
   volume: number;
   /** When the loop received it, UTC epoch ms. */
   receivedMs: number;
@@ -193,9 +205,13 @@ export type DecisionKind = "acted" | "held" | "smoothed_away" | "blocked" | "exi
 
 /** One policy decision (the specification's "RL prediction logging" and "decision logging"). */
 export interface DecisionRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
   /** Open time of the bar the decision was made on (at its close), UTC epoch ms. */
   barTimeMs: number;
@@ -207,6 +223,7 @@ export interface DecisionRow {
   smoothedAction?: number | null;
   /** Action probabilities (fractions summing to 1), for categorical policies. */
   probs?: number[] | null;
+  /** What became of the action. */
   decision: DecisionKind;
   /** Why: the risk rule that blocked, the ladder level that exited, … */
   reason?: string | null;
@@ -235,114 +252,169 @@ export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = [
 
 /** An order the loop intends to submit (journaled BEFORE submission). */
 export interface OrderIntent {
+  /** Client order id (unique in the journal; see `newClientOrderId`). */
   clientOrderId: string;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
+  /** Order side. */
   side: "buy" | "sell";
   /** Quantity in base units, > 0. */
   qty: number;
   /** E.g. `market`, `limit`, `stop`, `stop_limit`. */
   type: string;
+  /** Limit price (quote), for limit orders. */
   limitPrice?: number | null;
+  /** Stop price (quote), for stop orders. */
   stopPrice?: number | null;
+  /** Time in force, e.g. `day`, `gtc`, `ioc`. */
   timeInForce?: string | null;
+  /** The decision that caused the order (`decisions.id`). */
   decisionId?: number | null;
+  /** Why (free text). */
   reason?: string | null;
+  /** When it was created, UTC epoch ms. */
   createdMs: number;
 }
 
 /** An order as journaled, with its latest known state. */
 export interface OrderRow extends OrderIntent {
+  /** Latest known status. */
   status: OrderStatus;
+  /** The broker's order id, once known. */
   brokerOrderId: string | null;
   /** Filled quantity so far (base units). */
   filledQty: number;
+  /** Last change, UTC epoch ms. */
   updatedMs: number;
 }
 
 /** A broker's answer about an order (ack, reject, status poll, cancel ack, error). */
 export interface BrokerResponseRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Client order id (unique in the journal; see `newClientOrderId`). */
   clientOrderId?: string | null;
   /** E.g. `submit_ack`, `reject`, `status`, `cancel_ack`, `error`. */
   kind: string;
   /** The order status this response implies, if any (updates `orders.status`). */
   status?: OrderStatus | null;
+  /** The broker's order id, once known. */
   brokerOrderId?: string | null;
+  /** The raw response (any JSON). */
   payload?: unknown;
 }
 
 /** One execution. */
 export interface FillRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
   /** The broker's unique execution id (deduplication key). */
   fillId: string;
+  /** Client order id (unique in the journal; see `newClientOrderId`). */
   clientOrderId: string;
+  /** The broker's order id, once known. */
   brokerOrderId?: string | null;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
+  /** Order side. */
   side: "buy" | "sell";
+  /** Quantity (base units, > 0). */
   qty: number;
+  /** Execution price (quote). */
   price: number;
   /** Fee in quote currency. */
   fee?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
 }
 
 /** A position snapshot, from the loop's own accounting or from the broker. */
 export interface PositionRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
   /** Signed quantity, base units. */
   qty: number;
+  /** Average entry price (quote). */
   avgPrice?: number | null;
+  /** Unrealised P&L (quote). */
   unrealizedPnl?: number | null;
+  /** Whose view: the loop's own accounting or the broker's. */
   source: "journal" | "broker";
 }
 
 /** An equity snapshot (quote currency). */
 export interface EquityRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Equity (quote). */
   equity: number;
+  /** Cash (quote). */
   cash?: number | null;
+  /** Realised P&L so far (quote). */
   realizedPnl?: number | null;
+  /** Unrealised P&L (quote). */
   unrealizedPnl?: number | null;
 }
 
 /** A risk-manager or watchdog event. */
 export interface RiskEventRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Agent name (a run is an agent). */
   agent?: string | null;
   /** The rule, e.g. `daily_loss_limit`, `max_drawdown`, `stale_data`, `dead_man`. */
   rule: string;
   /** E.g. `blocked`, `flatten`, `halt`, `resume`, `warn`. */
   action: string;
+  /** Details (any JSON). */
   detail?: unknown;
 }
 
 /** A scheduler event (see `scheduler.ts`). */
 export interface SchedulerEventRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** Job name. */
   job: string;
+  /** When it was due, UTC epoch ms. */
   scheduledMs: number;
+  /** When it was handled, UTC epoch ms. */
   atMs: number;
+  /** Session date `YYYY-MM-DD`. */
   sessionDate: string;
+  /** `fired`, `caught_up`, `skipped` or `failed`. */
   outcome: string;
+  /** Why (free text). */
   reason?: string | null;
 }
 
 /** A kill-switch event. */
 export interface KillSwitchEventRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
   /** `set`, `reset`, `observed` (the loop saw it), `flattened`. */
   action: string;
+  /** Why (free text). */
   reason?: string | null;
   /** Who: `cli`, `dashboard`, `loop`, … */
   source?: string | null;
@@ -350,18 +422,29 @@ export interface KillSwitchEventRow {
 
 /** A closed round trip, as computed by the accounting. */
 export interface TradeRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** Agent name (a run is an agent). */
   agent: string;
+  /** Instrument, e.g. `SPY`. */
   symbol: string;
+  /** Side of the position the round trip held. */
   side: "long" | "short";
+  /** Quantity (base units, > 0). */
   qty: number;
+  /** Entry time, UTC epoch ms. */
   entryMs: number;
+  /** Exit time, UTC epoch ms. */
   exitMs: number;
+  /** Average entry price (quote). */
   entryPrice: number;
+  /** Average exit price (quote). */
   exitPrice: number;
   /** Net P&L after fees and funding (quote). */
   pnl: number;
+  /** Fees paid (quote). */
   fees?: number;
+  /** Funding paid (quote; negative = received). */
   funding?: number;
   /** E.g. `signal`, `ladder_level_2`, `stop`, `close_flatten`, `kill_switch`. */
   exitReason?: string | null;
@@ -369,9 +452,13 @@ export interface TradeRow {
 
 /** A loop-level event (start, stop, reconciliation, adoption, watchdog). */
 export interface LoopEventRow {
+  /** Row id, assigned by the journal (the since-id cursor). */
   id?: number;
+  /** When it happened, UTC epoch ms. */
   tsMs: number;
+  /** Event kind, e.g. `loop_start`, `reconcile_mismatch`, `adopt_broker_state`, `watchdog`. */
   kind: string;
+  /** Details (any JSON). */
   detail?: unknown;
 }
 

@@ -150,6 +150,7 @@ export function trackerFromJournal(
 
 /** Per-agent metrics: the tracker's (trade-based) plus the equity curve's. */
 export interface AgentMetrics extends TrackerMetrics {
+  /** Agent name (a run is an agent). */
   agent: string;
   /** Capital the returns are measured against (quote). */
   initialCapital: number;
@@ -187,10 +188,13 @@ export function journalMetrics(
 export interface LiveDailyReport {
   /** Session date `YYYY-MM-DD` (New York for us_equity, UTC for crypto). */
   date: string;
+  /** Market (sets the calendar). */
   market: ScheduleMarket;
   /** The day's window, UTC epoch ms, [from, to). */
   fromMs: number;
+  /** End of the window (exclusive), UTC epoch ms. */
   toMs: number;
+  /** When the report was generated, UTC epoch ms. */
   generatedAtMs: number;
   /** The tracker's report of the day (trades, P&L, win rate, decisions by action, …). */
   tracker: Omit<TrackerDailyReport, "text">;
@@ -198,6 +202,7 @@ export interface LiveDailyReport {
   text: string;
   /** Metrics up to the end of the day, overall and per agent. */
   overall: TrackerMetrics;
+  /** Per-agent metrics up to the end of the day, with the day's equity. */
   agents: (AgentMetrics & {
     /** Equity at the first and last snapshot of the day (quote), null without snapshots. */
     dayStartEquity: number | null;
@@ -207,9 +212,13 @@ export interface LiveDailyReport {
   })[];
   /** Decisions of the day by outcome, and blocked ones by rule. */
   decisions: { byKind: Record<string, number>; blockedByRule: Record<string, number> };
+  /** Orders and fills of the day (fees in quote). */
   orders: { submitted: number; filled: number; fills: number; fees: number };
+  /** Risk events of the day. */
   riskEvents: RiskEventRow[];
+  /** Kill-switch events of the day. */
   killSwitchEvents: KillSwitchEventRow[];
+  /** Scheduler events of the day. */
   schedulerEvents: SchedulerEventRow[];
 }
 

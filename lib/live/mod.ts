@@ -14,6 +14,7 @@ export {
   type JobHandler,
   type JobName,
   type JobOccurrence,
+  type JobSpec,
   marketDate,
   type MarketPhase,
   marketPhase,

@@ -95,9 +95,11 @@ export interface SessionWindow {
 
 /** One scheduled occurrence of a job. */
 export interface JobOccurrence {
+  /** Job name. */
   job: JobName;
   /** When it is due, UTC epoch ms. */
   scheduledMs: number;
+  /** The session it belongs to. */
   session: SessionWindow;
 }
 
@@ -114,10 +116,13 @@ export type JobHandler = (ctx: JobContext) => void | Promise<void>;
 
 /** What happened to one occurrence (journaled as a scheduler event). */
 export interface SchedulerEvent {
+  /** Job name. */
   job: JobName;
+  /** When it was due, UTC epoch ms. */
   scheduledMs: number;
   /** When the decision was taken, UTC epoch ms. */
   atMs: number;
+  /** Session date `YYYY-MM-DD`. */
   sessionDate: string;
   /** `fired` on time, `caught_up` late but still useful, `skipped` late and useless, `failed`. */
   outcome: "fired" | "caught_up" | "skipped" | "failed";
@@ -143,17 +148,25 @@ const NY = "America/New_York";
 const REG_OPEN_MIN = 9 * 60 + 30;
 const REG_CLOSE_MIN = 16 * 60;
 
-interface JobSpec {
+/** One fixed-time job as an offset (minutes) from the session boundary it is anchored to. */
+export interface JobSpec {
+  /** The job. */
   job: Exclude<JobName, "recurring">;
+  /** Session boundary the job hangs on. */
   anchor: "open" | "close";
+  /** Minutes after the anchor (negative: before). */
   offsetMin: number;
 }
 
 /** The resolved schedule: the jobs as offsets from their anchors, plus the recurring step. */
 export interface ResolvedSchedule {
+  /** Market (sets the calendar). */
   market: ScheduleMarket;
+  /** The fixed-time jobs. */
   jobs: readonly JobSpec[];
+  /** Recurring step in ms (null: off). */
   recurringMs: number | null;
+  /** Lateness (ms) still counted as on time. */
   lateToleranceMs: number;
 }
 
