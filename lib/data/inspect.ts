@@ -8,7 +8,8 @@
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
 import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
-import { type OhlcvColumns, readTables, type TableKind, type TimeTable } from "./table.ts";
+import { type OhlcvColumns, readTables, type TimeTable } from "./table.ts";
+import type { TableKind } from "./layouts.ts";
 import {
   type GapInfo,
   validateMarketData,
