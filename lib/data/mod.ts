@@ -16,6 +16,7 @@ export * from "./polars_io.ts";
 export * from "./layouts.ts";
 export * from "./funding.ts";
 export * from "./dataset.ts";
+export * from "./coverage.ts";
 export * from "./load.ts";
 export * from "./inspect.ts";
 export * from "./fetch.ts";
