@@ -172,7 +172,7 @@ export class CoverageError extends DataError {
   readonly remedies: string[];
 
   constructor(family: CoverageFamily, missingShare: number, message: string, remedies: string[]) {
-    super(message, { parameter: "--features" }, `Options: ${remedies.join("; or ")}`);
+    super(message, {}, `Options: ${remedies.join("; or ")}`);
     this.family = family;
     this.missingShare = missingShare;
     this.remedies = remedies;
