@@ -332,12 +332,23 @@ export function detectLayout(probe: LayoutProbe, options: DetectOptions = {}): L
   let candidates = LAYOUTS.filter((l) => !options.kind || l.kind === options.kind);
   let spec: LayoutSpec | undefined;
   let header = probe.header;
-  if (options.kind && options.skipOtherKinds) {
+  if (options.kind) {
     const lower = header?.map((x) => x.trim().toLowerCase());
     const any = lower
       ? LAYOUTS.find((l) => l.matchHeader(lower))
       : LAYOUTS.find((l) => l.headerless?.(probe.ncols, base));
-    if (any && any.kind !== options.kind && any.id !== "ohlcv-csv") candidates = [any];
+    const clearly = any && any.kind !== options.kind &&
+      (any.id !== "ohlcv-csv" || (lower !== undefined && isBarsHeader(lower)));
+    if (clearly && options.skipOtherKinds) candidates = [any];
+    else if (clearly && !hasMappingFor(map, options.kind)) {
+      const names = { bars: "price bars", oi: "open interest", funding: "funding" };
+      const flags = { bars: "--data", oi: "--oi", funding: "--funding" };
+      throw new DataError(
+        `this looks like a ${any.label} (${names[any.kind]}), not ${names[options.kind]}`,
+        { file },
+        `pass it with ${flags[any.kind]}, or name the columns with ${flag}`,
+      );
+    }
   }
   if (header) {
     const lower = header.map((x) => x.trim().toLowerCase());
@@ -427,6 +438,12 @@ export function detectLayout(probe: LayoutProbe, options: DetectOptions = {}): L
   }
   const userMapping = Object.keys(map).some((k) => k !== "unit" && map[k as keyof ColumnMapping]);
   return { spec, header, timeIdx, columns: cols, at: map.at ?? spec.at, userMapping };
+}
+
+function hasMappingFor(map: ColumnMapping, kind: DataKind): boolean {
+  return kind === "oi" ? map.oi !== undefined : kind === "funding" ? map.rate !== undefined : (
+    map.open !== undefined || map.close !== undefined
+  );
 }
 
 /** Validate a mapping's keys and `at`/`unit` values (typed ConfigError naming the flag). */
