@@ -39,7 +39,7 @@ await runCli(async () => {
   let parsed;
   try {
     parsed = parseArgs({
-      args: Deno.args,
+      args: joinNegativeValues(Deno.args),
       allowPositionals: true,
       options: {
         data: { type: "string" },
@@ -63,7 +63,8 @@ await runCli(async () => {
     // parseArgs' own messages ("Unknown option '--x'…") → one `error: --x …` line.
     const msg = (e as Error).message;
     const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1] ?? "flag";
-    throw new ConfigError(`${flag}: ${msg.replace(/\. To specify.*$/s, "")}`, {}, "see --help");
+    const first = msg.split("\n")[0].replace(/\. To specify.*$/s, "").replace(/\.$/, "");
+    throw new ConfigError(`${flag}: ${first}`, {}, "see --help");
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -74,8 +75,8 @@ await runCli(async () => {
   if (paths.length !== 1) {
     throw new ConfigError(
       paths.length === 0 ? "expected a file or folder" : "expected exactly one file or folder",
-      { parameter: "path" },
-      USAGE,
+      {},
+      "run with --help for the flags",
     );
   }
   const maxListed = intFlag("--max-listed", values["max-listed"]!);
@@ -117,6 +118,18 @@ await runCli(async () => {
   else if (values.pretty) console.log(JSON.stringify(report, null, 2));
   else console.log(formatInspectReport(report));
 });
+
+/** `--flag -5` → `--flag=-5`, so a negative value reaches the range check, not parseArgs. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (/^--[^=]+$/.test(a) && /^-(\d|\.\d)/.test(args[i + 1] ?? "")) {
+      out.push(`${a}=${args[++i]}`);
+    } else out.push(a);
+  }
+  return out;
+}
 
 function intFlag(flag: string, s: string): number {
   const v = Number(s);
