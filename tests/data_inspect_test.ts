@@ -194,3 +194,33 @@ Deno.test("CLI output: human text by default, --json one line, --pretty indented
   assert.deepEqual(JSON.parse(pj.out), JSON.parse(j.out));
   assert.equal(JSON.parse(j.out).rows, 52_560);
 });
+
+const SHARED = new URL("../../shared/data/", import.meta.url).pathname;
+const hasShared = (() => {
+  try {
+    return Deno.statSync(SHARED).isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "optional (../shared/data): real SPY and Binance funding files inspect without noise",
+  ignore: !hasShared,
+  fn: async () => {
+    // SPY daily: 1,831 weekend "gaps" under a 24/7 calendar; none from 2001 on under the
+    // US equity calendar (1993–2000 is checked against weekdays only: holidays remain there).
+    const spy = await inspectPath(`${SHARED}SPY-daily-1993-2026.csv`, { maxListed: 1000 });
+    assert.equal(spy.calendar, "us_equity");
+    assert.equal(spy.gaps.where.filter((g) => g.after >= "2001").length, 0);
+    assert.equal(spy.ohlcInconsistent, 0);
+    assert.deepEqual(spy.issues, []);
+    // Binance funding 2020–2023: calc-time jitter is one note, units per settlement.
+    const f = await inspectPath(`${SHARED}binance-um-BTCUSDT-funding-8h-2020-2023.csv`);
+    assert.equal(f.misaligned, 0);
+    assert.deepEqual(f.issues, []);
+    assert.equal(f.notes.filter((n) => n.kind === "timestamp_jitter").length, 1);
+    assert.equal(f.funding!.looksLike, "per-settlement");
+    assert.equal(f.funding!.intervalHours, 8);
+  },
+});

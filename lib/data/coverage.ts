@@ -251,7 +251,7 @@ export function checkCoverage(
       ).join(", ");
       const flag = policy.excludeFlag?.(family) ?? `--features -${family}`;
       const remedies = [
-        `drop the ${name} features with ${flag} (their availability stays neutral in every split)`,
+        `drop the ${name} features with ${flag} (they become neutral and flagged unavailable in every split)`,
         `restrict the splits to the covered window ${win.first} … ${win.last} (${
           policy.splitFlag ?? "--split with dates inside it"
         })`,
