@@ -15,20 +15,17 @@
  */
 import { parseArgs } from "node:util";
 import {
+  DATA_FLAG_HELP,
+  DATA_FLAG_OPTIONS,
+  datasetFromFlags,
   formatInspectReport,
   type InspectCalendar,
   inspectPath,
-  parseColumnMapping,
 } from "@lib/data/mod.ts";
-import { ConfigError, intervalToMs, runCli } from "@lib/util/mod.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
 
 const USAGE = `usage: deno task data:inspect <file-or-folder|synthetic> [options]
-  --data <path>             the bars (instead of the positional path)
-  --columns k=v,…           bars mapping: time, at=open|end, unit=s|ms|us|ns, open, high, low, close, volume
-  --oi <file>               open-interest file;  --oi-columns time=t,oi=oi,at=end
-  --funding <file>          funding file;        --funding-columns time=timestamp_ms,rate=funding_rate
-  --symbol <name>           symbol shown (default from the file)
-  --interval <5m|1h|1d…>    expected bar interval (default: detected)
+${DATA_FLAG_HELP}
   --calendar auto|24/7|us_equity   gaps calendar (default auto: us_equity when no weekend bars)
   --jitter-ms <ms>          time-stamp jitter tolerance (default 1000)
   --rel-tolerance <x>       OHLC rounding tolerance, relative (default 1e-12)
@@ -42,14 +39,7 @@ await runCli(async () => {
       args: joinNegativeValues(Deno.args),
       allowPositionals: true,
       options: {
-        data: { type: "string" },
-        columns: { type: "string" },
-        oi: { type: "string" },
-        "oi-columns": { type: "string" },
-        funding: { type: "string" },
-        "funding-columns": { type: "string" },
-        symbol: { type: "string" },
-        interval: { type: "string" },
+        ...DATA_FLAG_OPTIONS,
         calendar: { type: "string" },
         "jitter-ms": { type: "string" },
         "rel-tolerance": { type: "string" },
@@ -91,24 +81,19 @@ await runCli(async () => {
   if (calendar !== undefined && !["auto", "24/7", "us_equity"].includes(calendar)) {
     throw new ConfigError(`--calendar must be auto, 24/7 or us_equity (got ${calendar})`, {});
   }
-  if (values.interval !== undefined) {
-    try {
-      intervalToMs(values.interval);
-    } catch {
-      throw new ConfigError(`--interval must look like 5m, 1h or 1d (got ${values.interval})`, {});
-    }
-  }
   if (values.json && values.pretty) {
     throw new ConfigError("--json and --pretty: pick one (--pretty is indented JSON)", {});
   }
+  const { options } = datasetFromFlags({ ...values, data: paths[0] });
   const report = await inspectPath(paths[0], {
-    columns: parseColumnMapping(values.columns, "bars", "--columns"),
+    columns: options.columns,
     oi: values.oi,
-    oiColumns: parseColumnMapping(values["oi-columns"], "oi", "--oi-columns"),
+    oiColumns: options.oiColumns,
     funding: values.funding,
-    fundingColumns: parseColumnMapping(values["funding-columns"], "funding", "--funding-columns"),
-    symbol: values.symbol,
-    interval: values.interval,
+    fundingColumns: options.fundingColumns,
+    fundingScale: options.fundingScale,
+    symbol: options.symbol,
+    interval: options.interval,
     calendar: calendar as "auto" | InspectCalendar | undefined,
     jitterMs,
     relTolerance,

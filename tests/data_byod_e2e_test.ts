@@ -178,5 +178,10 @@ Deno.test("BYOD: data:inspect shows the three layouts, the jitter note and the u
     assert.match(h.out, /notes \(noise, not problems\):\n\s+- \d+ time stamp\(s\) off the 8h grid/);
     assert.match(h.out, /warning: .*funding_export\.csv.*PER HOUR/);
     assert.match(h.out, /coverage of 3456 bars: OI 40\.0 %/);
+    // --funding-scale 8: the same files, no warning.
+    const fixed = await run(f.klines, "--funding", f.funding, "--funding-scale", "8", "--json");
+    assert.equal(fixed.code, 0, fixed.err);
+    assert.deepEqual(JSON.parse(fixed.out).warnings, []);
+    assert.equal(JSON.parse(fixed.out).fundingFile.funding.looksLike, "per-settlement");
   });
 });

@@ -172,6 +172,8 @@ Deno.test("CLI: wrong flags → one `error: --flag …` line, exit 2", async () 
     [["synthetic", "--jitter-ms", "abc"], /^error: --jitter-ms must be ≥ 0 \(got abc\)/],
     [["synthetic", "--interval", "5x"], /^error: --interval must look like 5m/],
     [["synthetic", "--json", "--pretty"], /^error: --json and --pretty: pick one/],
+    [["synthetic", "--funding-scale", "0"], /^error: --funding-scale must be a finite number > 0/],
+    [["synthetic", "--oi-columns", "time=t"], /^error: --oi-columns needs --oi <file>/],
     [[], /^error: expected a file or folder/],
   ];
   for (const [args, re] of cases) {

@@ -27,7 +27,7 @@ import {
 } from "../util/us_equity_calendar.ts";
 import { coverageBySplit, type CoverageReport } from "./coverage.ts";
 import { loadDataset } from "./dataset.ts";
-import { checkFundingUnits, type FundingUnits } from "./funding.ts";
+import { checkFundingScale, checkFundingUnits, type FundingUnits } from "./funding.ts";
 import { type ColumnMapping, describeLayout, type TableKind } from "./layouts.ts";
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
@@ -126,6 +126,8 @@ export interface InspectOptions {
   /** A funding file (`--funding`) and its mapping (`--funding-columns`). */
   funding?: string;
   fundingColumns?: ColumnMapping;
+  /** Multiply funding rates by this before the units check (`--funding-scale`). Default 1. */
+  fundingScale?: number;
   /** Symbol shown (default from the file). */
   symbol?: string;
   /** Expected bar interval (default: detected). */
@@ -197,6 +199,7 @@ export async function inspectPath(
         columns: options.columns,
         oiColumns: options.oiColumns,
         fundingColumns: options.fundingColumns,
+        fundingScale: options.fundingScale,
         interval: options.interval,
         synthetic: options.synthetic,
       });
@@ -213,6 +216,7 @@ export async function inspectPath(
 }
 
 interface Resolved {
+  fundingScale: number;
   calendar: "auto" | InspectCalendar;
   jitterMs: number;
   relTolerance: number;
@@ -241,7 +245,9 @@ function resolve(options: InspectOptions): Resolved {
     });
   }
   if (options.interval !== undefined) intervalToMs(options.interval);
-  return { calendar, jitterMs, relTolerance, maxListed, interval: options.interval };
+  const fundingScale = options.fundingScale ?? 1;
+  checkFundingScale(fundingScale);
+  return { calendar, jitterMs, relTolerance, maxListed, interval: options.interval, fundingScale };
 }
 
 const DAY = 86_400_000;
@@ -529,9 +535,10 @@ function summarizeTable(t: TimeTable, o: Resolved): InspectSummary {
     notes,
   };
   if (t.kind === "funding" && t.columns.funding_rate) {
+    const v = t.columns.funding_rate.map((x) => x * o.fundingScale);
     out.funding = checkFundingUnits(
-      { time: t.time, value: t.columns.funding_rate },
-      { file: t.source.files.join(", ") },
+      { time: t.time, value: v },
+      { file: t.source.files.join(", "), scale: o.fundingScale },
     );
   }
   return out;

@@ -17,6 +17,7 @@ export * from "./layouts.ts";
 export * from "./funding.ts";
 export * from "./dataset.ts";
 export * from "./coverage.ts";
+export * from "./flags.ts";
 export * from "./load.ts";
 export * from "./inspect.ts";
 export * from "./fetch.ts";
