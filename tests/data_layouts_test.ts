@@ -149,7 +149,7 @@ Deno.test("a klines file passed as --oi is named as price bars, not misread as O
 });
 
 Deno.test("--columns parsing: per-kind keys, at and unit checked, messages start with the flag", () => {
-  assert.deepEqual(parseColumnMapping("time=t,oi=oi,at=end", "oi", "--oi-columns"), {
+  assert.deepEqual(parseColumnMapping("time=t,oi=oi,at=end", "oi", { flag: "--oi-columns" }), {
     time: "t",
     oi: "oi",
     at: "end",

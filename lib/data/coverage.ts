@@ -171,11 +171,15 @@ export class CoverageError extends DataError {
   /** Remedies, each one actionable line. */
   readonly remedies: string[];
 
-  constructor(family: CoverageFamily, missingShare: number, message: string, remedies: string[]) {
-    super(message, {}, `Options: ${remedies.join("; or ")}`);
-    this.family = family;
-    this.missingShare = missingShare;
-    this.remedies = remedies;
+  /** `message` says what is missing where; the remedies become the hint ("Options: …"). */
+  constructor(
+    message: string,
+    details: { family: CoverageFamily; missingShare: number; remedies: string[] },
+  ) {
+    super(message, {}, `Options: ${details.remedies.join("; or ")}`);
+    this.family = details.family;
+    this.missingShare = details.missingShare;
+    this.remedies = details.remedies;
   }
 }
 
@@ -258,15 +262,13 @@ export function checkCoverage(
       ];
       const famWord = family === "oi" ? "OI" : "funding";
       throw new CoverageError(
-        family,
-        missing,
         `${name} is missing on ${(100 * missing).toFixed(1)} % of the training split ` +
           `(${
             train.bars - (family === "oi" ? train.oiBars : train.fundingBars)
           } of ${train.bars} bars; ` +
           `allowed ${(100 * max).toFixed(0)} %) but present later (${others}): a model trained ` +
           `with neutral ${famWord} features would meet real values it never saw`,
-        remedies,
+        { family, missingShare: missing, remedies },
       );
     }
     out.push({ family, status: "ok", missingShare: missing });

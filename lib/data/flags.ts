@@ -58,13 +58,11 @@ export function datasetFromFlags(
       throw new ConfigError(`--interval must look like 5m, 1h or 1d (got ${values.interval})`, {});
     }
   }
-  const columns = parseColumnMapping(values.columns, "bars", "--columns");
-  const oiColumns = parseColumnMapping(values["oi-columns"], "oi", "--oi-columns");
-  const fundingColumns = parseColumnMapping(
-    values["funding-columns"],
-    "funding",
-    "--funding-columns",
-  );
+  const columns = parseColumnMapping(values.columns, "bars", { flag: "--columns" });
+  const oiColumns = parseColumnMapping(values["oi-columns"], "oi", { flag: "--oi-columns" });
+  const fundingColumns = parseColumnMapping(values["funding-columns"], "funding", {
+    flag: "--funding-columns",
+  });
   for (const [flag, dep] of [["oi-columns", "oi"], ["funding-columns", "funding"]] as const) {
     if (values[flag] !== undefined && values[dep] === undefined) {
       throw new ConfigError(`--${flag} needs --${dep} <file>`, {});

@@ -22,6 +22,7 @@
  * @module
  */
 import { ConfigError, DataError } from "../util/errors.ts";
+import { baseName } from "./_names.ts";
 import { detectEpochUnit, type EpochUnit, isNumeric } from "./csv.ts";
 
 /** What a file holds. */
@@ -447,7 +448,7 @@ function hasMappingFor(map: ColumnMapping, kind: DataKind): boolean {
 }
 
 /** Validate a mapping's keys and `at`/`unit` values (typed ConfigError naming the flag). */
-export function checkMapping(map: ColumnMapping, kind: DataKind | undefined, flag: string): void {
+function checkMapping(map: ColumnMapping, kind: DataKind | undefined, flag: string): void {
   const allowed = kind ? MAPPING_KEYS[kind] : [...new Set(Object.values(MAPPING_KEYS).flat())];
   for (const k of Object.keys(map)) {
     if ((map as Record<string, unknown>)[k] === undefined) continue;
@@ -478,8 +479,9 @@ export function checkMapping(map: ColumnMapping, kind: DataKind | undefined, fla
 export function parseColumnMapping(
   text: string | undefined,
   kind: DataKind,
-  flag = "--columns",
+  options: { flag?: string } = {},
 ): ColumnMapping | undefined {
+  const flag = options.flag ?? "--columns";
   if (text === undefined || text.trim() === "") return undefined;
   const out: Record<string, string> = {};
   for (const part of text.split(",")) {
@@ -505,10 +507,4 @@ export function timeFormatOf(first: string | undefined, unit?: EpochUnit): strin
   const v = (first ?? "").trim();
   if (isNumeric(v)) return `epoch ${unit ?? detectEpochUnit(Number(v))}`;
   return "iso";
-}
-
-/** File name without folders (and without the zip archive part). */
-export function baseName(p: string): string {
-  const s = p.split(":").pop() ?? p;
-  return s.split("/").pop() ?? s;
 }

@@ -16,8 +16,8 @@ import {
   parseNumberField,
   parseTimeColumn,
 } from "./csv.ts";
+import { baseName } from "./_names.ts";
 import {
-  baseName,
   type ColumnMapping,
   type DataKind,
   type DetectedLayout,
@@ -417,7 +417,7 @@ function shiftStamps(
 }
 
 /** Median positive spacing of a (mostly sorted) time column, ms; 0 when unknown. */
-export function typicalStep(t: ArrayLike<number>): number {
+function typicalStep(t: ArrayLike<number>): number {
   const d: number[] = [];
   const step = Math.max(1, Math.floor(t.length / 2000));
   for (let i = step; i < t.length; i += step) {
