@@ -99,6 +99,8 @@ Deno.test("OI: t,oi,oi_usd (t = bar end) and at=open; Binance metrics; API fundi
     for (let i = 0; i < 50; i++) lines.push(`${md.time[i] + 300_000},${1000 + i},${2e7 + i}`);
     const p = `${dir}/oi.csv`;
     await Deno.writeTextFile(p, lines.join("\n") + "\n");
+    // Without a kind hint it is OI, not OHLCV (issue 19: it was misread as OHLCV).
+    assert.deepEqual([...(await readTables(p)).keys()], ["oi"]);
     const end = await loadOpenInterest(p);
     assert.equal(end.time[0], md.time[0] + 300_000); // the snapshot instant = the stamp
     assert.equal(end.value[3], 1003);
