@@ -90,7 +90,7 @@ Deno.test("BYOD: coverage per split, refusal naming the remedies, --features -oi
       fundingScale: 8,
     });
     const split = splitByFraction(ds.market.time.length, {});
-    const cov = coverageBySplit(ds.market, { ...split });
+    const cov = coverageBySplit(ds.market, split);
     const [train, val, test] = cov.splits;
     // OI from 60 % of the period: 1/7 of the 70 % training split, all of validation and test.
     assert.equal(train.oiBars, split.train.end - f.oiFrom);

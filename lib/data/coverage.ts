@@ -21,7 +21,7 @@ import { DataError } from "../util/errors.ts";
 import { formatUtc } from "./table.ts";
 import { detectFundingIntervalMs } from "./funding.ts";
 import type { MarketData } from "./market_data.ts";
-import type { IndexRange } from "./split.ts";
+import type { IndexRange, SplitRanges } from "./split.ts";
 
 /** Optional data families whose coverage is checked. Same names as the feature families. */
 export type CoverageFamily = "oi" | "funding";
@@ -91,11 +91,11 @@ export function coverageMasks(md: MarketData): { oi: Uint8Array; funding: Uint8A
  */
 export function coverageBySplit(
   md: MarketData,
-  splits: Record<string, IndexRange>,
+  splits: SplitRanges | Record<string, IndexRange>,
 ): CoverageReport {
   const masks = coverageMasks(md);
   const out: SplitCoverage[] = [];
-  for (const [name, r] of Object.entries(splits)) {
+  for (const [name, r] of Object.entries(splits) as [string, IndexRange][]) {
     const bars = Math.max(0, r.end - r.start);
     let oiBars = 0;
     let fBars = 0;
