@@ -390,7 +390,13 @@ Deno.test("inspectPath and the data:inspect CLI report gaps of a metrics file", 
     assert.deepEqual([rep.gaps.count, rep.gaps.missingBars, rep.gaps.largest], [2, 3, 2]);
     assert.equal(rep.nanCounts["count_toptrader_long_short_ratio"], 99);
     const cmd = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", new URL("../cli/data_inspect.ts", import.meta.url).pathname, p],
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../cli/data_inspect.ts", import.meta.url).pathname,
+        p,
+        "--json",
+      ],
       stdout: "piped",
       stderr: "piped",
     });

@@ -1,33 +1,25 @@
 /**
- * Loading market data from the synthetic generator, a Parquet cache, Binance archive files
- * (klines / metrics / fundingRate, `.zip` or `.csv`, one file or a folder of daily/monthly
- * files) or a generic OHLCV CSV — validated, de-duplicated and with open interest and
- * funding aligned as-of (see `align.ts`).
+ * The original loaders (`loadMarketData`, `loadKlines`, …), kept as thin wrappers of the
+ * one-pass pipeline {@link loadDataset} (`dataset.ts`): synthetic market, Parquet cache,
+ * Binance archive files (klines / metrics / fundingRate, `.zip` or `.csv`, one file or a
+ * folder) or generic CSVs — validated, de-duplicated, with OI and funding aligned as-of.
  *
  * @module
  */
-import { intervalToMs, msToInterval } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
-import {
-  alignAsOfWithSummary,
-  type AlignOptions,
-  type AlignSummary,
-  type TimeSeries,
-} from "./align.ts";
+import type { AlignOptions, AlignSummary, TimeSeries } from "./align.ts";
+import { barsFromTidyTable, loadDataset } from "./dataset.ts";
+import type { ColumnMapping } from "./layouts.ts";
 import type { MarketData } from "./market_data.ts";
-import { readMarketDataParquet } from "./polars_io.ts";
-import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
+import type { SyntheticOptions } from "./synthetic.ts";
 import {
   type OhlcvColumns,
-  readTable,
   readTables,
   type RowSource,
-  type TableKind,
   type TidyOptions,
   tidyTable,
   type TimeTable,
 } from "./table.ts";
-import { detectIntervalMs, prepareMarketData, type ValidationReport } from "./validate.ts";
+import type { ValidationReport } from "./validate.ts";
 
 /** Options of the loaders. */
 export interface LoadOptions extends TidyOptions, AlignOptions {
@@ -65,13 +57,13 @@ export interface LoadResult {
  * Load market data from `"synthetic"` (the seeded default market; `options.synthetic`),
  * a `.parquet` cache, a `.csv`/`.zip` file, a list of files or a folder of them. Bars are validated (a
  * {@link DataError} names file, row and column of the first problem) and OI/funding found
- * in the same folder are aligned as-of.
+ * in the same folder are aligned as-of. A thin wrapper of {@link loadDataset} (one pass).
  */
 export async function loadMarketData(
   source: string | string[],
   options: LoadOptions = {},
 ): Promise<MarketData> {
-  return (await loadMarketDataWithReport(source, options)).market;
+  return (await loadDataset({ data: source }, options)).market;
 }
 
 /** {@link loadMarketData} plus the validation report and alignment summary. */
@@ -79,65 +71,23 @@ export async function loadMarketDataWithReport(
   source: string | string[],
   options: LoadOptions = {},
 ): Promise<LoadResult> {
-  if (typeof source === "string" && source === "synthetic") {
-    const md = generateSyntheticMarket(options.synthetic);
-    const { market, report } = prepareMarketData(md, { gaps: options.gaps, file: "synthetic" });
-    return { market, report, droppedDuplicates: 0 };
-  }
-  if (typeof source === "string" && /\.parquet$/i.test(source)) {
-    const md = readMarketDataParquet(source, {
-      symbol: options.symbol,
-      interval: options.interval,
-    });
-    const { market, report } = prepareMarketData(md, {
-      gaps: options.gaps,
-      maxFill: options.maxFill,
-      file: source,
-    });
-    return { market, report, droppedDuplicates: 0 };
-  }
-  const tables = await readTables(source, { columns: options.columns });
-  const bars = tables.get("klines") ?? tables.get("ohlcv");
-  if (!bars) {
-    throw new DataError(
-      `no price bars (klines/OHLCV) found, only ${[...tables.keys()].join(", ")}`,
-      { file: String(source) },
-      "load open interest / funding with loadOpenInterest / loadFunding and align them onto bars",
-    );
-  }
-  const r = barsFromTable(bars, options);
-  const { market: aligned0, report } = prepareMarketData(r.market, {
-    source: r.source,
-    gaps: options.gaps === "fill" ? "keep" : options.gaps,
-  });
-  let market = aligned0;
-  let alignment: AlignSummary | undefined;
-  const oiT = options.withOpenInterest === false ? undefined : tables.get("metrics");
-  const fT = options.withFunding === false ? undefined : tables.get("funding");
-  if (oiT || fT) {
-    const a = alignAsOfWithSummary(market, {
-      openInterest: oiT ? openInterestFromTable(oiT, options) : undefined,
-      funding: fT ? fundingFromTable(fT, options) : undefined,
-    }, options);
-    market = a.market;
-    alignment = a.summary;
-  }
-  if (options.gaps === "fill") {
-    market = prepareMarketData(market, { gaps: "fill", maxFill: options.maxFill, source: r.source })
-      .market;
-  }
-  return { market, report, alignment, droppedDuplicates: r.dropped, source: r.source };
+  const r = await loadDataset({ data: source }, options);
+  return {
+    market: r.market,
+    report: r.report,
+    alignment: r.alignment,
+    droppedDuplicates: r.droppedDuplicates,
+    source: r.rowSource,
+  };
 }
 
 /** Load Binance kline bars (or a generic OHLCV CSV) from a file or folder, validated. */
 export async function loadKlines(path: string, options: LoadOptions = {}): Promise<MarketData> {
-  const t = await readTableAny(path, ["klines", "ohlcv"], options);
-  const r = barsFromTable(t, options);
-  return prepareMarketData(r.market, {
-    source: r.source,
-    gaps: options.gaps,
-    maxFill: options.maxFill,
-  }).market;
+  return (await loadDataset({ data: path }, {
+    ...options,
+    withOpenInterest: false,
+    withFunding: false,
+  })).market;
 }
 
 /** Load a generic OHLCV CSV (time as ISO-8601 with any offset or epoch s/ms/µs). */
@@ -146,36 +96,30 @@ export async function loadOhlcvCsv(path: string, options: LoadOptions = {}): Pro
 }
 
 /**
- * Load open interest (`sum_open_interest`, contracts/base units) from Binance `metrics`
- * files; `time` is the snapshot instant `create_time`.
+ * Load open interest (contracts/base units) from Binance `metrics` files or an OI CSV
+ * (`t,oi,…`); `time` is the snapshot instant (see `layouts.ts` for the `at` rule).
  */
 export async function loadOpenInterest(
   path: string,
-  options: TidyOptions = {},
+  options: TidyOptions & { columns?: ColumnMapping } = {},
 ): Promise<TimeSeries> {
-  return openInterestFromTable(await readTable(path, { kind: "metrics" }), options);
+  const m = await readTables(path, { dataKind: "oi", columns: options.columns });
+  const t = tidyTable(m.get("metrics") ?? m.get("oi")!, options).table;
+  return { time: t.time, value: t.columns["open_interest"] };
 }
 
 /**
  * Load funding settlements (`time` = settlement instant, `value` = rate as a fraction per
- * settlement) from Binance `fundingRate` files or a generic funding CSV.
+ * settlement) from Binance `fundingRate` files or a funding CSV. No units check or scale
+ * here: {@link loadDataset} does both.
  */
-export async function loadFunding(path: string, options: TidyOptions = {}): Promise<TimeSeries> {
-  return fundingFromTable(await readTable(path, { kind: "funding" }), options);
-}
-
-async function readTableAny(
+export async function loadFunding(
   path: string,
-  kinds: TableKind[],
-  options: LoadOptions,
-): Promise<TimeTable> {
-  const m = await readTables(path, { columns: options.columns });
-  for (const k of kinds) if (m.has(k)) return m.get(k)!;
-  throw new DataError(
-    `no ${kinds.join(" or ")} data found`,
-    { file: path },
-    `found: ${[...m.keys()].join(", ")}`,
-  );
+  options: TidyOptions & { columns?: ColumnMapping } = {},
+): Promise<TimeSeries> {
+  const m = await readTables(path, { dataKind: "funding", columns: options.columns });
+  const t = tidyTable(m.get("funding")!, options).table;
+  return { time: t.time, value: t.columns["funding_rate"] };
 }
 
 /** Turn a klines/OHLCV table into {@link MarketData} (sorted, de-duplicated; not yet validated). */
@@ -184,50 +128,9 @@ export function barsFromTable(
   options: LoadOptions = {},
 ): { market: MarketData; source: RowSource; dropped: number } {
   const tidy = tidyTable(table, options);
-  const t = tidy.table;
-  const interval = options.interval ?? t.interval;
-  const intervalMs = interval ? intervalToMs(interval) : detectIntervalMs(t.time);
-  if (!(intervalMs > 0)) {
-    throw new DataError("cannot determine the bar interval (fewer than two bars?)", {
-      file: t.source.files[0],
-    }, "pass interval, e.g. 5m");
-  }
-  const c = t.columns;
-  for (const k of ["open", "high", "low", "close", "volume"]) {
-    if (!c[k]) {
-      throw new DataError(`no ${k} column`, { file: t.source.files[0], column: k });
-    }
-  }
   return {
-    market: {
-      symbol: options.symbol ?? t.symbol ?? "UNKNOWN",
-      interval: interval ?? msToInterval(intervalMs),
-      intervalMs,
-      time: t.time,
-      open: c.open,
-      high: c.high,
-      low: c.low,
-      close: c.close,
-      volume: c.volume,
-    },
-    source: t.source,
+    market: barsFromTidyTable(tidy.table, options),
+    source: tidy.table.source,
     dropped: tidy.droppedIdentical + tidy.droppedConflicting,
   };
-}
-
-function openInterestFromTable(t: TimeTable, options: TidyOptions): TimeSeries {
-  const tidy = tidyTable(t, options).table;
-  const v = tidy.columns["sum_open_interest"];
-  if (!v) {
-    throw new DataError("metrics file has no sum_open_interest column", {
-      file: tidy.source.files[0],
-      column: "sum_open_interest",
-    });
-  }
-  return { time: tidy.time, value: v };
-}
-
-function fundingFromTable(t: TimeTable, options: TidyOptions): TimeSeries {
-  const tidy = tidyTable(t, options).table;
-  return { time: tidy.time, value: tidy.columns["funding_rate"] };
 }

@@ -35,6 +35,11 @@ export interface MarketData {
    * `notional × rate` when the rate is positive. Absent when the source has no funding.
    */
   fundingRate?: Float64Array;
+  /**
+   * Funding settlement interval in ms (e.g. 28,800,000 for 8-hourly settlements), detected
+   * from the settlement times by the loader; absent when unknown or without funding.
+   */
+  fundingIntervalMs?: number;
   /** 1 where the bar was synthesised to fill a gap (flat bar, zero volume), else 0. */
   filled?: Uint8Array;
 }
@@ -59,6 +64,7 @@ export function sliceMarketData(md: MarketData, start: number, end: number): Mar
     volume: s(md.volume),
     openInterest: md.openInterest ? s(md.openInterest) : undefined,
     fundingRate: md.fundingRate ? s(md.fundingRate) : undefined,
+    ...(md.fundingIntervalMs !== undefined ? { fundingIntervalMs: md.fundingIntervalMs } : {}),
     filled: md.filled ? md.filled.subarray(start, end) : undefined,
   };
 }

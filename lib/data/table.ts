@@ -1,28 +1,31 @@
 /**
- * Reading raw time-stamped tables from `.csv` / `.zip` files or folders of them, with the
- * format (Binance klines, metrics, fundingRate, or a generic OHLCV CSV) detected from the
- * header and the column count.
- *
- * Binance USDT-M public-archive formats:
- * - klines: `open_time,open,high,low,close,volume,close_time,quote_volume,count,
- *   taker_buy_volume,taker_buy_quote_volume,ignore` (older files have no header row);
- *   `open_time` is epoch ms of the bar open (µs is accepted too).
- * - metrics: `create_time,symbol,sum_open_interest,sum_open_interest_value,
- *   count_toptrader_long_short_ratio,sum_toptrader_long_short_ratio,count_long_short_ratio,
- *   sum_taker_long_short_vol_ratio`; `create_time` is `YYYY-MM-DD HH:MM:SS` UTC.
- * - fundingRate: `calc_time,funding_interval_hours,last_funding_rate`; `calc_time` is epoch ms
- *   of the settlement.
- * A generic funding CSV (`funding_time_ms` / `fundingTime` / `funding_time` + `funding_rate` /
- * `fundingRate`) is read as funding too.
+ * Reading raw time-stamped tables from `.csv` / `.zip` files or folders of them. Which
+ * layout a file has (Binance klines / metrics / fundingRate archives, OHLCV, open-interest
+ * and funding CSVs), which column is which and what its time stamp means is decided in ONE
+ * place, `layouts.ts`; this module reads bytes, parses CSV and builds the table.
  *
  * @module
  */
 import { unzipSync } from "fflate";
+import { intervalToMs } from "../util/calendar.ts";
 import { DataError } from "../util/errors.ts";
-import { type CsvText, parseCsv, parseNumberField, parseTimeColumn } from "./csv.ts";
-
-/** Kind of a raw table. */
-export type TableKind = "klines" | "metrics" | "funding" | "ohlcv";
+import {
+  type CsvText,
+  type EpochUnit,
+  parseCsv,
+  parseNumberField,
+  parseTimeColumn,
+} from "./csv.ts";
+import { baseName } from "./_names.ts";
+import {
+  type ColumnMapping,
+  type DataKind,
+  type DetectedLayout,
+  detectLayout,
+  type LayoutMatch,
+  type TableKind,
+  timeFormatOf,
+} from "./layouts.ts";
 
 /** Where each row came from: `files[fileIndex[i]]`, data row `row[i]` (1-based). */
 export interface RowSource {
@@ -36,7 +39,8 @@ export interface RowSource {
 
 /**
  * A raw time-stamped table. `time` is UTC epoch ms: the bar OPEN for klines/ohlcv, the
- * snapshot instant (`create_time`) for metrics, the settlement instant for funding.
+ * snapshot instant for open interest, the settlement instant for funding (after the
+ * layout's `at` rule, see `layouts.ts`).
  */
 export interface TimeTable {
   kind: TableKind;
@@ -47,67 +51,42 @@ export interface TimeTable {
   /** Name of the time column in the source. */
   timeColumn: string;
   time: Float64Array;
-  /** Numeric columns by canonical name (empty fields are NaN). */
+  /**
+   * Numeric columns by canonical name (empty fields are NaN): `open…volume` for bars,
+   * `open_interest` (and the archive's `sum_open_interest`) for OI, `funding_rate` for
+   * funding, plus the other numeric columns under their lower-cased source names.
+   */
   columns: Record<string, Float64Array>;
   /** Columns present in the source (original names, time column first). */
   sourceColumns: string[];
   source: RowSource;
+  /** The detected layout of each file (in `source.files` order). */
+  layouts: DetectedLayout[];
 }
 
 /** Column-name mapping for generic OHLCV CSVs (each entry: candidate names, case-insensitive). */
-export interface OhlcvColumns {
-  time?: string | string[];
-  open?: string | string[];
-  high?: string | string[];
-  low?: string | string[];
-  close?: string | string[];
-  volume?: string | string[];
-}
+export type OhlcvColumns = Pick<
+  ColumnMapping,
+  "time" | "open" | "high" | "low" | "close" | "volume" | "at" | "unit"
+>;
 
 /** Options of {@link readTables}. */
 export interface ReadTableOptions {
   /** Keep only tables of this kind (others in a folder are skipped). */
   kind?: TableKind;
-  /** Generic OHLCV column names (defaults cover common spellings). */
-  columns?: OhlcvColumns;
+  /** Read every file as this kind of data (a file passed with `--oi` / `--funding`). */
+  dataKind?: DataKind;
+  /** Column mapping (of `dataKind`, or of bars when no kind is forced). */
+  columns?: ColumnMapping;
+  /** CLI flag carrying `columns`, for messages. Default `--columns`. */
+  flag?: string;
   /** Header handling: `"auto"` (default) detects it. */
   hasHeader?: boolean | "auto";
+  /** Bar interval, used to turn end-stamped bars (`at=end`) into open times. */
+  interval?: string;
+  /** See `DetectOptions.skipOtherKinds` (set by `readTables` for folders and lists). */
+  skipOtherKinds?: boolean;
 }
-
-/** Column names of the Binance kline archive CSV, in file order. */
-export const KLINE_COLUMNS = [
-  "open_time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "close_time",
-  "quote_volume",
-  "count",
-  "taker_buy_volume",
-  "taker_buy_quote_volume",
-  "ignore",
-];
-
-const DEFAULT_OHLCV: Required<Record<keyof OhlcvColumns, string[]>> = {
-  time: [
-    "open_time",
-    "timestamp",
-    "time",
-    "datetime",
-    "date",
-    "open time",
-    "opentime",
-    "ts",
-    "start_time",
-  ],
-  open: ["open", "o"],
-  high: ["high", "h"],
-  low: ["low", "l"],
-  close: ["close", "c", "adj_close_unused"],
-  volume: ["volume", "vol", "v", "base_volume"],
-};
 
 /**
  * Read one `.csv`/`.zip` file, a list of files, or every `.csv`/`.zip` under a folder (recursively; other
@@ -129,10 +108,20 @@ export async function readTables(
     );
   }
   const parts: TimeTable[] = [];
+  const skip = files.length > 1 || !/\.csv$/i.test(files[0]);
   for (const f of files) {
-    for (const t of await readFileTables(f, options)) {
-      if (!options.kind || t.kind === options.kind) parts.push(t);
+    for (const t of await readFileTables(f, { ...options, skipOtherKinds: skip })) {
+      if (options.kind && t.kind !== options.kind) continue;
+      if (options.dataKind && t.layouts[0].kind !== options.dataKind) continue;
+      parts.push(t);
     }
+  }
+  if (parts.length > 0 && parts.every((p) => p.time.length === 0)) {
+    throw new DataError(
+      "the file has a header but no data rows",
+      { file: parts.length === 1 ? parts[0].source.files[0] : String(path) },
+      "check that the download or export finished",
+    );
   }
   const byKind = new Map<TableKind, TimeTable[]>();
   for (const p of parts) {
@@ -141,6 +130,10 @@ export async function readTables(
   }
   const out = new Map<TableKind, TimeTable>();
   for (const [k, list] of byKind) out.set(k, concatTables(list));
+  if (options.dataKind && parts.length === 0) {
+    const what = { bars: "price bars", oi: "open-interest", funding: "funding" }[options.dataKind];
+    throw new DataError(`no ${what} data found`, { file: String(path) });
+  }
   if (options.kind && !out.has(options.kind)) {
     throw new DataError(
       `no ${options.kind} data found`,
@@ -158,7 +151,7 @@ export async function readTable(
 ): Promise<TimeTable> {
   const m = await readTables(path, options);
   if (options.kind) return m.get(options.kind)!;
-  for (const k of ["klines", "ohlcv", "metrics", "funding"] as const) {
+  for (const k of ["klines", "ohlcv", "metrics", "oi", "funding"] as const) {
     if (m.has(k)) return m.get(k)!;
   }
   throw new DataError("no data found", { file: String(path) });
@@ -223,26 +216,86 @@ async function readFileTables(file: string, options: ReadTableOptions): Promise<
       parseTableText(m.text, { ...options, file: `${file}:${m.name}` })
     );
   }
-  return [parseTableText(await Deno.readTextFile(file), { ...options, file })];
+  return [parseTableText(decodeText(await Deno.readFile(file), file), { ...options, file })];
 }
 
 /**
- * Parse CSV text of any supported format into a {@link TimeTable}. `file` is used in error
- * messages and for the symbol/interval hints of Binance file names.
+ * Decode a CSV file's bytes as UTF-8. A binary file (NUL bytes or invalid UTF-8 in the first
+ * 64 KiB, e.g. a Parquet or zip file with the wrong extension) throws a short
+ * {@link DataError} that never echoes the bytes.
+ */
+export function decodeText(bytes: Uint8Array, file: string): string {
+  const head = bytes.subarray(0, 65536);
+  let binary = head.includes(0);
+  if (!binary) {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(0, safeCut(head)));
+    } catch {
+      binary = true;
+    }
+  }
+  if (binary) {
+    const magic = bytes[0] === 0x50 && bytes[1] === 0x4b
+      ? " (it looks like a zip archive: name it .zip)"
+      : bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31
+      ? " (it looks like a Parquet file: name it .parquet)"
+      : "";
+    throw new DataError(
+      `not a text CSV file: binary content${magic}`,
+      { file },
+      "pass a .csv, .zip or .parquet file",
+    );
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Length of `b` without a trailing incomplete UTF-8 sequence (so a cut never looks invalid). */
+function safeCut(b: Uint8Array): number {
+  let i = b.length;
+  let k = 0;
+  while (i > 0 && k < 4 && (b[i - 1] & 0xc0) === 0x80) {
+    i--;
+    k++;
+  }
+  if (i > 0 && b[i - 1] >= 0xc0) return i - 1;
+  return b.length;
+}
+
+/**
+ * Parse CSV text of any supported format into a {@link TimeTable}: detect the layout
+ * (`layouts.ts`), map its columns to canonical names, parse the time column (epoch unit or
+ * ISO, then the layout's `at` rule). `file` names the source in errors and gives the
+ * symbol/interval hints of Binance file names.
  */
 export function parseTableText(
   text: string,
   options: ReadTableOptions & { file?: string } = {},
 ): TimeTable {
-  const file = options.file;
+  const file = options.file ?? "<text>";
   const csv = parseCsv(text, { hasHeader: options.hasHeader ?? "auto", file });
-  const base = baseName(file ?? "");
+  if (csv.rows.length === 0 && !csv.header) {
+    throw new DataError(
+      "the file is empty",
+      { file },
+      "check that the download or export finished",
+    );
+  }
+  const base = baseName(file);
   const nameHint = /^([A-Z0-9]+)-(\d+[smhdwM])-\d{4}-\d{2}/.exec(base);
-  const kind = detectKind(csv, base, options);
-  const t = buildTable(csv, kind, file, options);
+  const m = detectLayout(
+    { header: csv.header, ncols: csv.rows[0]?.length ?? csv.header!.length, file },
+    {
+      kind: options.dataKind,
+      columns: options.columns,
+      flag: options.flag,
+      skipOtherKinds: options.skipOtherKinds,
+    },
+  );
+  const interval = options.interval ?? (m.spec.tableKind === "klines" ? nameHint?.[2] : undefined);
+  const t = buildTable(csv, m, file, interval, options.columns?.unit);
   if (nameHint) {
     t.symbol ??= nameHint[1];
-    if (kind === "klines") t.interval = nameHint[2];
+    if (m.spec.tableKind === "klines") t.interval = nameHint[2];
   } else {
     const sym = /^([A-Z0-9]+)-(metrics|fundingRate)-/.exec(base);
     if (sym) t.symbol ??= sym[1];
@@ -250,120 +303,20 @@ export function parseTableText(
   return t;
 }
 
-function detectKind(csv: CsvText, base: string, options: ReadTableOptions): TableKind {
-  const h = csv.header?.map((x) => x.toLowerCase());
-  if (h) {
-    if (h.includes("create_time") && h.includes("sum_open_interest")) return "metrics";
-    if (h.includes("calc_time") && h.includes("last_funding_rate")) return "funding";
-    if (
-      (h.includes("funding_rate") || h.includes("fundingrate")) &&
-      !h.includes("open") && !h.includes("close")
-    ) return "funding";
-    if (h[0] === "open_time" && h.length >= 6 && h.includes("close_time")) return "klines";
-    return "ohlcv";
-  }
-  const ncol = csv.rows[0]?.length ?? 0;
-  if (ncol === 12 || (ncol >= 11 && /-\d+[smhdw]-\d{4}-\d{2}/.test(base))) return "klines";
-  if (ncol >= 6 && !options.columns) return "ohlcv";
-  return "ohlcv";
-}
-
 function buildTable(
   csv: CsvText,
-  kind: TableKind,
-  file: string | undefined,
-  options: ReadTableOptions,
+  m: LayoutMatch,
+  file: string,
+  interval: string | undefined,
+  unit: EpochUnit | undefined,
 ): TimeTable {
   const rows = csv.rows;
   const n = rows.length;
-  let header = csv.header;
-  if (!header) {
-    if (kind === "klines") header = KLINE_COLUMNS.slice(0, rows[0]?.length ?? 12);
-    else if ((rows[0]?.length ?? 0) >= 6) {
-      header = ["time", "open", "high", "low", "close", "volume"];
-      for (let j = 6; j < rows[0].length; j++) header.push(`col${j}`);
-    } else {
-      throw new DataError(
-        `a CSV without a header needs ≥ 6 columns (time,open,high,low,close,volume), found ${
-          rows[0]?.length ?? 0
-        }`,
-        { file, row: 1 },
-        "add a header row naming the columns",
-      );
-    }
-  }
-  const lower = header.map((x) => x.toLowerCase());
-  const find = (cands: string | string[] | undefined, fallback: string[]): number => {
-    const list = cands === undefined ? fallback : Array.isArray(cands) ? cands : [cands];
-    for (const c of list) {
-      const j = lower.indexOf(c.toLowerCase());
-      if (j >= 0) return j;
-    }
-    return -1;
-  };
-  let timeIdx: number;
-  const colMap: [string, number][] = [];
-  if (kind === "metrics") {
-    timeIdx = lower.indexOf("create_time");
-    for (let j = 0; j < header.length; j++) {
-      if (j !== timeIdx && lower[j] !== "symbol") colMap.push([lower[j], j]);
-    }
-  } else if (kind === "funding") {
-    timeIdx = find(undefined, [
-      "calc_time",
-      "funding_time_ms",
-      "fundingtime",
-      "funding_time",
-      "time",
-    ]);
-    const rateIdx = find(undefined, ["last_funding_rate", "funding_rate", "fundingrate"]);
-    if (rateIdx < 0) {
-      throw new DataError(
-        "funding file has no rate column",
-        { file, column: "funding_rate" },
-        `expected last_funding_rate or funding_rate; header: ${header.join(",")}`,
-      );
-    }
-    colMap.push(["funding_rate", rateIdx]);
-    for (let j = 0; j < header.length; j++) {
-      if (j !== timeIdx && j !== rateIdx && isNumericColumn(rows, j)) colMap.push([lower[j], j]);
-    }
-  } else if (kind === "klines") {
-    timeIdx = lower.indexOf("open_time");
-    for (let j = 0; j < header.length; j++) {
-      if (j !== timeIdx && lower[j] !== "ignore") colMap.push([lower[j], j]);
-    }
-  } else {
-    const c = options.columns ?? {};
-    timeIdx = find(c.time, DEFAULT_OHLCV.time);
-    for (const k of ["open", "high", "low", "close", "volume"] as const) {
-      const j = find(c[k], DEFAULT_OHLCV[k]);
-      if (j < 0) {
-        throw new DataError(
-          `no "${k}" column`,
-          { file, column: k },
-          `header: ${header.join(",")}; pass column names (e.g. --columns ${k}=MyName)`,
-        );
-      }
-      colMap.push([k, j]);
-    }
-    for (let j = 0; j < header.length; j++) {
-      if (j !== timeIdx && !colMap.some(([, i]) => i === j) && isNumericColumn(rows, j)) {
-        colMap.push([lower[j], j]);
-      }
-    }
-  }
-  if (timeIdx < 0) {
-    throw new DataError(
-      "no time column",
-      { file },
-      `header: ${header.join(",")}; name it open_time/timestamp/time/date or pass columns.time`,
-    );
-  }
+  const { header, timeIdx, spec } = m;
   const timeRaw = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    if (r.length < header.length && !(kind === "klines" && r.length >= 11)) {
+    if (r.length < header.length && !(spec.tableKind === "klines" && r.length >= 11)) {
       throw new DataError(`row has ${r.length} fields, header has ${header.length}`, {
         file,
         row: i + 1,
@@ -371,35 +324,109 @@ function buildTable(
     }
     timeRaw[i] = r[timeIdx];
   }
-  const time = parseTimeColumn(timeRaw, { file, column: header[timeIdx] });
+  const time = parseTimeColumn(timeRaw, { file, column: header[timeIdx] }, unit);
+  shiftStamps(time, m, interval, file);
   const columns: Record<string, Float64Array> = {};
-  for (const [name, j] of colMap) {
-    const a = new Float64Array(n);
-    const col = header[j];
-    for (let i = 0; i < n; i++) {
-      const s = rows[i][j] ?? "";
-      const v = +s;
-      a[i] = v === v && s.length > 0 ? v : parseNumberField(s, { file, row: i + 1, column: col });
+  const parsed = new Map<number, Float64Array>();
+  const mapped: Record<string, string> = {};
+  for (const [name, j] of m.columns) {
+    const required = name in spec.values || Object.values(spec.aliases ?? {}).includes(name);
+    if (!required && !isNumericColumn(rows, j)) continue;
+    let a = parsed.get(j);
+    if (!a) {
+      a = new Float64Array(n);
+      const col = header[j];
+      for (let i = 0; i < n; i++) {
+        const s = rows[i][j] ?? "";
+        const v = +s;
+        a[i] = v === v && s.length > 0 ? v : parseNumberField(s, { file, row: i + 1, column: col });
+      }
+      parsed.set(j, a);
     }
     columns[name] = a;
+    if (name in spec.values) mapped[name] = header[j];
   }
   let symbol: string | undefined;
-  const symIdx = lower.indexOf("symbol");
+  const symIdx = header.findIndex((h) => h.trim().toLowerCase() === "symbol");
   if (symIdx >= 0 && n > 0) symbol = rows[0][symIdx];
   const source: RowSource = {
-    files: [file ?? "<text>"],
+    files: [file],
     fileIndex: new Int32Array(n),
     row: Int32Array.from({ length: n }, (_, i) => i + 1),
   };
+  const layout: DetectedLayout = {
+    file,
+    layout: spec.id,
+    label: spec.label,
+    kind: spec.kind,
+    tableKind: spec.tableKind,
+    header: csv.header !== null,
+    timeColumn: header[timeIdx],
+    timeFormat: timeFormatOf(timeRaw[0], unit),
+    at: m.at,
+    columns: mapped,
+    userMapping: m.userMapping,
+  };
+  const seen = new Set<number>();
+  const srcCols = [header[timeIdx]];
+  for (const [name, j] of m.columns) {
+    if (columns[name] && !seen.has(j)) {
+      seen.add(j);
+      srcCols.push(header[j]);
+    }
+  }
   return {
-    kind,
+    kind: spec.tableKind,
     symbol,
     timeColumn: header[timeIdx],
     time,
     columns,
-    sourceColumns: [header[timeIdx], ...colMap.map(([, j]) => header![j])],
+    sourceColumns: srcCols,
     source,
+    layouts: [layout],
   };
+}
+
+/** Apply the layout's `at` rule in place (see `layouts.ts`). */
+function shiftStamps(
+  time: Float64Array,
+  m: LayoutMatch,
+  interval: string | undefined,
+  file: string,
+): void {
+  const n = time.length;
+  if (m.spec.kind === "bars") {
+    if (m.at !== "end") return;
+    const step = interval ? intervalToMs(interval) : typicalStep(time);
+    if (!(step > 0)) {
+      throw new DataError("cannot turn bar END stamps into open times: interval unknown", {
+        file,
+      }, "pass --interval (e.g. 5m)");
+    }
+    // Binance-style close_time = open + interval − 1 ms.
+    const inclusive = n > 0 && ((time[0] + 1) % step === 0) && time[0] % step !== 0;
+    for (let i = 0; i < n; i++) time[i] = time[i] + (inclusive ? 1 : 0) - step;
+    return;
+  }
+  if (m.at !== "open") return;
+  const step = typicalStep(time);
+  if (!(step > 0)) {
+    throw new DataError("cannot shift period-start stamps: fewer than two rows", { file });
+  }
+  for (let i = 0; i < n; i++) time[i] += step;
+}
+
+/** Median positive spacing of a (mostly sorted) time column, ms; 0 when unknown. */
+function typicalStep(t: ArrayLike<number>): number {
+  const d: number[] = [];
+  const step = Math.max(1, Math.floor(t.length / 2000));
+  for (let i = step; i < t.length; i += step) {
+    const x = t[i] - t[i - 1];
+    if (x > 0) d.push(x);
+  }
+  if (d.length === 0) return 0;
+  d.sort((a, b) => a - b);
+  return d[Math.floor(d.length / 2)];
 }
 
 function isNumericColumn(rows: string[][], j: number): boolean {
@@ -447,6 +474,7 @@ export function concatTables(list: TimeTable[]): TimeTable {
     columns,
     sourceColumns: [...new Set(order.flatMap((t) => t.sourceColumns))],
     source: { files, fileIndex, row },
+    layouts: order.flatMap((t) => t.layouts),
   };
 }
 
@@ -559,9 +587,4 @@ export function tidyTable(table: TimeTable, options: TidyOptions = {}): TidyResu
 /** Format epoch ms as ISO-8601 UTC (or `"invalid"`). */
 export function formatUtc(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : "invalid";
-}
-
-function baseName(p: string): string {
-  const s = p.split(":").pop() ?? p;
-  return s.split("/").pop() ?? s;
 }

@@ -78,6 +78,11 @@ export interface ValidationReport {
   misaligned: number;
   /** Bars with high < max(open, close), low > min(open, close) or high < low. */
   ohlcInconsistent: number;
+  /**
+   * Bars whose OHLC inconsistency is within `relTolerance` (float rounding): counted here,
+   * not in `ohlcInconsistent`, and not an error. Present only when `relTolerance` is given.
+   */
+  ohlcRounding?: number;
   /** Bars with a price ≤ 0. */
   nonPositivePrices: number;
   /** Bars with negative volume. */
@@ -105,6 +110,12 @@ export interface ValidateOptions {
    * openInterest (unknown) and fundingRate (no settlement in the bar) is counted, not an error.
    */
   nanIsError?: string[];
+  /**
+   * Relative tolerance of the OHLC consistency check (e.g. 1e-12): a violation smaller than
+   * `relTolerance × max(|open|, |high|, |low|, |close|)` is float rounding, counted in
+   * `ohlcRounding`. Default 0 (exact).
+   */
+  relTolerance?: number;
 }
 
 const PRICE_COLS = ["open", "high", "low", "close"] as const;
@@ -137,6 +148,8 @@ export function validateMarketData(
   const loc = locator(options, "");
   const n = md.time.length;
   const { open, high, low, close, volume } = md;
+  const tol = options.relTolerance ?? 0;
+  if (tol > 0) report.ohlcRounding = 0;
   for (let i = 0; i < n; i++) {
     const o = open[i], h = high[i], l = low[i], c = close[i];
     let np = false;
@@ -155,7 +168,15 @@ export function validateMarketData(
         }
       }
     }
-    if (h < Math.max(o, c) || l > Math.min(o, c) || h < l) {
+    let bad = h < Math.max(o, c) || l > Math.min(o, c) || h < l;
+    if (bad && tol > 0) {
+      const eps = tol * Math.max(Math.abs(o), Math.abs(h), Math.abs(l), Math.abs(c));
+      if (h + eps >= Math.max(o, c) && l - eps <= Math.min(o, c) && h + eps >= l) {
+        report.ohlcRounding = (report.ohlcRounding ?? 0) + 1;
+        bad = false;
+      }
+    }
+    if (bad) {
       report.ohlcInconsistent++;
       if (report.issues.length < max) {
         const col = h < l ? "high" : h < Math.max(o, c) ? "high" : "low";

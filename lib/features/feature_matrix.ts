@@ -27,6 +27,8 @@ export interface FeatureMatrix {
    * funding) features hold their documented neutral value (0) instead of data.
    */
   available: { openInterest: boolean; funding: boolean };
+  /** Feature families left out by the user (`--features -oi`); absent when none. */
+  excluded?: string[];
 }
 
 /** Column index of `name`, or throw a clear error listing the names that exist. */

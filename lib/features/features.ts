@@ -24,8 +24,9 @@
  */
 
 import type { MarketData } from "../data/market_data.ts";
-import { DataError } from "../util/errors.ts";
+import { ConfigError, DataError } from "../util/errors.ts";
 import type { FeatureMatrix } from "./feature_matrix.ts";
+import { type FeatureFamily, OPTIONAL_FAMILIES } from "./families.ts";
 import {
   atrWilder,
   bollingerPercentB,
@@ -167,6 +168,11 @@ export interface FeatureOptions {
    * restarts the indicators after them.
    */
   nanPolicy?: "error" | "invalidate";
+  /**
+   * Optional families to leave out (`--features -oi`): their columns hold the neutral 0 and
+   * `available` says false, as if the data had none (see `families.ts`). Default none.
+   */
+  exclude?: readonly FeatureFamily[];
 }
 
 const PRICE_COLS = ["open", "high", "low", "close"] as const;
@@ -197,6 +203,14 @@ export function computeFeatures(md: MarketData, options: FeatureOptions = {}): F
       { parameter: "nanPolicy" },
       'use "error" or "invalidate"',
     );
+  }
+  const exclude = new Set(options.exclude ?? []);
+  for (const f of exclude) {
+    if (!OPTIONAL_FAMILIES.includes(f)) {
+      throw new ConfigError(`cannot exclude feature family "${f}"`, {
+        parameter: "exclude",
+      }, `only ${OPTIONAL_FAMILIES.join(", ")} can be excluded`);
+    }
   }
   const n = md.time.length;
   for (const c of ["open", "high", "low", "close", "volume"] as const) {
@@ -253,7 +267,7 @@ export function computeFeatures(md: MarketData, options: FeatureOptions = {}): F
   for (const [a, b] of segments) computeSegment(md, a, b, col);
 
   // Open interest (independent of price stretches; neutral 0 where unknown).
-  const oi = md.openInterest;
+  const oi = exclude.has("oi") ? undefined : md.openInterest;
   let oiAvailable = false;
   if (oi) {
     for (let i = 0; i < n; i++) {
@@ -284,7 +298,7 @@ export function computeFeatures(md: MarketData, options: FeatureOptions = {}): F
   }
 
   // Funding: forward-fill the last settled rate; 0 before the first settlement.
-  const fr = md.fundingRate;
+  const fr = exclude.has("funding") ? undefined : md.fundingRate;
   let fundingAvailable = false;
   const fcol = col["funding_rate"];
   let last = 0;
@@ -319,6 +333,7 @@ export function computeFeatures(md: MarketData, options: FeatureOptions = {}): F
     firstValidRow,
     valid,
     available: { openInterest: oiAvailable, funding: fundingAvailable },
+    ...(exclude.size ? { excluded: [...exclude].sort() } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 export * from "./feature_matrix.ts";
 export * from "./features.ts";
+export * from "./families.ts";
 export * from "./indicators.ts";
 export * from "./normalizer.ts";
 export * from "./figures.ts";

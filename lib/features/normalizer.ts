@@ -3,8 +3,15 @@
  * validation, test and live rows.
  *
  * `zscore`: `(x − mean) / std`; `robust`: `(x − median) / (IQR / 1.349)` (the IQR of a normal
- * distribution is 1.349 σ, so both give unit scale on Gaussian data). A column with zero
- * spread in the fit range gets scale 1 (it is only centred). Outputs are clipped to
+ * distribution is 1.349 σ, so both give unit scale on Gaussian data).
+ *
+ * Variance floor (issue 19): a column that was CONSTANT in the fit range — zero spread, or
+ * fewer than `constantShare` (default 1 %) of its fit rows differing from its most common
+ * value (e.g. OI features that are neutral 0 through a training split without OI) — is
+ * centred on that common value and keeps its own unit (scale 1), and its name is listed in
+ * `constant`. A later real value `v` then maps to `v − c` instead of `(v − c) / (tiny σ)`, so
+ * it cannot saturate the clip unless it moves by 10 of its own units (impossible for the
+ * fraction-valued features). Outputs are clipped to
  * `±clip` (default 10, as Stable-Baselines3's VecNormalize) so one outlier cannot blow up a
  * network input. Only rows with `valid = 1` inside the fit range are used; invalid rows stay
  * NaN after normalisation.
@@ -32,6 +39,11 @@ export interface NormalizerStats {
   fitRange: [number, number];
   /** Number of valid rows used. */
   count: number;
+  /**
+   * Columns that were constant in the fit range (see the module documentation): centred,
+   * scale 1. Absent in files written before this field existed.
+   */
+  constant?: string[];
 }
 
 /** Options of {@link fitNormalizer}. */
@@ -46,6 +58,11 @@ export interface FitNormalizerOptions {
   clip?: number | null;
   /** Optional row mask (1 = use) on top of `valid`, e.g. to drop purged rows. */
   mask?: Uint8Array;
+  /**
+   * A column counts as constant when fewer than this share (0–1) of its fit rows differ from
+   * its most common value. Default 0.01.
+   */
+  constantShare?: number;
 }
 
 function quantileSorted(a: Float64Array, q: number): number {
@@ -97,6 +114,13 @@ export function fitNormalizer(
       `the first valid row is ${fm.firstValidRow}; fit on a range after the warm-up`,
     );
   }
+  const constantShare = options.constantShare ?? 0.01;
+  if (!(constantShare >= 0 && constantShare < 1)) {
+    throw new ConfigError(`constantShare must be in [0, 1), got ${constantShare}`, {
+      parameter: "constantShare",
+    });
+  }
+  const constant: string[] = [];
   const { cols, data } = fm;
   const center = new Array<number>(cols);
   const scale = new Array<number>(cols);
@@ -118,8 +142,18 @@ export function fitNormalizer(
       c = quantileSorted(sorted, 0.5);
       s = (quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)) / 1.349;
     }
-    // Zero (or float-noise) spread → only centre the column.
-    if (!(s > 1e-12 * Math.max(1, Math.abs(c)))) s = 1;
+    // Zero (or float-noise) spread, or (almost) always one value → centre on it, scale 1.
+    if (!(s > 1e-12 * Math.max(1, Math.abs(c)))) {
+      s = 1;
+      constant.push(fm.names[j]);
+    } else {
+      const mode = modeShare(x);
+      if (1 - mode.share < constantShare) {
+        c = mode.value;
+        s = 1;
+        constant.push(fm.names[j]);
+      }
+    }
     center[j] = c;
     scale[j] = s;
   }
@@ -132,7 +166,24 @@ export function fitNormalizer(
     clip,
     fitRange: [start, end],
     count: rows.length,
+    constant,
   };
+}
+
+/** Most common value of `x` and the share (0–1) of entries equal to it. */
+function modeShare(x: Float64Array): { value: number; share: number } {
+  const sorted = x.slice().sort();
+  let best = sorted[0];
+  let bestRun = 0;
+  let run = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    run = k > 0 && sorted[k] === sorted[k - 1] ? run + 1 : 1;
+    if (run > bestRun) {
+      bestRun = run;
+      best = sorted[k];
+    }
+  }
+  return { value: best, share: sorted.length ? bestRun / sorted.length : 0 };
 }
 
 function checkNames(stats: NormalizerStats, names: readonly string[]): void {
@@ -205,7 +256,9 @@ export function normalizerFromJson(text: string, source = "normaliser JSON"): No
     Array.isArray(s.center) && Array.isArray(s.scale) && s.center.length === s.names.length &&
     s.scale.length === s.names.length && s.scale.every((v) => typeof v === "number" && v > 0) &&
     s.center.every((v) => typeof v === "number" && Number.isFinite(v)) &&
-    (s.clip === null || (typeof s.clip === "number" && s.clip > 0));
+    (s.clip === null || (typeof s.clip === "number" && s.clip > 0)) &&
+    (s.constant === undefined ||
+      (Array.isArray(s.constant) && s.constant.every((n) => s.names.includes(n))));
   if (!ok) {
     throw new ModelError(
       `${source} is not a valid normaliser (version 1)`,

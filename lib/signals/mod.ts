@@ -12,3 +12,4 @@ export * from "./mlp.ts";
 export * from "./walk_forward.ts";
 export * from "./persist.ts";
 export * from "./figures.ts";
+export * from "./cache.ts";
