@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   defaultJournalPath,
   killSwitchPath,
@@ -16,28 +15,20 @@ import {
   resetKillSwitch,
   setKillSwitch,
 } from "@lib/live/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { ConfigError, parseFlags, resolveUserPath, runCli } from "@lib/util/mod.ts";
 
 const USAGE =
   'usage: deno task paper:kill (--journal <file> | --run models/<id>) [--reason "…"] [--reset | --status]';
 
 await runCli(() => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        journal: { type: "string" },
-        run: { type: "string" },
-        reason: { type: "string" },
-        reset: { type: "boolean", default: false },
-        status: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new ConfigError((e as Error).message, {}, USAGE);
-  }
+  const { values } = parseFlags(Deno.args, {
+    journal: { type: "string", description: "the loop's journal file" },
+    run: { type: "string", description: "run folder (journal at <run>/paper/journal.sqlite)" },
+    reason: { type: "string", description: "why (recorded)" },
+    reset: { type: "boolean", description: "clear the switch" },
+    status: { type: "boolean", description: "print the switch only" },
+    help: { type: "boolean", short: "h", description: "this help" },
+  }, { usage: USAGE });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -52,7 +43,9 @@ await runCli(() => {
   if (values.reset && values.status) {
     throw new ConfigError("--reset and --status exclude each other", { parameter: "--reset" });
   }
-  const journal = values.journal ?? defaultJournalPath(values.run!);
+  const journal = values.journal !== undefined
+    ? resolveUserPath(values.journal)
+    : defaultJournalPath(resolveUserPath(values.run!));
   const file = killSwitchPath(journal);
   if (values.status) {
     console.log(JSON.stringify({ journal, file, set: readKillSwitch(journal) }));

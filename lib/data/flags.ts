@@ -7,21 +7,39 @@
  */
 import { intervalToMs } from "../util/calendar.ts";
 import { ConfigError } from "../util/errors.ts";
+import type { FlagSpec } from "../util/flags.ts";
 import type { DatasetOptions, DatasetSources } from "./dataset.ts";
 import { parseColumnMapping } from "./layouts.ts";
 
-/** `node:util` `parseArgs` option specs of the data flags (spread into a task's own). */
+/** Declarations of the data flags for `parseFlags` (spread into a task's own). */
 export const DATA_FLAG_OPTIONS = {
-  data: { type: "string" },
-  columns: { type: "string" },
-  oi: { type: "string" },
-  "oi-columns": { type: "string" },
-  funding: { type: "string" },
-  "funding-columns": { type: "string" },
-  "funding-scale": { type: "string" },
-  symbol: { type: "string" },
-  interval: { type: "string" },
-} as const;
+  data: { type: "string", description: "bars file or folder (default: synthetic)" },
+  columns: { type: "string", description: "bars column mapping" },
+  oi: { type: "string", description: "open-interest file" },
+  "oi-columns": { type: "string", description: "open-interest column mapping" },
+  funding: { type: "string", description: "funding file" },
+  "funding-columns": { type: "string", description: "funding column mapping" },
+  "funding-scale": {
+    type: "number",
+    range: { min: 0, exclusiveMin: true },
+    description: "multiply funding rates by x",
+  },
+  symbol: { type: "string", description: "symbol" },
+  interval: { type: "string", description: "bar interval" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Parsed values of {@link DATA_FLAG_OPTIONS}. */
+export interface DataFlagValues {
+  data?: string;
+  columns?: string;
+  oi?: string;
+  "oi-columns"?: string;
+  funding?: string;
+  "funding-columns"?: string;
+  "funding-scale"?: number;
+  symbol?: string;
+  interval?: string;
+}
 
 /** Help lines of the data flags, for a task's `--help`. */
 export const DATA_FLAG_HELP: string = [
@@ -40,16 +58,12 @@ export const DATA_FLAG_HELP: string = [
  * flag (`--funding-scale must be …`).
  */
 export function datasetFromFlags(
-  values: Partial<Record<keyof typeof DATA_FLAG_OPTIONS, string | undefined>>,
+  values: DataFlagValues,
   defaultData = "synthetic",
 ): { sources: DatasetSources; options: DatasetOptions } {
-  let fundingScale: number | undefined;
-  const fs = values["funding-scale"];
-  if (fs !== undefined) {
-    fundingScale = Number(fs);
-    if (fs.trim() === "" || !(Number.isFinite(fundingScale) && fundingScale > 0)) {
-      throw new ConfigError(`--funding-scale must be a finite number > 0 (got ${fs})`, {});
-    }
+  const fundingScale = values["funding-scale"];
+  if (fundingScale !== undefined && !(Number.isFinite(fundingScale) && fundingScale > 0)) {
+    throw new ConfigError(`--funding-scale must be > 0 (got ${fundingScale})`, {});
   }
   if (values.interval !== undefined) {
     try {
