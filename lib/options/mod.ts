@@ -9,3 +9,8 @@ export * from "./normal.ts";
 export * from "./bsm.ts";
 export * from "./implied_vol.ts";
 export * from "./time.ts";
+export * from "./chain.ts";
+export * from "./chain_check.ts";
+export * from "./vol_model.ts";
+export * from "./spread.ts";
+export * from "./fit.ts";
