@@ -16,3 +16,4 @@ export * from "./polars_io.ts";
 export * from "./load.ts";
 export * from "./inspect.ts";
 export * from "./fetch.ts";
+export * from "./synthetic_options.ts";

@@ -1,0 +1,423 @@
+/**
+ * The seeded synthetic SPY-like intraday market with a VIX-like volatility index: the default
+ * data of the options env (notebooks, training, tests), and the loader of the real inputs
+ * (SPY bars from a CSV, VIX daily from a CSV).
+ *
+ * ## Calendar
+ * Bars are `intervalMinutes` (default 5) long and cover only regular trading hours of the US
+ * equity calendar (`lib/util/us_equity_calendar.ts`): 09:30–16:00 America/New_York, 78 bars
+ * per full session, 42 on a 13:00 early close, none on weekends and holidays; UTC times follow
+ * daylight saving time. `time` is each bar's open (UTC ms), as everywhere in the toolkit.
+ *
+ * ## Model (one step per bar, all draws from one {@link Rng})
+ * 1. **Volatility index.** `y = ln VIX` is mean-reverting toward `ln vixLongRun` at
+ *    `vixMeanReversion` per session (spread over the session's bars), with per-session
+ *    volatility `volOfVix`, spread evenly over the bars. Its shocks are correlated with the
+ *    underlying's shocks at `vixReturnCorrelation` (−0.7: the index rises when the market
+ *    falls, the leverage effect). **Spikes**: at each bar with probability
+ *    `spikeProbabilityPerSession / barsPerSession`, `y` jumps up by `spikeSize·(0.5 + U)` (U
+ *    uniform [0, 1)) and decays back through the mean reversion; overnight `y` takes
+ *    `overnightVixFactor` sessions' worth of extra noise.
+ * 2. **Underlying volatility** per bar: `σ_t = (VIX_t/100) · realisedOverVix · u(m) / √(bars
+ *    per year)` with `u(m)` a unit-mean intraday U-shape (`intradayVolAmplitude`, high at the
+ *    open and the close) — so realised volatility tracks the index (the variance risk premium
+ *    `1/realisedOverVix` ≈ 1.31 is the median VIX / realised ratio of 1993–2026, see
+ *    `lib/options/vol_model.ts`). Innovations are Student-t (`tailDof`, unit variance).
+ * 3. **Planted edge (momentum).** With `m_t` the log return of the previous `momentumBars`
+ *    (12 = one hour) bars in units of `σ_t·√momentumBars`, clipped to ±2, the drift is
+ *    `μ_t = driftPerYear/barsPerYear + momentumStrength·σ_t·m_t`: a move over the last hour
+ *    tends to continue. A policy that buys calls after rises and puts after falls (the
+ *    observation has the 12-bar return) beats staying flat before costs; at the default
+ *    strength (0.15) a 1-σ hourly move predicts a 0.15-σ drift per bar over the next bars
+ *    (measured, seed 42, two years: correlation of consecutive non-overlapping hourly returns
+ *    0.31; 0.00 ± 0.05 with the edge off).
+ *    Set `momentumStrength: 0` for a market without edge.
+ * 4. **Overnight gap**: the first bar of a session opens at the previous close times
+ *    `e^{g}`, `g ~ N(0, (overnightVolFraction · σ_daily)²)`.
+ * 5. **Bars**: open = previous close (gap at the session's first bar); high/low extend beyond
+ *    max/min(open, close) by `σ_t·wickScale·|N(0,1)|`; prices rounded to `tick` (0.01).
+ *    Volume = `baseVolume · u(m)² · e^{0.3ε}` (U-shaped), rounded to whole shares.
+ *
+ * Same options (and seed) → bit-identical arrays.
+ *
+ * @module
+ */
+import { ConfigError, DataError } from "../util/errors.ts";
+import { Rng } from "../util/prng.ts";
+import { type MarketSession, usEquitySessions } from "../util/us_equity_calendar.ts";
+import { parseCsv } from "./csv.ts";
+import type { MarketData } from "./market_data.ts";
+
+/** Parameters of the synthetic SPY/VIX model (see the module docs). */
+export interface SyntheticOptionsParams {
+  /** First price. Default 480 (SPY, January 2024). */
+  startPrice: number;
+  /** Price tick. Default 0.01. */
+  tick: number;
+  /** Drift, fraction per year. Default 0.07. */
+  driftPerYear: number;
+  /** Initial VIX level (index points). Default 15. */
+  vixStart: number;
+  /** Long-run VIX level (index points). Default 18. */
+  vixLongRun: number;
+  /** Mean reversion of ln VIX per session (fraction of the gap closed). Default 0.06. */
+  vixMeanReversion: number;
+  /** Std of ln VIX changes per session. Default 0.07. */
+  volOfVix: number;
+  /** Correlation of ln VIX shocks with the underlying's shocks. Default −0.7. */
+  vixReturnCorrelation: number;
+  /** Expected VIX spikes per session. Default 0.02 (about five a year). */
+  spikeProbabilityPerSession: number;
+  /** Typical spike in ln VIX (jump = spikeSize·(0.5 + U)). Default 0.35. */
+  spikeSize: number;
+  /** Extra overnight ln-VIX noise in sessions of volOfVix. Default 0.5. */
+  overnightVixFactor: number;
+  /** Realised volatility / (VIX/100). Default 0.7624 (= 1/1.3116). */
+  realisedOverVix: number;
+  /** Amplitude of the intraday volatility U-shape. Default 0.35. */
+  intradayVolAmplitude: number;
+  /** Student-t degrees of freedom (> 2). Default 5. */
+  tailDof: number;
+  /** Bars of the momentum signal. Default 12. */
+  momentumBars: number;
+  /** Planted momentum drift per unit signal, in units of σ_t. Default 0.15. */
+  momentumStrength: number;
+  /** Overnight gap std as a fraction of the daily volatility. Default 0.35. */
+  overnightVolFraction: number;
+  /** High/low wick size per unit of σ_t. Default 0.6. */
+  wickScale: number;
+  /** Mean volume per bar, shares. Default 250,000. */
+  baseVolume: number;
+}
+
+/** Defaults of {@link SyntheticOptionsParams}. */
+export const DEFAULT_SYNTHETIC_OPTIONS_PARAMS: Readonly<SyntheticOptionsParams> = Object.freeze({
+  startPrice: 480,
+  tick: 0.01,
+  driftPerYear: 0.07,
+  vixStart: 15,
+  vixLongRun: 18,
+  vixMeanReversion: 0.06,
+  volOfVix: 0.07,
+  vixReturnCorrelation: -0.7,
+  spikeProbabilityPerSession: 0.02,
+  spikeSize: 0.35,
+  overnightVixFactor: 0.5,
+  realisedOverVix: 1 / 1.3116,
+  intradayVolAmplitude: 0.35,
+  tailDof: 5,
+  momentumBars: 12,
+  momentumStrength: 0.15,
+  overnightVolFraction: 0.35,
+  wickScale: 0.6,
+  baseVolume: 250_000,
+});
+
+/** Options of {@link generateSyntheticOptionsMarket}. */
+export interface SyntheticOptionsOptions {
+  /** PRNG seed. Default 42. */
+  seed?: number;
+  /** First New York date (a session is taken from here on). Default `"2024-01-02"`. */
+  startDate?: string;
+  /** Number of sessions. Default 504 (two years). */
+  sessions?: number;
+  /** Bar length in minutes (divides 390 and 210). Default 5. */
+  intervalMinutes?: number;
+  /** Symbol. Default `"SYNTHSPY"`. */
+  symbol?: string;
+  /** Model overrides. */
+  params?: Partial<SyntheticOptionsParams>;
+}
+
+/** A daily index series (VIX): New York dates with the session's open and close levels. */
+export interface DailyIndex {
+  /** Session dates `YYYY-MM-DD`, increasing. */
+  date: string[];
+  /** Level at 09:30 New York. */
+  open: Float64Array;
+  /** Level at the close. */
+  close: Float64Array;
+}
+
+/** An underlying on the RTH calendar with its volatility index. */
+export interface OptionsMarket {
+  /** Underlying bars (RTH only), UTC ms of each bar's open. */
+  market: MarketData;
+  /**
+   * VIX level (index points) at each bar's CLOSE; NaN where unknown (then the env falls back
+   * to realised volatility).
+   */
+  vix: Float64Array;
+  /** The sessions the bars belong to. */
+  sessions: MarketSession[];
+  /** Per bar: index into `sessions`. */
+  session: Int32Array;
+  /** Daily VIX (for IV rank): one entry per session. */
+  vixDaily: DailyIndex;
+}
+
+function validate(p: SyntheticOptionsParams): void {
+  for (const [k, v] of Object.entries(p)) {
+    if (!Number.isFinite(v)) {
+      throw new ConfigError(`synthetic options parameter ${k} must be finite, got ${v}`, {
+        parameter: `params.${k}`,
+      });
+    }
+  }
+  const pos = [
+    "startPrice",
+    "tick",
+    "vixStart",
+    "vixLongRun",
+    "realisedOverVix",
+    "momentumBars",
+  ] as const;
+  for (const k of pos) {
+    if (!(p[k] > 0)) {
+      throw new ConfigError(`${k} must be > 0, got ${p[k]}`, { parameter: `params.${k}` });
+    }
+  }
+  if (!(p.tailDof > 2)) {
+    throw new ConfigError(`tailDof must be > 2, got ${p.tailDof}`, { parameter: "params.tailDof" });
+  }
+  if (!(Math.abs(p.vixReturnCorrelation) <= 1)) {
+    throw new ConfigError("vixReturnCorrelation must be in [−1, 1]", {
+      parameter: "params.vixReturnCorrelation",
+    });
+  }
+}
+
+/** The first `count` sessions on or after `startDate`. */
+function takeSessions(startDate: string, count: number): MarketSession[] {
+  const out: MarketSession[] = [];
+  const d = Temporal.PlainDate.from(startDate);
+  let from = d;
+  while (out.length < count) {
+    const to = from.add({ days: Math.max(14, Math.ceil(((count - out.length) * 7) / 5) + 10) });
+    for (const s of usEquitySessions(from.toString(), to.toString())) {
+      if (out.length < count) out.push(s);
+    }
+    from = to.add({ days: 1 });
+  }
+  return out;
+}
+
+/**
+ * Generate the synthetic SPY-like market with its VIX (see the module docs).
+ *
+ * @example
+ * ```ts
+ * const { market, vix } = generateSyntheticOptionsMarket({ seed: 1, sessions: 60 });
+ * ```
+ */
+export function generateSyntheticOptionsMarket(
+  options: SyntheticOptionsOptions = {},
+): OptionsMarket {
+  const p: SyntheticOptionsParams = { ...DEFAULT_SYNTHETIC_OPTIONS_PARAMS, ...options.params };
+  validate(p);
+  const nSess = options.sessions ?? 504;
+  if (!Number.isInteger(nSess) || nSess < 1) {
+    throw new ConfigError(`sessions must be a positive integer, got ${nSess}`, {
+      parameter: "sessions",
+    });
+  }
+  const im = options.intervalMinutes ?? 5;
+  if (!Number.isInteger(im) || im < 1 || 390 % im !== 0 || 210 % im !== 0) {
+    throw new ConfigError(`intervalMinutes must divide 390 and 210, got ${im}`, {
+      parameter: "intervalMinutes",
+    }, "use 1, 2, 3, 5, 6, 10, 15 or 30");
+  }
+  const sessions = takeSessions(options.startDate ?? "2024-01-02", nSess);
+  const stepMs = im * 60_000;
+  let n = 0;
+  for (const s of sessions) n += Math.round((s.closeMs - s.openMs) / stepMs);
+  const barsPerSession = 390 / im;
+  const barsPerYear = 252 * barsPerSession;
+
+  const rng = new Rng(options.seed ?? 42);
+  const time = new Float64Array(n);
+  const open = new Float64Array(n);
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new Float64Array(n);
+  const vix = new Float64Array(n);
+  const session = new Int32Array(n);
+  const dOpen = new Float64Array(nSess);
+  const dClose = new Float64Array(nSess);
+
+  const sqrtBpy = Math.sqrt(barsPerYear);
+  const kappa = p.vixMeanReversion / barsPerSession;
+  const vovBar = p.volOfVix / Math.sqrt(barsPerSession);
+  const rho = p.vixReturnCorrelation;
+  const rhoC = Math.sqrt(1 - rho * rho);
+  const spikeP = p.spikeProbabilityPerSession / barsPerSession;
+  const lnLong = Math.log(p.vixLongRun);
+  const mb = p.momentumBars;
+  const logs = new Float64Array(n + 1); // log close history for the momentum signal
+  let y = Math.log(p.vixStart);
+  let price = p.startPrice;
+  const round = (x: number) => Math.round(x / p.tick) * p.tick;
+  logs[0] = Math.log(p.startPrice);
+  let i = 0;
+  for (let d = 0; d < nSess; d++) {
+    const s = sessions[d];
+    const nb = Math.round((s.closeMs - s.openMs) / stepMs);
+    if (d > 0) {
+      y += vovBar * Math.sqrt(p.overnightVixFactor * barsPerSession) * rng.normal() +
+        kappa * barsPerSession * 0.3 * (lnLong - y);
+      const sigDay = (Math.exp(y) / 100) * p.realisedOverVix / Math.sqrt(252);
+      price *= Math.exp(p.overnightVolFraction * sigDay * rng.normal());
+    }
+    dOpen[d] = Math.exp(y);
+    for (let b = 0; b < nb; b++, i++) {
+      time[i] = s.openMs + b * stepMs;
+      session[i] = d;
+      // unit-mean intraday U-shape over the FULL session's clock position
+      const m = (b + 0.5) / barsPerSession;
+      const u = 1 + p.intradayVolAmplitude * Math.cos(2 * Math.PI * m);
+      const sig = (Math.exp(y) / 100) * p.realisedOverVix * u / sqrtBpy;
+      let mom = 0;
+      if (i >= mb) {
+        mom = (logs[i] - logs[i - mb]) / (sig * Math.sqrt(mb));
+        if (mom > 2) mom = 2;
+        else if (mom < -2) mom = -2;
+      }
+      const z = rng.studentT(p.tailDof); // unit variance
+      const mu = p.driftPerYear / barsPerYear + p.momentumStrength * sig * mom;
+      const o = price;
+      const c = o * Math.exp(mu + sig * z - 0.5 * sig * sig);
+      const wickH = sig * p.wickScale * Math.abs(rng.normal());
+      const wickL = sig * p.wickScale * Math.abs(rng.normal());
+      open[i] = round(o);
+      close[i] = round(c);
+      high[i] = Math.max(open[i], close[i], round(Math.max(o, c) * Math.exp(wickH)));
+      low[i] = Math.min(open[i], close[i], round(Math.min(o, c) * Math.exp(-wickL)));
+      volume[i] = Math.round(p.baseVolume * u * u * Math.exp(0.3 * rng.normal() - 0.045));
+      price = c;
+      logs[i + 1] = Math.log(c);
+      // VIX: mean reversion, correlated shock, spikes
+      y += kappa * (lnLong - y) + vovBar * (rho * z + rhoC * rng.normal());
+      if (rng.next() < spikeP) y += p.spikeSize * (0.5 + rng.next());
+      vix[i] = Math.round(Math.exp(y) * 100) / 100;
+    }
+    dClose[d] = vix[i - 1];
+  }
+  return {
+    market: {
+      symbol: options.symbol ?? "SYNTHSPY",
+      interval: `${im}m`,
+      intervalMs: stepMs,
+      time,
+      open,
+      high,
+      low,
+      close,
+      volume,
+    },
+    vix,
+    sessions,
+    session,
+    vixDaily: {
+      date: sessions.map((s) => s.date),
+      open: Float64Array.from(dOpen, (v) => Math.round(v * 100) / 100),
+      close: dClose,
+    },
+  };
+}
+
+/**
+ * Read a daily index CSV with `date` (`YYYY-MM-DD`), `open` and `close` columns (the CBOE VIX
+ * history format of `../shared/data/VIX-daily-1990-2026.csv`). Rows with a non-numeric level
+ * are dropped; a missing column or unsorted dates throw {@link DataError} naming file, row and
+ * column.
+ */
+export async function loadDailyIndexCsv(path: string): Promise<DailyIndex> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new DataError(`cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+  const t = parseCsv(text, { hasHeader: true, file: path });
+  const h = (t.header ?? []).map((x) => x.toLowerCase());
+  const [di, oi, ci] = ["date", "open", "close"].map((c) => {
+    const j = h.indexOf(c);
+    if (j < 0) throw new DataError(`column "${c}" is missing`, { file: path, column: c });
+    return j;
+  });
+  const date: string[] = [];
+  const o: number[] = [];
+  const c: number[] = [];
+  for (let r = 0; r < t.rows.length; r++) {
+    const row = t.rows[r];
+    const d = (row[di] ?? "").trim().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) {
+      throw new DataError(`"${row[di]}" is not a YYYY-MM-DD date`, {
+        file: path,
+        row: r + 1,
+        column: "date",
+      });
+    }
+    if (date.length > 0 && d <= date[date.length - 1]) {
+      throw new DataError(`dates are not increasing at ${d}`, {
+        file: path,
+        row: r + 1,
+        column: "date",
+      });
+    }
+    const ov = Number(row[oi]);
+    const cv = Number(row[ci]);
+    if (!(cv > 0)) continue;
+    date.push(d);
+    o.push(ov > 0 ? ov : cv);
+    c.push(cv);
+  }
+  return { date, open: Float64Array.from(o), close: Float64Array.from(c) };
+}
+
+/**
+ * Keep only the bars of `market` that lie inside a regular US equity session (open ≤ bar
+ * open and bar open + interval ≤ close), and give each its session: the real-data path of
+ * the options env (SPY bars from a CSV, which may include extended hours). Returns the
+ * filtered market, the sessions and the per-bar session index; `vix` is NaN until the caller
+ * fills it (the env interpolates daily VIX with `levelAt` of `lib/options`).
+ */
+export function restrictToSessions(market: MarketData): Omit<OptionsMarket, "vixDaily" | "vix"> {
+  const n = market.time.length;
+  if (n === 0) throw new DataError("no bars", { parameter: "market" });
+  const fmt = (ms: number) =>
+    Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO("America/New_York")
+      .toPlainDate().toString();
+  const sessions = usEquitySessions(fmt(market.time[0]), fmt(market.time[n - 1]));
+  const keep: number[] = [];
+  const sessOf: number[] = [];
+  const used: MarketSession[] = [];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const t = market.time[i];
+    while (k < sessions.length && sessions[k].closeMs <= t) k++;
+    const s = sessions[k];
+    if (s && t >= s.openMs && t + market.intervalMs <= s.closeMs) {
+      if (used.length === 0 || used[used.length - 1] !== s) used.push(s);
+      keep.push(i);
+      sessOf.push(used.length - 1);
+    }
+  }
+  const pick = (a: Float64Array) => Float64Array.from(keep, (j) => a[j]);
+  return {
+    market: {
+      symbol: market.symbol,
+      interval: market.interval,
+      intervalMs: market.intervalMs,
+      time: pick(market.time),
+      open: pick(market.open),
+      high: pick(market.high),
+      low: pick(market.low),
+      close: pick(market.close),
+      volume: pick(market.volume),
+    },
+    sessions: used,
+    session: Int32Array.from(sessOf),
+  };
+}
