@@ -11,3 +11,5 @@ export * from "./reward.ts";
 export * from "./futures_env.ts";
 export * from "./check_env.ts";
 export * from "./classic_control.ts";
+export * from "./options_reward.ts";
+export * from "./options_env.ts";
