@@ -94,13 +94,13 @@ Deno.test("VIX: tracks realised volatility, mean-reverts, spikes", () => {
   assert.ok(jumps >= 1);
 });
 
-Deno.test("the planted momentum edge is there, and absent with momentumStrength 0", () => {
+Deno.test("the planted reversal edge is there, and absent with reversalStrength 0", () => {
   const on = momentumCorr(M.market.close);
   const off = momentumCorr(
-    generateSyntheticOptionsMarket({ seed: 42, sessions: 252, params: { momentumStrength: 0 } })
+    generateSyntheticOptionsMarket({ seed: 42, sessions: 252, params: { reversalStrength: 0 } })
       .market.close,
   );
-  assert.ok(on > 0.15, `hourly momentum corr ${on}`);
+  assert.ok(on < -0.12, `hourly return autocorrelation ${on}`);
   assert.ok(Math.abs(off) < 0.06, `without edge ${off}`);
 });
 

@@ -67,11 +67,32 @@ function env(data: OptionsEnvData, extra: Partial<OptionsEnvOptions> = {}): Opti
 
 const A = (x: number) => Float64Array.of(x);
 
+/**
+ * Trading-time years from bar i's close to `expiryMs`, counted independently of the env:
+ * 0.9/252/78 per remaining 5-minute bar and 0.1/252 per night between sessions.
+ */
+function tradingYears(d: OptionsEnvData, i: number, expiryMs: number): number {
+  let y = 0;
+  for (let j = i + 1; j < d.market.time.length && d.market.time[j] + STEP <= expiryMs; j++) {
+    y += 0.9 / 252 / 78;
+    if (d.session[j] !== d.session[j - 1]) y += 0.1 / 252;
+  }
+  return y;
+}
+
 /** Independent quote of a contract at bar i of a fixture. */
 function quote(d: OptionsEnvData, i: number, call: boolean, strike: number, expiryMs: number) {
   const spot = d.market.close[i];
-  const years = (expiryMs - (d.market.time[i] + STEP)) / (365 * 864e5);
-  const vol = surfaceVol({ vix: d.vix![i], spot, strike, years, rate: 0.037, dividend: 0.01 });
+  const calYears = (expiryMs - (d.market.time[i] + STEP)) / (365 * 864e5);
+  const years = tradingYears(d, i, expiryMs);
+  const vol = surfaceVol({
+    vix: d.vix![i],
+    spot,
+    strike,
+    years: calYears,
+    rate: 0.037,
+    dividend: 0.01,
+  });
   const g = new Float64Array(5);
   bsmGreeks({ call, spot, strike, years, rate: 0.037, dividend: 0.01, vol }, g);
   const spread = modelSpread(g[0], Math.max(call ? spot - strike : strike - spot, 0));
@@ -266,7 +287,8 @@ Deno.test("reward timeDecay: −50 × theta cost of the bar / initial while hold
   e.reset({ options: { start: 3 } });
   const r = e.step(A(1));
   const q = quote(FLAT_DATA, 3, true, r.info.strike, r.info.expiryMs);
-  const expected = -50 * (-q.theta * (STEP / (365 * 864e5)) * 100) / 10_000;
+  // one bar of trading time: 0.9/252/78 years
+  const expected = -50 * (-q.theta * (0.9 / 252 / 78) * 100) / 10_000;
   assert.ok(q.theta < 0);
   assert.ok(
     Math.abs(r.info.rewardTimeDecay - expected) < 1e-12,
@@ -337,4 +359,32 @@ Deno.test("an exit is never blocked by a lockout, and the default surface prices
   assert.equal(r.info.exited, 1);
   assert.equal(r.info.position, 0);
   assert.ok(SPY_VIX_SURFACE.level > 0);
+});
+
+Deno.test("the planted edge pays only for timing: the reversal rule beats flat, blind holding is ruined", () => {
+  // The learning proofs of the next wave need a market where beating always-flat requires
+  // using the observation; this checks the env's costs (spread, fees, theta on the trading
+  // clock) leave exactly that. Seed 1, two years, evaluation over all bars.
+  const run = (reversal: number, policy: (obs: Float64Array, k: number) => number): number => {
+    const data = generateSyntheticOptionsMarket({
+      seed: 1,
+      params: { reversalStrength: reversal },
+    });
+    const e = env(data);
+    let obs = e.reset().observation;
+    const a = new Float64Array(1);
+    for (let k = 0;; k++) {
+      a[0] = policy(obs, k);
+      const r = e.step(a);
+      if (r.terminated || r.truncated) return r.info.equity;
+      obs = r.observation;
+    }
+  };
+  const rule = (o: Float64Array) => (o[1] > 0 ? -1 : 1); // return_12 up → put
+  const start = 10_000;
+  assert.ok(run(0.15, rule) > 2 * start);
+  assert.ok(run(0.15, () => 1) < start);
+  assert.ok(run(0.15, () => -1) < start);
+  assert.ok(run(0.15, (_o, k) => Math.sin(k * 12.9898) > 0 ? 0.9 : -0.9) < start);
+  assert.ok(run(0, rule) < start); // no edge: the same rule loses
 });

@@ -25,8 +25,16 @@
  *
  * ## Pricing
  * σ = {@link surfaceVol} (VIX-based surface fitted on real SPY chains) at the bar's VIX
- * level, the strike and the time to expiry (ACT/365 from the bar's close to the expiry
- * close); price and Greeks {@link bsmGreeks} with `rate` (0.037) and `dividend` (0.01);
+ * level, the strike and the calendar time to expiry (ACT/365 from the bar's close to the
+ * expiry close); price and Greeks {@link bsmGreeks} with `rate` (0.037) and `dividend` (0.01)
+ * on a TRADING-TIME clock: a year is 252 sessions, each session contributes
+ * `(1 − overnightVarianceFraction)/252` years spread evenly over its minutes (pro rata on an
+ * early close) and each night (a weekend or holiday counts as one night)
+ * `overnightVarianceFraction/252` (default 0.1). With calendar time an intraday holder would
+ * pay only 6.5/24 of a day's theta for the whole day's variance, and buying options for the
+ * session only would be a free lunch; desks mark short-dated options on such a clock for the
+ * same reason. Theta (and the time-decay reward) is per trading-time year accordingly;
+ * `info.daysToExpiry` stays calendar days.
  * spread {@link modelSpread}; bid = max(mid − spread/2, 0), ask = mid + spread/2. Fees
  * `feePerContract` (0.65 USD) per contract per fill; none at expiry settlement. Accounting
  * is the one model of `lib/trading` ({@link Account.openPaid} / {@link Account.closeAt}:
@@ -186,6 +194,11 @@ export interface OptionsEnvOptions {
   flattenMinutesBeforeClose?: number;
   /** Risk manager config; entries are checked when given (see module docs). */
   risk?: Partial<RiskConfig>;
+  /**
+   * Share of a day's variance that falls outside regular hours (overnight, weekends count as
+   * one night) on the trading-time clock used for pricing (see module docs). Default 0.1.
+   */
+  overnightVarianceFraction?: number;
   /** Close an open option at the end of an episode. Default true. */
   closeAtEnd?: boolean;
 }
@@ -291,32 +304,64 @@ const C_VIX = 2;
 const C_RANK = 3; // percent
 const C_FLAT = 4; // 1 = flatten bar or later in the session (no entries; positions closed)
 const C_EXPIRY = 5; // expiry close (UTC ms) of the contract an entry would buy
-const C_OBS = 6; // 10 market observation entries
-const STRIDE = 16;
+const C_CLOCK = 6; // trading-time clock at the bar's close, years
+const C_EXPIRY_CLOCK = 7; // trading-time clock at that contract's expiry, years
+const C_OBS = 8; // 10 market observation entries
+const STRIDE = 18;
 const N_MKT = 10;
 
 const MS_YEAR = 365 * 86_400_000;
 const MS_DAY = 86_400_000;
+const SESSION_MS = 390 * 60_000;
 
-/** Weekly expiries (last session of each calendar week) covering the data plus 30 days. */
-function weeklyExpiries(sessions: MarketSession[]): Float64Array {
+/**
+ * The trading-time clock over the calendar sessions from the data's first date to 30 days
+ * past its last (so expiries after the data can be priced), and the weekly expiries (last
+ * session of each calendar week) with their clock values.
+ */
+function tradingClock(sessions: MarketSession[], nightFraction: number): {
+  index: Map<string, number>;
+  all: MarketSession[];
+  open: Float64Array;
+  expiryMs: Float64Array;
+  expiryClock: Float64Array;
+} {
   const first = sessions[0].date;
   const last = Temporal.PlainDate.from(sessions[sessions.length - 1].date).add({ days: 30 });
   const all = usEquitySessions(first, last.toString());
-  const out: number[] = [];
+  const open = new Float64Array(all.length);
+  const close = new Float64Array(all.length);
+  const index = new Map<string, number>();
+  const day = (1 - nightFraction) / 252;
+  const night = nightFraction / 252;
+  const exMs: number[] = [];
+  const exClock: number[] = [];
   for (let i = 0; i < all.length; i++) {
+    index.set(all[i].date, i);
+    open[i] = i > 0 ? close[i - 1] + night : 0;
+    close[i] = open[i] + (day * (all[i].closeMs - all[i].openMs)) / SESSION_MS;
     const d = Temporal.PlainDate.from(all[i].date);
     const next = i + 1 < all.length ? Temporal.PlainDate.from(all[i + 1].date) : null;
     const sameWeek = next !== null && next.yearOfWeek === d.yearOfWeek &&
       next.weekOfYear === d.weekOfYear;
-    if (!sameWeek) out.push(all[i].closeMs);
+    if (!sameWeek) {
+      exMs.push(all[i].closeMs);
+      exClock.push(close[i]);
+    }
   }
-  return Float64Array.from(out);
+  return {
+    index,
+    all,
+    open,
+    expiryMs: Float64Array.from(exMs),
+    expiryClock: Float64Array.from(exClock),
+  };
 }
 
 interface TableKey {
   minDays: number;
   flatten: number; // minutes before close, −1 = none
+  night: number; // overnight variance fraction
 }
 
 const TABLES = new WeakMap<OptionsEnvData, Map<string, Float64Array>>();
@@ -372,7 +417,9 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
   const nS = ses.length;
   const sessClose = new Float64Array(nS).fill(NaN);
   for (let i = 0; i < n; i++) sessClose[d.session[i]] = vix[i];
-  const expiries = weeklyExpiries(ses);
+  const clock = tradingClock(ses, k.night);
+  const expiries = clock.expiryMs;
+  const day = (1 - k.night) / 252;
   let ep = 0;
   for (let i = 0; i < n; i++) {
     const r = i * STRIDE;
@@ -399,6 +446,14 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
     t[r + C_FLAT] = tc >= flatAt ? 1 : 0;
     while (ep < expiries.length && expiries[ep] - tc < k.minDays * MS_DAY) ep++;
     t[r + C_EXPIRY] = ep < expiries.length ? expiries[ep] : NaN;
+    t[r + C_EXPIRY_CLOCK] = ep < expiries.length ? clock.expiryClock[ep] : NaN;
+    const ci = clock.index.get(s.date);
+    if (ci === undefined) {
+      throw new EnvError(`bar ${i} lies on ${s.date}, which is not a US equity session`, {
+        parameter: "data.sessions",
+      }, "build the sessions with the US equity calendar (restrictToSessions)");
+    }
+    t[r + C_CLOCK] = clock.open[ci] + (day * (tc - s.openMs)) / SESSION_MS;
     // observations
     const o = r + C_OBS;
     const ret = (lag: number) => (i >= lag ? 100 * Math.log(close[i] / close[i - lag]) : 0);
@@ -429,7 +484,7 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
 function tableFor(d: OptionsEnvData, k: TableKey): Float64Array {
   let m = TABLES.get(d);
   if (!m) TABLES.set(d, m = new Map());
-  const key = `${k.minDays}|${k.flatten}`;
+  const key = `${k.minDays}|${k.flatten}|${k.night}`;
   let t = m.get(key);
   if (!t) m.set(key, t = buildTable(d, k));
   return t;
@@ -501,7 +556,8 @@ const S_CLOSED = 11;
 const S_WINS = 12;
 const S_STEPS = 13;
 const S_NEEDS_RESET = 14;
-const S_COUNT = 15;
+const S_EXPIRY_CLOCK = 15;
+const S_COUNT = 16;
 // quote slots (#q) of the held option at the current bar
 const Q_MID = 0;
 const Q_BID = 1;
@@ -643,9 +699,16 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       });
     }
     this.#data = d;
+    const night = opts.overnightVarianceFraction ?? 0.1;
+    if (!(night >= 0 && night < 1)) {
+      throw new ConfigError(`overnightVarianceFraction must be in [0, 1), got ${night}`, {
+        parameter: "overnightVarianceFraction",
+      });
+    }
     this.#bars = tableFor(d, {
       minDays: this.contract.minDaysToExpiry,
       flatten: flattenDaily ? flatMin : -1,
+      night,
     });
     this.#acct = new Account({ initialBalance: 10_000, minNotional: 0, ...opts.trading });
     this.#initial = this.#acct.config.initialBalance;
@@ -803,7 +866,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       const k = Math.round(spot / step) * step + target * this.contract.strikeOffset * step;
       const ex = bars[r0 + C_EXPIRY];
       if (k > 0) {
-        this.#quote(target, k, ex, t);
+        this.#quote(target, k, ex, bars[r0 + C_EXPIRY_CLOCK], t);
         const q = this.#q;
         let allowed = true;
         if (this.#risk) {
@@ -838,6 +901,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
             s[S_SIDE] = side;
             s[S_STRIKE] = k;
             s[S_EXPIRY] = ex;
+            s[S_EXPIRY_CLOCK] = bars[r0 + C_EXPIRY_CLOCK];
             s[S_ENTRY_BAR] = t;
             a.mark(q[Q_MID] * CONTRACT_MULTIPLIER);
           }
@@ -858,7 +922,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     let forced = 0;
     if (side !== 0) {
       rw[1] = this.#wDir * side * 100 * Math.log(bars[r1 + C_CLOSE] / bars[r0 + C_CLOSE]);
-      const dt = (bars[r1 + C_TCLOSE] - bars[r0 + C_TCLOSE]) / MS_YEAR;
+      const dt = bars[r1 + C_CLOCK] - bars[r0 + C_CLOCK]; // trading-time years
       rw[4] = theta < 0
         ? 0 - this.#wDecay * (-theta * dt * this.contracts * CONTRACT_MULTIPLIER) / this.#initial
         : 0;
@@ -873,7 +937,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
         side = 0;
         forced = ExitCode.EXPIRY;
       } else {
-        this.#quote(side, s[S_STRIKE], s[S_EXPIRY], t1);
+        this.#quote(side, s[S_STRIKE], s[S_EXPIRY], s[S_EXPIRY_CLOCK], t1);
         a.mark(this.#q[Q_MID] * CONTRACT_MULTIPLIER);
         if (bars[r1 + C_FLAT] === 1) {
           this.#sell(ExitCode.SESSION_CLOSE, t1);
@@ -1004,17 +1068,20 @@ export class OptionsTradingEnv implements Env<Float64Array> {
 
   // ------------------------------------------------------------------ internals
 
-  /** Price an option at bar `t` into #q (mid, bid, ask, iv, years, spread) and #g (Greeks). */
-  #quote(side: number, strike: number, expiryMs: number, t: number): void {
+  /**
+   * Price an option at bar `t` into #q (mid, bid, ask, iv, years, spread) and #g (Greeks):
+   * the surface is read at the calendar time to expiry, BSM runs on the trading-time clock.
+   */
+  #quote(side: number, strike: number, expiryMs: number, expiryClock: number, t: number): void {
     const r = t * STRIDE;
     const bars = this.#bars;
     const spot = bars[r + C_CLOSE];
-    const years = (expiryMs - bars[r + C_TCLOSE]) / MS_YEAR;
+    const years = expiryClock - bars[r + C_CLOCK];
     const vq = this.#vq;
     vq.vix = bars[r + C_VIX];
     vq.spot = spot;
     vq.strike = strike;
-    vq.years = years;
+    vq.years = (expiryMs - bars[r + C_TCLOSE]) / MS_YEAR;
     const iv = surfaceVol(vq, this.#surface);
     const o = this.#in;
     o.call = side > 0;
