@@ -16,4 +16,5 @@ export * from "./polars_io.ts";
 export * from "./load.ts";
 export * from "./inspect.ts";
 export * from "./fetch.ts";
+export * from "./options_market.ts";
 export * from "./synthetic_options.ts";

@@ -44,8 +44,11 @@
  * VIX per bar from `data.vix` (level at each bar's close); else from `data.vixDaily`
  * interpolated between the session's open and close like {@link levelAt}; else (no VIX at
  * all) `100 × VIX_OVER_REALISED × σ_rv` with σ_rv the annualised realised volatility of the
- * last 390 bars (five sessions) of 5-minute log returns. IV rank: the bar's VIX level against
- * the closes of the previous 251 sessions, in percent (50 until 20 sessions of history).
+ * last 390 bars (five sessions) of 5-minute log returns. IV rank ({@link ivRank}): the bar's
+ * VIX level against the previous 251 daily closes — of `data.vixDaily` when given (its
+ * history may start years before the bars), else of the bars' own session closes — in
+ * percent (50 until 20 days of history). The VIX-change observation is against the same
+ * previous daily close.
  *
  * ## Risk lockouts
  * With `risk` (a {@link RiskConfig} override, spec defaults IV rank > 95, VIX > 32, spread >
@@ -77,6 +80,7 @@ import {
   CONTRACT_MULTIPLIER,
   type DailyLevels,
   DEFAULT_FEE_PER_CONTRACT,
+  ivRank,
   modelSpread,
   type OptionInputs,
   type SpreadModelParams,
@@ -417,6 +421,18 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
   const nS = ses.length;
   const sessClose = new Float64Array(nS).fill(NaN);
   for (let i = 0; i < n; i++) sessClose[d.session[i]] = vix[i];
+  // the daily history IV rank and the VIX change read: the given daily VIX (which may reach
+  // years before the bars) or else the bars' own session closes; histEnd[s] = number of
+  // history entries dated before session s
+  const daily = d.vixDaily && d.vixDaily.date.length > 0 ? d.vixDaily : null;
+  const hist = daily ? daily.close : sessClose;
+  const histEnd = new Int32Array(nS);
+  for (let si = 0, j = 0; si < nS; si++) {
+    if (daily) {
+      while (j < daily.date.length && daily.date[j] < ses[si].date) j++;
+      histEnd[si] = j;
+    } else histEnd[si] = si;
+  }
   const clock = tradingClock(ses, k.night);
   const expiries = clock.expiryMs;
   const day = (1 - k.night) / 252;
@@ -429,18 +445,9 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
     t[r + C_CLOSE] = close[i];
     t[r + C_TCLOSE] = tc;
     t[r + C_VIX] = vix[i];
-    // IV rank vs the previous 251 session closes
-    let lo = vix[i];
-    let hi = vix[i];
-    let cnt = 0;
-    for (let j = Math.max(0, si - 251); j < si; j++) {
-      const x = sessClose[j];
-      if (!(x === x)) continue;
-      cnt++;
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-    const rank = cnt < 20 ? 50 : hi > lo ? (100 * (vix[i] - lo)) / (hi - lo) : 50;
+    // IV rank vs the previous 251 session closes (a year with today)
+    const ivr = ivRank(vix[i], hist, { end: histEnd[si], window: 251 });
+    const rank = ivr === ivr ? ivr : 50;
     t[r + C_RANK] = rank;
     const flatAt = k.flatten >= 0 ? s.closeMs - k.flatten * 60_000 : Infinity;
     t[r + C_FLAT] = tc >= flatAt ? 1 : 0;
@@ -469,7 +476,7 @@ function buildTable(d: OptionsEnvData, k: TableKey): Float64Array {
     }
     t[o + 3] = m > 0 ? Math.sqrt((s2 / m) * BPY) : 0;
     t[o + 4] = vix[i] / 100;
-    const prevClose = si > 0 ? sessClose[si - 1] : NaN;
+    const prevClose = histEnd[si] > 0 ? hist[histEnd[si] - 1] : NaN;
     t[o + 5] = prevClose > 0 ? vix[i] / prevClose - 1 : 0;
     t[o + 6] = rank / 100;
     t[o + 7] = (tc - s.openMs) / 60_000 / 390;

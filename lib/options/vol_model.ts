@@ -137,33 +137,44 @@ export function vixFromRealised(realised: number, ratio: number = VIX_OVER_REALI
 }
 
 /**
- * IV rank series in PERCENT [0, 100] of a daily volatility series: for each day the position
- * of the value between the trailing-window min and max (window includes the day). NaN until
- * `minHistory` (default 20) finite values are in the window, and for NaN inputs; 50 when the
- * window is flat.
+ * IV rank of `value` in PERCENT [0, 100] against `history[end − window, end)` plus the value
+ * itself: `100 · (value − min) / (max − min)`; 50 when they are all equal; NaN when `value`
+ * is NaN or fewer than `minHistory` (default 20) finite values are available (NaN history
+ * entries are skipped).
+ */
+export function ivRank(
+  value: number,
+  history: ArrayLike<number>,
+  options: { end: number; window: number; minHistory?: number },
+): number {
+  const minH = options.minHistory ?? 20;
+  let lo = value;
+  let hi = value;
+  let cnt = 1;
+  for (let j = Math.max(0, options.end - options.window); j < options.end; j++) {
+    const v = history[j];
+    if (!(v === v)) continue;
+    cnt++;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!(value === value) || cnt < minH) return NaN;
+  return hi > lo ? (100 * (value - lo)) / (hi - lo) : 50;
+}
+
+/**
+ * IV rank series in PERCENT [0, 100] of a daily volatility series: for each day the
+ * {@link ivRank} of its value within the trailing `window` days including itself (default
+ * 252, one year); NaN until `minHistory` (default 20) values are available.
  */
 export function ivRankSeries(
   values: ArrayLike<number>,
   options: { window?: number; minHistory?: number } = {},
 ): Float64Array {
   const w = options.window ?? 252;
-  const minH = options.minHistory ?? 20;
-  const n = values.length;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = values[i];
-    let lo = Infinity;
-    let hi = -Infinity;
-    let cnt = 0;
-    for (let j = Math.max(0, i - w + 1); j <= i; j++) {
-      const v = values[j];
-      if (!(v === v)) continue;
-      cnt++;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (!(x === x) || cnt < minH) out[i] = NaN;
-    else out[i] = hi > lo ? (100 * (x - lo)) / (hi - lo) : 50;
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    out[i] = ivRank(values[i], values, { end: i, window: w - 1, minHistory: options.minHistory });
   }
   return out;
 }
