@@ -106,6 +106,9 @@ Deno.test("OptionsTradingEnv passes checkEnv on the synthetic market (training a
   assert.ok(train.checked.includes("cloneState"));
   const evalEnv = env(data, { range: { start: 0, end: 800 } });
   assert.deepEqual(checkEnv(evalEnv, { steps: 1000 }).warnings, []);
+  // with the risk manager (its state is part of cloneState)
+  const withRisk = env(data, { episodeLength: 300, seed: 4, risk: { maxVix: 25 } });
+  assert.deepEqual(checkEnv(withRisk, { steps: 1000 }).warnings, []);
 });
 
 Deno.test("actions outside [−1, 1], NaN or of the wrong length throw EnvError", () => {
@@ -387,4 +390,19 @@ Deno.test("the planted edge pays only for timing: the reversal rule beats flat, 
   assert.ok(run(0.15, () => -1) < start);
   assert.ok(run(0.15, (_o, k) => Math.sin(k * 12.9898) > 0 ? 0.9 : -0.9) < start);
   assert.ok(run(0, rule) < start); // no edge: the same rule loses
+});
+
+Deno.test("the daily-loss halt of the risk manager latches on mark-to-market losses and blocks entries", () => {
+  // a steady fall while holding calls: equity drops > 2 % of 10,000 within the session
+  const falling = makeData("2024-07-01", "2024-07-12", (i) => 500 - 0.4 * i);
+  const e = env(falling, { risk: { maxDailyLossFraction: 0.02 } });
+  e.reset({ options: { start: 1 } });
+  let r = e.step(A(1));
+  for (let k = 0; k < 20; k++) r = e.step(A(1));
+  assert.ok(e.riskManager!.isHalted("daily_loss"));
+  r = e.step(A(0)); // the exit is allowed
+  assert.equal(r.info.position, 0);
+  r = e.step(A(1)); // a new entry is not
+  assert.equal(r.info.riskRule, "daily_loss");
+  assert.equal(r.info.position, 0);
 });

@@ -54,7 +54,9 @@
  * With `risk` (a {@link RiskConfig} override, spec defaults IV rank > 95, VIX > 32, spread >
  * 5 % of mid, plus daily loss, loss streak, drawdown), every entry is checked with
  * {@link RiskManager.checkTrade}; a denied entry stays flat (`info.riskBlocked = 1`,
- * `info.riskRule`). Exits are never blocked. A fresh manager starts with each episode.
+ * `info.riskRule`). Exits are never blocked. The manager observes the equity at every bar's
+ * close (so the daily-loss and drawdown halts see mark-to-market losses) and every closed
+ * trade (loss streak). A fresh manager starts with each episode.
  *
  * ## Episodes
  * Training (`episodeLength = L`): a random start in `[first bar of the range + 1, last − L]`,
@@ -956,6 +958,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     // ---- 4. episode end
     a.readInto(this.#av);
     let equity = this.#av[F.EQUITY];
+    if (this.#risk) this.#risk.observe({ timeMs: bars[r1 + C_TCLOSE], equity });
     const ruin = equity <= this.#ruin;
     const terminated = ruin;
     const truncated = !terminated && t1 >= s[S_END];
