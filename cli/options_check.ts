@@ -128,5 +128,6 @@ await runCli(async () => {
     iv_unrecovered_share: r4(r.ivUnrecoveredShare),
     iv_vs_source_pts: s(r.ivVsSource),
     units: "abs errors in USD per share vs the bid/ask mid; iv_vs_source in vol points",
+    ...(r.volModel === null ? { note: "vol_model needs --vix or --vix-file" } : {}),
   }));
 });

@@ -167,6 +167,14 @@ Deno.test("holds while the sign persists; marks at the model mid every bar; a fl
   assert.equal(f.info.entered, 1);
   assert.equal(f.info.position, -1);
   assert.equal(e.trades().length, 1);
+  const strike = f.info.strike;
+  for (let k = 0; k < 3; k++) e.step(A(-0.9));
+  e.step(A(0));
+  const [call, put] = e.optionTrades();
+  assert.equal(call.optionType, "call");
+  assert.equal(put.optionType, "put");
+  assert.equal(put.strike, strike);
+  assert.equal(new Date(put.expiryMs).toISOString(), "2024-07-05T20:00:00.000Z");
 });
 
 Deno.test("flattens at the 15:50 bar (12:50 on the 3 July early close) and takes no entry after it", () => {

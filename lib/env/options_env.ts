@@ -295,12 +295,30 @@ export interface OptionsResetResult extends ResetResult {
 
 /** A complete snapshot (see {@link OptionsTradingEnv.cloneState}). */
 export interface OptionsEnvState {
+  /** Tag checked by {@link OptionsTradingEnv.restoreState}. */
   kind: "OptionsTradingEnv";
+  /** Cash, position, ledger. */
   account: AccountState;
+  /** Episode, position, statistics, the held option's quote and Greeks (internal order). */
   scalars: Float64Array;
+  /** Side, strike and expiry of every closed trade (triplets). */
+  contracts: number[];
+  /** The env's PRNG. */
   rng: RngState;
+  /** The risk manager's state (null without `risk`). */
   risk: RiskState | null;
+  /** A copy of the last info. */
   info: OptionsEnvInfo;
+}
+
+/** A closed option trade: the ledger's {@link Trade} plus the contract. */
+export interface OptionTrade extends Trade {
+  /** `"call"` or `"put"` (the ledger's `side` is 1 for both: a long premium). */
+  optionType: "call" | "put";
+  /** Strike, USD per share. */
+  strike: number;
+  /** Expiry close, UTC ms. */
+  expiryMs: number;
 }
 
 // ---- per-bar table
@@ -626,6 +644,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   readonly #in: OptionInputs;
   readonly #vq: VolQuery;
   readonly #fill: QuotedFill = { price: 0, fee: 0 };
+  /** Side, strike, expiry of each closed trade, in ledger order. */
+  readonly #contracts: number[] = [];
   readonly #info: OptionsEnvInfo = newInfo();
   readonly #result: OptionsStepResult;
   readonly #reset: OptionsResetResult;
@@ -767,6 +787,16 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   trades(): Trade[] {
     return this.#acct.ledger.trades();
   }
+  /** Closed trades of the episode with their contracts (allocates). */
+  optionTrades(): OptionTrade[] {
+    const c = this.#contracts;
+    return this.#acct.ledger.trades().map((t, i) => ({
+      ...t,
+      optionType: c[3 * i] > 0 ? "call" as const : "put" as const,
+      strike: c[3 * i + 1],
+      expiryMs: c[3 * i + 2],
+    }));
+  }
   /** The risk manager of the current episode (null without `risk`). */
   get riskManager(): RiskManager | null {
     return this.#risk;
@@ -800,6 +830,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     this.#g.fill(0);
     const a = this.#acct;
     a.reset();
+    this.#contracts.length = 0;
     a.setClock(start, this.#data.market.time[start]);
     a.mark(0);
     a.readInto(this.#av);
@@ -1036,6 +1067,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       scalars: sc,
       rng: this.#rng.getState(),
       risk: this.#risk ? this.#risk.state() : null,
+      contracts: this.#contracts.slice(),
       info: { ...this.#info },
     };
   }
@@ -1056,6 +1088,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     this.#g.set(st.scalars.subarray(S_COUNT + Q_COUNT));
     this.#rng.setState(st.rng);
     this.#risk = st.risk ? RiskManager.restore(structuredClone(st.risk)) : null;
+    this.#contracts.length = 0;
+    for (const x of st.contracts) this.#contracts.push(x);
     Object.assign(this.#info, st.info);
     this.#acct.readInto(this.#av);
     this.#writeObs();
@@ -1123,8 +1157,10 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     this.#s[S_SIDE] = 0;
   }
 
-  /** Tell the risk manager about a closed trade (loss streak, equity). */
+  /** Record the closed trade's contract; tell the risk manager (loss streak, equity). */
   #closed(_reason: number, t: number): void {
+    const s = this.#s;
+    this.#contracts.push(s[S_SIDE], s[S_STRIKE], s[S_EXPIRY]);
     if (!this.#risk) return;
     const L = this.#acct.ledger;
     this.#risk.recordTradeClosed({
