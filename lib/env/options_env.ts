@@ -71,7 +71,7 @@
  * bar (fraction of 390 minutes), days to expiry / 7 (of the held option, else of the contract
  * an entry would buy). Position: side (−1 put, 0 flat, 1 call), premium PnL (mid vs entry
  * price, fraction), delta, gamma per 1 % move (`Γ·S/100`), vega per vol point as a fraction
- * of the premium, theta per day as a fraction of the premium, bars held / 78. Account:
+ * of the premium, theta per trading day as a fraction of the premium, bars held / 78. Account:
  * equity / initial, drawdown (fraction). Position entries are 0 when flat.
  *
  * @module
@@ -130,7 +130,7 @@ export const OPTIONS_OBSERVATION_NAMES = [
   "delta", // option delta per share (call 0..1, put −1..0), 0 flat
   "gamma_1pct", // Γ·S/100: delta change per 1 % move, 0 flat
   "vega_per_premium", // vega per vol point / mid (fraction of premium), 0 flat
-  "theta_per_premium", // theta per day / mid (fraction of premium, ≤ 0), 0 flat
+  "theta_per_premium", // theta per trading day (1/252 trading-time yr) / mid (≤ 0), 0 flat
   "bars_held", // bars since entry / 78, 0 flat
   "equity_over_initial", // ratio
   "drawdown", // fraction of the running peak equity
@@ -237,7 +237,7 @@ export type OptionsEnvInfo = {
   mid: number;
   bid: number;
   ask: number;
-  /** Greeks per share (vega per 1.00 vol, theta per year), 0 flat. */
+  /** Greeks per share (vega per 1.00 vol, theta per trading-time year), 0 flat. */
   delta: number;
   gamma: number;
   vega: number;
@@ -1232,7 +1232,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       o[12] = g[1];
       o[13] = g[2] * bars[r + C_CLOSE] * 0.01;
       o[14] = mid > 0 ? g[3] / 100 / mid : 0;
-      o[15] = mid > 0 ? g[4] / 365 / mid : 0;
+      o[15] = mid > 0 ? g[4] / 252 / mid : 0;
       o[16] = (t - s[S_ENTRY_BAR]) / 78;
     } else {
       for (let k = 10; k <= 16; k++) o[k] = 0;
