@@ -133,6 +133,20 @@ const ROWS: Row[] = [
     remaining: 0,
   },
   {
+    name: "minNotional: TP1 leaves 0.5 × 140 = 70 ≥ 60, a partial exit",
+    position: { qty: 1 },
+    config: { minNotional: 60 },
+    path: [[c(140), [["tp1", 0.5, 140]]]],
+    remaining: 0.5,
+  },
+  {
+    name: "minNotional dust: TP1 would leave 70 < 80 of notional, so it exits all",
+    position: { qty: 1 },
+    config: { minNotional: 80 },
+    path: [[c(140), [["tp1", 1, 140]]]],
+    remaining: 0,
+  },
+  {
     name: "minQty dust: 1 unit with minQty 0.6 — TP1's 0.5 would leave 0.5 < 0.6, so it exits all",
     position: { qty: 1 },
     config: { minQty: 0.6 },

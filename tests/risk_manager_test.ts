@@ -242,6 +242,9 @@ Deno.test("every rule can be switched off by name; `off` preset allows what `spe
   assert.deepEqual(exitPreset("off").levels, []);
   assert.equal(exitPreset("spec").levels.length, 5);
   assert.throws(() => riskPreset("tight"), ConfigError);
+  assert.equal(riskPreset("spec").session, undefined); // left to the consumer
+  assert.equal(riskPreset("spec", { calendar: "crypto" }).session?.timeZone, "UTC");
+  assert.equal(riskPreset("spec", { calendar: "us_equity" }).session?.timeZone, "America/New_York");
 });
 
 Deno.test("session reset: a New York calendar resets at NY midnight, a UTC calendar at UTC midnight", () => {
@@ -294,6 +297,18 @@ Deno.test("session reset across DST: NY midnight is 05:00Z in winter, 04:00Z in 
   const cme = { timeZone: "America/New_York", startMinute: 18 * 60 };
   assert.equal(sessionAt(Date.parse("2026-01-05T17:59:00-05:00"), cme).date, "2026-01-04");
   assert.equal(sessionAt(Date.parse("2026-01-05T18:00:00-05:00"), cme).date, "2026-01-05");
+  // A start minute inside the spring-forward gap (02:30 does not exist on 2026-03-08): every
+  // instant still lies inside the window it is assigned to, and the windows tile time.
+  const gap = { timeZone: "America/New_York", startMinute: 150 };
+  let prev = sessionAt(Date.parse("2026-03-07T12:00:00Z"), gap);
+  for (let t = prev.startMs; t < Date.parse("2026-03-10T12:00:00Z"); t += 600_000) {
+    const w = sessionAt(t, gap);
+    assert.ok(w.startMs <= t && t < w.endMs, `${new Date(t).toISOString()} outside ${w.date}`);
+    if (w.date !== prev.date) {
+      assert.equal(w.startMs, prev.endMs, `${w.date} does not follow ${prev.date}`);
+    }
+    prev = w;
+  }
 });
 
 Deno.test("decision levels grade how close the nearest limit is", () => {

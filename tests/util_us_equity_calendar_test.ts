@@ -203,3 +203,54 @@ Deno.test("calendar: SPY daily bars 2001–2026 trade on exactly our sessions (s
   const extraBars = dates.filter((d) => !sessions.has(d));
   assert.deepEqual({ missingBars, extraBars }, { missingBars: [], extraBars: [] });
 });
+
+Deno.test("calendar: Alpaca's own SDK reads the replayed /v2/calendar from a loopback server and agrees", async () => {
+  // The fixture is served by a 127.0.0.1 server; the official SDK (TradingClient, pinned in
+  // deno.json) requests it with its own URL and query format and parses it with its own
+  // OpenAPI model, so a field the fixture misnamed would come back undefined here.
+  const { TradingClient } = await import("@alpacahq/alpaca-trade-api");
+  const fixture = JSON.parse(
+    await Deno.readTextFile(new URL("./fixtures/alpaca_v2_calendar.json", import.meta.url)),
+  ) as { queries: { response: Record<string, string>[] }[] };
+  const rows = fixture.queries.flatMap((q) => q.response);
+  const seen: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const url = new URL(req.url);
+    seen.push(url.pathname);
+    if (url.pathname !== "/v2/calendar") return new Response("not found", { status: 404 });
+    const start = (url.searchParams.get("start") ?? "0000").slice(0, 10);
+    const end = (url.searchParams.get("end") ?? "9999").slice(0, 10);
+    return Response.json(rows.filter((r) => r.date >= start && r.date <= end));
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const client = new TradingClient({
+      keyId: "test",
+      secret: "test",
+      paper: true,
+      retry: false,
+      rateLimit: false,
+      fetchApi: (input: RequestInfo | URL, init?: RequestInit) => {
+        const u = new URL(input instanceof Request ? input.url : String(input));
+        return fetch(`${base}${u.pathname}${u.search}`, init);
+      },
+    });
+    const days = await client.calendar.legacyCalendar({
+      start: new Date("2025-11-26T00:00:00Z"),
+      end: new Date("2025-12-29T00:00:00Z"),
+    });
+    const ours = usEquitySessions("2025-11-26", "2025-12-29");
+    assert.deepEqual(days.map((d) => d.date.toISOString().slice(0, 10)), ours.map((s) => s.date));
+    for (let i = 0; i < ours.length; i++) {
+      const d = days[i];
+      assert.equal(nyMs(ours[i].date, d.open), ours[i].openMs);
+      assert.equal(nyMs(ours[i].date, d.close), ours[i].closeMs);
+      assert.match(d.sessionOpen, /^\d{4}$/);
+      assert.match(d.sessionClose, /^\d{4}$/);
+      assert.ok(!Number.isNaN(d.settlementDate.getTime()));
+    }
+    assert.deepEqual(seen, ["/v2/calendar"]);
+  } finally {
+    await server.shutdown();
+  }
+});

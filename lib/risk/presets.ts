@@ -5,7 +5,9 @@
  * @module
  */
 import { ConfigError } from "../util/errors.ts";
+import type { MarketCalendar } from "../util/calendar.ts";
 import { DEFAULT_RISK_CONFIG, RISK_RULES, type RiskConfig } from "./risk_manager.ts";
+import { sessionCalendarFor } from "./session.ts";
 import { type ExitLadderConfig, SPEC_EXIT_LADDER } from "./profit_manager.ts";
 
 /** Names of the presets. */
@@ -26,13 +28,21 @@ function known(name: string, parameter: string): RiskPresetName {
 }
 
 /**
- * The risk rules of a preset: `spec` = {@link DEFAULT_RISK_CONFIG} (2 % daily loss, 3 losses
- * in a row, 10 % drawdown, IV rank 95, VIX 32, spread 5 %, kill switch; New York sessions);
- * `off` = the same limits with every rule disabled.
+ * The risk rules of a preset: `spec` = the limits of {@link DEFAULT_RISK_CONFIG} (2 % daily
+ * loss, 3 losses in a row, 10 % drawdown, IV rank 95, VIX 32, spread 5 %, kill switch);
+ * `off` = the same limits with every rule disabled. The session calendar is left to the
+ * consumer (the RiskManager's default is New York; the guarded env uses its market's
+ * calendar) unless `options.calendar` names the market (`us_equity` → New York days,
+ * `crypto` → UTC days).
  */
-export function riskPreset(name: string): RiskConfig {
-  const c = structuredClone(DEFAULT_RISK_CONFIG) as RiskConfig;
+export function riskPreset(
+  name: string,
+  options: { calendar?: MarketCalendar } = {},
+): Partial<RiskConfig> {
+  const { session: _session, ...limits } = structuredClone(DEFAULT_RISK_CONFIG) as RiskConfig;
+  const c: Partial<RiskConfig> = limits;
   if (known(name, "risk") === "off") c.disabled = [...RISK_RULES];
+  if (options.calendar !== undefined) c.session = sessionCalendarFor(options.calendar);
   return c;
 }
 

@@ -33,8 +33,9 @@
  *   stop from the NEXT bar on (the high may have come after the low). The effective stop is the
  *   higher of the trailing stop and the stop loss.
  * - **Lots and dust**: exit quantities are rounded DOWN to `lotSize` (0 = continuous; 1 for
- *   option contracts). A remainder below `minQty`, below one lot, or ≤ 1e-9 of the initial size
- *   is dust: the exit takes the whole position instead. A level whose rounded exit is 0 (for
+ *   option contracts). A remainder below `minQty`, below one lot, worth less than
+ *   `minNotional` at the trigger price, or ≤ 1e-9 of the initial size is dust: the exit takes
+ *   the whole position instead (the same rule as `lib/trading`'s account, so both agree). A level whose rounded exit is 0 (for
  *   example 10 % of 3 contracts) is consumed without an order and reported as an event.
  * - **Orders and fills**: an emitted order's quantity is "pending" until {@link
  *   ProfitManager.recordExit} reports its fill; later orders never exceed remaining − pending,
@@ -84,8 +85,10 @@ export interface ExitLadderConfig {
   trailing: TrailingStopConfig | null;
   /** Quantity step exits are rounded down to; 0 = continuous. */
   lotSize: number;
-  /** Smallest remainder worth keeping; a smaller one is closed with the exit. */
+  /** Smallest remainder worth keeping (units); a smaller one is closed with the exit. */
   minQty: number;
+  /** Smallest remainder notional worth keeping (quote currency, at the trigger price). */
+  minNotional: number;
 }
 
 /** The specification's ladder (continuous quantities). */
@@ -101,15 +104,18 @@ export const SPEC_EXIT_LADDER: Readonly<ExitLadderConfig> = Object.freeze({
   trailing: { activationGain: 1.5, floorGain: 1.0, distanceGain: 0.5 },
   lotSize: 0,
   minQty: 0,
+  minNotional: 0,
 });
 
 /** A position to manage. */
 export interface NewPosition {
+  /** Instrument. */
   symbol: string;
   /** Size in units/contracts, > 0. */
   qty: number;
   /** Average entry price (or premium paid), > 0. */
   entryPrice: number;
+  /** Direction of the position. */
   side: "long" | "short";
   /** Entry time, UTC epoch ms. */
   timeMs: number;
@@ -123,7 +129,9 @@ export interface ExitBar {
   price: number;
   /** The bar's first price; used as the fill of a gap through a level. */
   open?: number;
+  /** The bar's highest price (default: max of open and close). */
   high?: number;
+  /** The bar's lowest price (default: min of open and close). */
   low?: number;
   /** UTC epoch ms. */
   timeMs: number;
@@ -131,9 +139,11 @@ export interface ExitBar {
 
 /** An exit order to place: always exposure-reducing. */
 export interface ExitOrder {
+  /** Instrument. */
   symbol: string;
   /** The closing side: `sell` for a long, `buy` for a short. */
   side: "buy" | "sell";
+  /** Quantity to close, > 0, rounded to the lot. */
   qty: number;
   /** `"tp1"`…`"tp5"`, `"stop_loss"` or `"trailing_stop"`. */
   rule: string;
@@ -145,17 +155,25 @@ export interface ExitOrder {
   gain: number;
   /** Whether this order closes what is left of the position. */
   closesPosition: boolean;
+  /** Time of the bar that triggered it, UTC epoch ms. */
   timeMs: number;
+  /** Always true: pass it to `RiskManager.checkTrade`, which then allows it. */
   reducesExposure: true;
 }
 
 /** A managed position's state (JSON-serialisable). */
 export interface ManagedPosition {
+  /** Instrument. */
   symbol: string;
+  /** Direction. */
   side: "long" | "short";
+  /** Average entry price (premium), > 0. */
   entryPrice: number;
+  /** Gain multiplier (1 = PnL % of the entry notional). */
   leverage: number;
+  /** When the ladder started, UTC epoch ms. */
   openedMs: number;
+  /** Size when the ladder started. */
   initialQty: number;
   /** Size still held (reduced by {@link ProfitManager.recordExit}). */
   remaining: number;
@@ -171,9 +189,13 @@ export interface ManagedPosition {
 
 /** The complete, JSON-serialisable state of a {@link ProfitManager}. */
 export interface ProfitState {
+  /** Format version. */
   version: 1;
+  /** The resolved ladder. */
   config: ExitLadderConfig;
+  /** Managed positions. */
   positions: ManagedPosition[];
+  /** Events per rule since construction. */
   counts: Record<string, number>;
 }
 
@@ -212,8 +234,10 @@ export function resolveExitLadder(config: Partial<ExitLadderConfig> = {}): ExitL
       );
     }
   }
-  if (!(c.lotSize >= 0) || !(c.minQty >= 0)) {
-    throw bad("lotSize", `lotSize and minQty must be ≥ 0, got ${c.lotSize}, ${c.minQty}`);
+  for (const k of ["lotSize", "minQty", "minNotional"] as const) {
+    if (!(c[k] >= 0 && Number.isFinite(c[k]))) {
+      throw bad(k, `${k} must be a number ≥ 0, got ${c[k]}`);
+    }
   }
   return c;
 }
@@ -239,7 +263,11 @@ export class ProfitManager {
   #counts: Record<string, number> = {};
   #events: RiskEvent[] = [];
 
-  /** @param config overrides of {@link SPEC_EXIT_LADDER}; validated. */
+  /**
+   * A manager holding no positions.
+   *
+   * @param config overrides of {@link SPEC_EXIT_LADDER}; validated.
+   */
   constructor(config: Partial<ExitLadderConfig> = {}) {
     this.config = Object.freeze(resolveExitLadder(config));
   }
@@ -334,7 +362,7 @@ export class ProfitManager {
       const gapped = gainOf(p, first) > l.gain + GAIN_EPS;
       const price = gapped ? first : priceOf(p, l.gain);
       let qty = l.exitFraction >= 1 ? avail : this.#roundLot(avail * l.exitFraction);
-      if (qty > 0 && qty < avail && this.#isDust(p, avail - qty)) qty = avail;
+      if (qty > 0 && qty < avail && this.#isDust(p, avail - qty, price)) qty = avail;
       if (!(qty > 0)) {
         this.#emit(
           bar.timeMs,
@@ -395,7 +423,7 @@ export class ProfitManager {
     }
     p.remaining = this.#snap(p.remaining - qty);
     p.pending = Math.max(0, this.#snap(p.pending - qty));
-    if (p.remaining <= 0 || this.#isDust(p, p.remaining)) {
+    if (p.remaining <= 0 || this.#isDust(p, p.remaining, 0)) {
       this.#pos.delete(symbol);
       return 0;
     }
@@ -405,6 +433,11 @@ export class ProfitManager {
   /** Forget the unfilled part of emitted orders (a rejected or cancelled exit). */
   cancelPending(symbol: string): void {
     this.#get(symbol).pending = 0;
+  }
+
+  /** Number of events queued for {@link takeEvents} (reading it allocates nothing). */
+  get queuedEvents(): number {
+    return this.#events.length;
   }
 
   /** Remove and return the events (exits, trail activations, skipped rungs) queued so far. */
@@ -465,8 +498,10 @@ export class ProfitManager {
     return lot > 0 ? Math.round(q / lot) * lot : q;
   }
 
-  #isDust(p: ManagedPosition, rest: number): boolean {
+  /** Whether `rest` units are too small to keep (`price` 0: skip the notional test). */
+  #isDust(p: ManagedPosition, rest: number, price: number): boolean {
     return !(rest > p.initialQty * 1e-9) || rest < this.config.minQty ||
+      (price > 0 && rest * price < this.config.minNotional) ||
       (this.config.lotSize > 0 && rest < this.config.lotSize * (1 - 1e-9));
   }
 

@@ -97,9 +97,13 @@ export const DEFAULT_RISK_CONFIG: Readonly<RiskConfig> = Object.freeze({
 
 /** An order to check. `price` in quote currency per unit, `qty` > 0 in units/contracts. */
 export interface TradeRequest {
+  /** Instrument, e.g. `"SPY"` or an option's OCC symbol. */
   symbol: string;
+  /** Order side. */
   side: "buy" | "sell";
+  /** Quantity in units/contracts, > 0. */
   qty: number;
+  /** Expected fill price, quote currency per unit, > 0. */
   price: number;
   /** True for orders that only reduce or close a position (always allowed). */
   reducesExposure?: boolean;
@@ -124,18 +128,27 @@ export interface RiskContext {
  * — for an allowed exposure-reducing order — the rule it was exempted from; null otherwise.
  */
 export interface RiskDecision {
+  /** Whether the order may be placed. */
   allowed: boolean;
+  /** The deciding rule's name (see the interface docs), or null. */
   rule: string | null;
+  /** Names the rule and the numbers, e.g. `daily loss 2.31 % ≥ limit 2.00 %`. */
   reason: string;
+  /** Severity: the denying rule's, or how close the nearest limit is. */
   level: RiskLevel;
 }
 
 /** A fill to record (counts the session's fills and traded notional). */
 export interface FillRecord {
+  /** Instrument. */
   symbol: string;
+  /** Fill side. */
   side: "buy" | "sell";
+  /** Filled quantity, > 0. */
   qty: number;
+  /** Fill price, quote currency per unit, > 0. */
   price: number;
+  /** Fill time, UTC epoch ms. */
   timeMs: number;
   /** Equity after the fill, when known (observed like {@link RiskManager.observe}). */
   equity?: number;
@@ -143,8 +156,11 @@ export interface FillRecord {
 
 /** A round trip that closed (drives the loss streak). `pnl` is net, quote currency. */
 export interface ClosedTradeRecord {
+  /** Instrument. */
   symbol: string;
+  /** Net PnL of the round trip (after fees), quote currency. */
   pnl: number;
+  /** Close time, UTC epoch ms. */
   timeMs: number;
   /** Equity after the close, when known. */
   equity?: number;
@@ -152,14 +168,19 @@ export interface ClosedTradeRecord {
 
 /** A latched halt: when, why, and the numbers. */
 export interface Halt {
+  /** When it latched, UTC epoch ms. */
   timeMs: number;
+  /** Why, with the numbers. */
   reason: string;
+  /** The numbers behind the reason. */
   numbers: Record<string, number>;
 }
 
 /** The complete, JSON-serialisable state of a {@link RiskManager}. */
 export interface RiskState {
+  /** Format version. */
   version: 1;
+  /** The resolved configuration. */
   config: RiskConfig;
   /** The current session, null before the first observation. */
   session: SessionWindow | null;
@@ -173,9 +194,11 @@ export interface RiskState {
   lastTimeMs: number | null;
   /** Losing closed trades in a row in this session. */
   lossStreak: number;
-  /** Fills, traded notional and closed-trade PnL of this session. */
+  /** Fills recorded this session. */
   sessionFills: number;
+  /** Traded notional of this session, quote currency. */
   sessionNotional: number;
+  /** Net PnL of the trades closed this session, quote currency. */
   sessionRealisedPnl: number;
   /** Latched halts by rule (null = not halted). */
   halts: Record<LatchingRule, Halt | null>;
@@ -258,7 +281,11 @@ export class RiskManager {
   #s: RiskState;
   #events: RiskEvent[] = [];
 
-  /** @param config overrides of {@link DEFAULT_RISK_CONFIG}; validated. */
+  /**
+   * A manager with no history.
+   *
+   * @param config overrides of {@link DEFAULT_RISK_CONFIG}; validated.
+   */
   constructor(config: Partial<RiskConfig> = {}) {
     this.config = Object.freeze(resolveRiskConfig(config));
     this.#on = Object.fromEntries(
@@ -403,6 +430,11 @@ export class RiskManager {
   /** Whether a latching rule is currently halting trading. */
   isHalted(rule: LatchingRule): boolean {
     return this.#s.halts[rule] !== null;
+  }
+
+  /** Number of events queued for {@link takeEvents} (reading it allocates nothing). */
+  get queuedEvents(): number {
+    return this.#events.length;
   }
 
   /** Remove and return the events queued since the last call. */

@@ -65,8 +65,19 @@ export function sessionAt(timeMs: number, cal: SessionCalendar): SessionWindow {
   const zdt = Temporal.Instant.fromEpochMilliseconds(timeMs).toZonedDateTimeISO(cal.timeZone);
   let date = zdt.toPlainDate();
   if (zdt.hour * 60 + zdt.minute < cal.startMinute) date = date.subtract({ days: 1 });
-  const start = boundary(date, cal);
-  const end = boundary(date.add({ days: 1 }), cal);
+  let start = boundary(date, cal);
+  // A start minute inside a DST gap moves that day's boundary later (02:30 → 03:30): the
+  // wall-clock guess above can then be one session off; settle on the window holding timeMs.
+  if (timeMs < start) {
+    date = date.subtract({ days: 1 });
+    start = boundary(date, cal);
+  }
+  let end = boundary(date.add({ days: 1 }), cal);
+  if (timeMs >= end) {
+    date = date.add({ days: 1 });
+    start = end;
+    end = boundary(date.add({ days: 1 }), cal);
+  }
   return { date: date.toString(), startMs: start, endMs: end };
 }
 
