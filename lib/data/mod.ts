@@ -27,3 +27,5 @@ export * from "./flags.ts";
 export * from "./load.ts";
 export * from "./inspect.ts";
 export * from "./fetch.ts";
+export * from "./options_market.ts";
+export * from "./synthetic_options.ts";

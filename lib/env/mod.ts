@@ -12,3 +12,5 @@ export * from "./futures_env.ts";
 export * from "./check_env.ts";
 export * from "./classic_control.ts";
 export * from "./guarded_env.ts";
+export * from "./options_reward.ts";
+export * from "./options_env.ts";

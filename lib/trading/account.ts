@@ -44,6 +44,14 @@
  *   closes the whole position instead (a scale-out's trade is recorded with exit reason
  *   `scale_out_close`). Reductions themselves have no minimum (reduce-only orders are exempt
  *   on exchanges). A closed position is exactly flat: size 0, direction 0.
+ * - **Fully paid long positions** (option premiums; {@link Account.openPaid} /
+ *   {@link Account.closeAt}): fills at a quoted price (the ask to buy, the bid to sell) with a
+ *   fee given per fill (per-contract commissions), margin = the whole cost, never liquidated.
+ *   The same balance/equity identities hold: the wallet balance does not move by the premium
+ *   (it is the position's margin), `equity = balance + size × (mark − entry)`, which equals
+ *   cash + size × mark. This is the options env's accounting: one model, not a second one —
+ *   the futures margin path would apply leverage, percentage fees, slippage on the mark and a
+ *   liquidation price, none of which a long option has.
  *
  * All state is scalar (plus the ledger's typed arrays); no method allocates.
  *
@@ -77,6 +85,17 @@ export const AccountField = {
 
 /** Length of the buffer for {@link Account.readInto}. */
 export const ACCOUNT_FIELD_COUNT = 14;
+
+/**
+ * A fill at a quoted price with an explicit fee, for {@link Account.openPaid} and {@link
+ * Account.closeAt} (reuse one object in hot loops).
+ */
+export interface QuotedFill {
+  /** Fill price per unit of size, quote currency (an option contract: premium × 100). */
+  price: number;
+  /** Fee of the whole fill, quote currency (e.g. per-contract commission × contracts). */
+  fee: number;
+}
 
 /** A complete copy of an {@link Account}'s state (for env snapshots). */
 export interface AccountState {
@@ -454,6 +473,13 @@ export class Account {
       this.#belowMin = 1;
       return false;
     }
+    this.#beginTrade(direction);
+    this.#tmp[3] = qty;
+    this.#increase();
+    return true;
+  }
+
+  #beginTrade(direction: number): void {
     this.#dir = direction;
     this.#size = 0;
     this.#entry = 0;
@@ -466,8 +492,60 @@ export class Account {
     this.#tFunding = 0;
     this.#tExitQty = 0;
     this.#tExitNotional = 0;
+  }
+
+  /**
+   * Buy `qty` units of a FULLY PAID long position from flat — an option's premium — at the
+   * quoted `fill.price` (no slippage is added: the quote is the fill, e.g. the ask) paying
+   * `fill.fee`. Its margin is its whole cost `qty × price`: no leverage, nothing to
+   * liquidate (the liquidation price is 0), and the most it can lose is the price paid plus
+   * fees. Rejected (false) when in a position, for a non-positive or non-finite `qty` or
+   * price, a negative or non-finite fee, when `qty × price + fee` exceeds the equity (the
+   * cash), or below the minimum order size ({@link lastOrderBelowMinimum}).
+   */
+  openPaid(qty: number, fill: QuotedFill): boolean {
+    this.#tmp[3] = 0;
+    this.#belowMin = 0;
+    const price = fill.price;
+    const fee = fill.fee;
+    if (this.#dir !== 0 || !(qty > 0) || !Number.isFinite(qty)) return false;
+    if (!(price > 0) || !Number.isFinite(price) || !(fee >= 0) || !Number.isFinite(fee)) {
+      return false;
+    }
+    if (qty * price + fee > this.equity * (1 + 1e-12)) return false;
+    if (!this.#meetsMin(qty, price)) {
+      this.#belowMin = 1;
+      return false;
+    }
+    this.#beginTrade(1);
+    this.#book(0, fee);
+    this.#entry = price;
+    this.#size = qty;
+    this.#margin = qty * price;
+    this.#tMaxSize = qty;
     this.#tmp[3] = qty;
-    this.#increase();
+    return true;
+  }
+
+  /**
+   * Close the whole position at the quoted `fill.price` (no slippage added, e.g. an option's
+   * bid or its settlement value) paying `fill.fee`, and record the trade with `reason` (an
+   * {@link ExitCode}). Returns false when flat; the units closed are in {@link lastFillQty}.
+   */
+  closeAt(fill: QuotedFill, reason: number = ExitCode.EXIT): boolean {
+    const t = this.#tmp;
+    t[3] = 0;
+    this.#belowMin = 0;
+    if (this.#dir === 0) return false;
+    const q = this.#size;
+    const price = fill.price;
+    t[3] = q;
+    this.#tExitQty += q;
+    this.#tExitNotional += q * price;
+    this.#book(q * (price - this.#entry) * this.#dir, fill.fee);
+    this.#size = 0;
+    t[4] = price;
+    this.#finishTrade(reason);
     return true;
   }
 

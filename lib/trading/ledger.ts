@@ -14,6 +14,8 @@ export const EXIT_REASONS = [
   "stop_loss",
   "take_profit",
   "scale_out_close",
+  "expiry",
+  "session_close",
 ] as const;
 
 /** A name from {@link EXIT_REASONS}. */
@@ -29,6 +31,10 @@ export const ExitCode = {
   TAKE_PROFIT: 5,
   /** A scale-out whose remainder would have been below the minimum size closed everything. */
   SCALE_OUT_CLOSE: 6,
+  /** An option position settled at its intrinsic value at expiry. */
+  EXPIRY: 7,
+  /** Flattened before the session close (the scheduler's 15:50 flatten). */
+  SESSION_CLOSE: 8,
 } as const;
 
 /** One closed trade (round trip), as materialised by {@link TradeLedger.trades}. */
