@@ -456,7 +456,8 @@ export class ExecutionEngine {
       }
       lastReason = err.message;
       if (err.kind === "rejected" || err.kind === "not_found") {
-        if (isDuplicateId(err)) {
+        // a duplicate id on a RESUBMIT means our earlier attempt landed: find it
+        if (attempt > 1 && isDuplicateId(err)) {
           const found = await this.#lookup(cid);
           if (found.kind === "found") return this.#accepted(found.order, attempt);
         }
