@@ -670,11 +670,11 @@ export class PaperBroker implements Broker {
     });
   }
 
-  /** Paper trading is 24/7 at the bar clock. */
+  /** Paper trading is 24/7 at the bar clock (time NaN before the first bar). */
   getClock(): Promise<MarketClock> {
     return Promise.resolve({
       isOpen: true,
-      timeMs: this.#now,
+      timeMs: [...this.#syms.values()].some((s) => s.last !== null) ? this.#now : NaN,
       nextOpenMs: null,
       nextCloseMs: null,
     });
