@@ -95,7 +95,8 @@ export interface EngineEvent {
     | "stale_cancelled"
     | "unknown_open_order"
     | "order_closed"
-    | "position_mismatch";
+    | "position_mismatch"
+    | "position_unverified";
   timeMs: number;
   clientOrderId?: string;
   symbol?: string;
@@ -752,6 +753,12 @@ export class ExecutionEngine {
     for (const s of symbols) {
       const actual = positions.find((p) => p.symbol === s)?.qty ?? 0;
       const expected = this.#expected.get(s) ?? 0;
+      // an order of unknown status may have filled: the position cannot be verified (nor
+      // adopted, which would count that order's fills twice once it is settled)
+      if ([...this.#unresolved.values()].some((u) => u.symbol === s)) {
+        this.#emit({ type: "position_unverified", symbol: s, detail: { expected, actual } });
+        continue;
+      }
       if (Math.abs(actual - expected) > 1e-9 * Math.max(1, Math.abs(actual))) {
         this.#emit({
           type: "position_mismatch",
