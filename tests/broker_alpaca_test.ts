@@ -84,7 +84,7 @@ function confirmed(o: SubmitOutcome): asserts o is Extract<SubmitOutcome, { kind
 
 Deno.test("alpaca: a market order is confirmed with one POST and fills the position", async () => {
   await withRig(async ({ server, engine }) => {
-    const out = await engine.marketOrder("SPY", 10, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 10, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(out.order.state, "filled");
     assert.equal(out.order.filledQty, 10);
@@ -100,7 +100,7 @@ Deno.test("alpaca: a market order is confirmed with one POST and fills the posit
 Deno.test("alpaca: 429 honours Retry-After, looks the id up, resubmits once with the same id", async () => {
   await withRig(async ({ server, engine, time }) => {
     server.inject("POST", "/v2/orders", { kind: "status", status: 429, retryAfterS: 3 });
-    const out = await engine.marketOrder("SPY", 1, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 1, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(out.attempts, 2);
     assert.equal(POSTS(server), 2);
@@ -118,7 +118,7 @@ Deno.test("alpaca: 500 then 503 → third attempt confirms; backoff grows; one o
   await withRig(async ({ server, engine, time }) => {
     server.inject("POST", "/v2/orders", { kind: "status", status: 500 });
     server.inject("POST", "/v2/orders", { kind: "status", status: 503 });
-    const out = await engine.marketOrder("SPY", 2, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 2, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(out.attempts, 3);
     assert.equal(POSTS(server), 3);
@@ -136,29 +136,29 @@ Deno.test("alpaca: 503 on every attempt → unresolved, persisted, blocks new ex
     for (let i = 0; i < 3; i++) {
       server.inject("POST", "/v2/orders", { kind: "status", status: 503 });
     }
-    const out = await engine.marketOrder("SPY", 5, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 5, { side: "buy", price: 500 });
     assert.equal(out.kind, "unresolved");
     assert.equal(POSTS(server), 3, "3 attempts, no more");
     assert.equal((await store.list()).length, 1);
-    const blocked = await engine.marketOrder("SPY", 1, "buy", { price: 500 });
+    const blocked = await engine.marketOrder("SPY", 1, { side: "buy", price: 500 });
     assert.equal(blocked.kind, "denied");
     assert.equal(blocked.kind === "denied" && blocked.source, "unresolved");
     assert.equal(POSTS(server), 3, "the blocked order was never sent");
     // another symbol is not blocked
     server.setPrice("QQQ", 400);
-    confirmed(await engine.marketOrder("QQQ", 1, "buy", { price: 400 }));
+    confirmed(await engine.marketOrder("QQQ", 1, { side: "buy", price: 400 }));
     // still absent long enough later → settled as never placed
     time.t += 31_000;
     await engine.settleUnresolved();
     assert.equal((await store.list()).length, 0);
-    confirmed(await engine.marketOrder("SPY", 1, "buy", { price: 500 }));
+    confirmed(await engine.marketOrder("SPY", 1, { side: "buy", price: 500 }));
   });
 });
 
 Deno.test("alpaca: timeout before the order applied → lookup shows absent → one resubmit", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/v2/orders", { kind: "hang", ms: 600, apply: false });
-    const out = await engine.marketOrder("SPY", 3, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 3, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(POSTS(server), 2);
     assert.equal(server.orders.size, 1, "no duplicate order");
@@ -169,7 +169,7 @@ Deno.test("alpaca: timeout before the order applied → lookup shows absent → 
 Deno.test("alpaca: timeout AFTER the order applied → found by lookup, never resubmitted", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/v2/orders", { kind: "hang", ms: 600, apply: true });
-    const out = await engine.marketOrder("SPY", 3, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 3, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(POSTS(server), 1, "no resubmission of an applied order");
     assert.equal(server.orders.size, 1);
@@ -181,7 +181,7 @@ Deno.test("alpaca: accepted but the response lost, with a partial fill → found
   await withRig(async ({ server, engine }) => {
     // the server applies the order (40 % filled at once), then drops the connection
     server.inject("POST", "/v2/orders", { kind: "drop", fraction: 0.4 });
-    const out = await engine.marketOrder("SPY", 10, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 10, { side: "buy", price: 500 });
     confirmed(out);
     assert.equal(out.attempts, 1, "found by the lookup after the lost response");
     assert.equal(POSTS(server), 1, "never resubmitted");
@@ -205,7 +205,7 @@ Deno.test("alpaca: accepted but the response lost, with a partial fill → found
 
 Deno.test("alpaca: 403 insufficient buying power is rejected at once: no retry, no lookup", async () => {
   await withRig(async ({ server, engine, time }) => {
-    const out = await engine.marketOrder("SPY", 1000, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 1000, { side: "buy", price: 500 });
     assert.equal(out.kind, "rejected");
     if (out.kind !== "rejected") return;
     assert.equal(out.status, 403);
@@ -218,7 +218,7 @@ Deno.test("alpaca: 403 insufficient buying power is rejected at once: no retry, 
 
 Deno.test("alpaca: 422 validation error is rejected with the venue's message, not retried", async () => {
   await withRig(async ({ server, engine }) => {
-    const out = await engine.marketOrder("NOPE", 1, "buy", { price: 10 });
+    const out = await engine.marketOrder("NOPE", 1, { side: "buy", price: 10 });
     assert.equal(out.kind, "rejected");
     assert.match(out.kind === "rejected" ? out.reason : "", /asset "NOPE" not found/);
     assert.equal(out.kind === "rejected" && out.status, 422);
@@ -313,7 +313,7 @@ Deno.test("alpaca: bracket legs wait for the entry, then one exit cancels the ot
 
 Deno.test("alpaca: an OCO exit — stop fills, take-profit cancelled", async () => {
   await withRig(async ({ server, engine }) => {
-    confirmed(await engine.marketOrder("SPY", 3, "buy", { price: 500 }));
+    confirmed(await engine.marketOrder("SPY", 3, { side: "buy", price: 500 }));
     const oco = await engine.ocoOrder("SPY", 3, {
       side: "sell",
       takeProfit: 520,
@@ -337,7 +337,7 @@ Deno.test("alpaca: risk gate refusal is a typed result with the rule; nothing se
         : { allowed: true, rule: null, reason: "ok", level: "low" },
   };
   await withRig(async ({ server, engine }) => {
-    const out = await engine.marketOrder("SPY", 101, "buy", { price: 500 });
+    const out = await engine.marketOrder("SPY", 101, { side: "buy", price: 500 });
     assert.deepEqual(
       out.kind === "denied" ? [out.source, out.rule, out.level] : out,
       ["risk", "max_position", "high"],

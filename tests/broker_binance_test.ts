@@ -78,7 +78,7 @@ function confirmed(o: SubmitOutcome): asserts o is Extract<SubmitOutcome, { kind
 
 Deno.test("binance: markets load from the local exchangeInfo; our newClientOrderId is sent", async () => {
   await withRig(async ({ server, engine }) => {
-    const out = await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC });
     confirmed(out);
     assert.equal(out.order.state, "filled");
     assert.equal(server.count("GET", "/fapi/v1/exchangeInfo"), 1);
@@ -100,7 +100,7 @@ Deno.test("binance: 429 (−1003) honours Retry-After, one lookup, one resubmit 
       msg: "Too many requests; current limit is 1200 requests per minute.",
       retryAfterS: 2,
     });
-    const out = await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC });
     confirmed(out);
     assert.equal(POSTS(server), 2);
     assert.equal(LOOKUPS(server), 1);
@@ -114,7 +114,7 @@ Deno.test("binance: 429 (−1003) honours Retry-After, one lookup, one resubmit 
 Deno.test("binance: 503 → lookup absent → resubmit; one order", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/fapi/v1/order", { kind: "status", status: 503 });
-    const out = await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC });
     confirmed(out);
     assert.equal(POSTS(server), 2);
     assert.equal(server.orders.length, 1);
@@ -124,13 +124,13 @@ Deno.test("binance: 503 → lookup absent → resubmit; one order", async () => 
 Deno.test("binance: −1007 execution status unknown (not applied) → unresolved, never resubmitted, blocks the symbol", async () => {
   await withRig(async ({ server, engine, store, time }) => {
     server.inject("POST", "/fapi/v1/order", { kind: "unknown", code: -1007, apply: false });
-    const out = await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC });
     assert.equal(out.kind, "unresolved");
     assert.equal(POSTS(server), 1, "status unknown: no resubmission");
     assert.equal((await store.list())[0].clientOrderId, out.clientOrderId);
-    const blocked = await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC);
+    const blocked = await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC });
     assert.equal(blocked.kind === "denied" && blocked.source, "unresolved");
-    confirmed(await engine.marketOrder("ETHUSDT", 0.1, "buy", { ...GTC, price: 3000 }));
+    confirmed(await engine.marketOrder("ETHUSDT", 0.1, { side: "buy", ...GTC, price: 3000 }));
     time.t += 31_000;
     await engine.settleUnresolved();
     assert.equal((await store.list()).length, 0);
@@ -140,7 +140,7 @@ Deno.test("binance: −1007 execution status unknown (not applied) → unresolve
 Deno.test("binance: −1006 but the order WAS applied → the lookup confirms it; one order", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/fapi/v1/order", { kind: "unknown", code: -1006, apply: true });
-    const out = await engine.marketOrder("BTCUSDT", 0.02, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.02, { side: "buy", ...GTC });
     confirmed(out);
     assert.equal(POSTS(server), 1);
     assert.equal(server.orders.length, 1);
@@ -151,10 +151,10 @@ Deno.test("binance: −1006 but the order WAS applied → the lookup confirms it
 Deno.test("binance: timeout before applying → one resubmit; timeout after applying → none", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/fapi/v1/order", { kind: "hang", ms: 600, apply: false });
-    confirmed(await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC));
+    confirmed(await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC }));
     assert.equal(POSTS(server), 2);
     server.inject("POST", "/fapi/v1/order", { kind: "hang", ms: 600, apply: true });
-    confirmed(await engine.marketOrder("BTCUSDT", 0.01, "buy", GTC));
+    confirmed(await engine.marketOrder("BTCUSDT", 0.01, { side: "buy", ...GTC }));
     assert.equal(POSTS(server), 3);
     assert.equal(server.orders.length, 2, "no duplicate");
     assert.ok(Math.abs(server.positions.get("BTCUSDT")!.amt - 0.02) < 1e-12);
@@ -164,7 +164,7 @@ Deno.test("binance: timeout before applying → one resubmit; timeout after appl
 Deno.test("binance: response lost after a partial fill → found; later fill reconciled; no lost fill", async () => {
   await withRig(async ({ server, engine }) => {
     server.inject("POST", "/fapi/v1/order", { kind: "drop", fraction: 0.5 });
-    const out = await engine.marketOrder("BTCUSDT", 0.04, "buy", GTC);
+    const out = await engine.marketOrder("BTCUSDT", 0.04, { side: "buy", ...GTC });
     confirmed(out);
     assert.equal(POSTS(server), 1);
     assert.equal(out.order.state, "partially_filled");
@@ -182,7 +182,7 @@ Deno.test("binance: response lost after a partial fill → found; later fill rec
 
 Deno.test("binance: −2019 margin insufficient and −4016 price bound are rejected without retries", async () => {
   await withRig(async ({ server, engine, time }) => {
-    const big = await engine.marketOrder("BTCUSDT", 5, "buy", GTC);
+    const big = await engine.marketOrder("BTCUSDT", 5, { side: "buy", ...GTC });
     assert.equal(big.kind, "rejected");
     assert.equal(big.kind === "rejected" && big.code, -2019);
     assert.match(big.kind === "rejected" ? big.reason : "", /Margin is insufficient/);
@@ -200,7 +200,7 @@ Deno.test("binance: −2019 margin insufficient and −4016 price bound are reje
 
 Deno.test("binance: ccxt's local precision refusal is rejected, not retried, never sent", async () => {
   await withRig(async ({ server, engine }) => {
-    const tiny = await engine.marketOrder("BTCUSDT", 0.0001, "buy", GTC);
+    const tiny = await engine.marketOrder("BTCUSDT", 0.0001, { side: "buy", ...GTC });
     assert.equal(tiny.kind, "rejected", JSON.stringify(tiny));
     assert.match(tiny.kind === "rejected" ? tiny.reason : "", /ccxt refused before sending/);
     assert.equal(POSTS(server), 0);
@@ -240,7 +240,8 @@ Deno.test("binance: no native bracket/OCO or day orders — typed refusals", asy
       price: 50_000,
     });
     assert.equal(b.kind === "denied" && b.rule, "binanceusdm.no_linked_orders");
-    const d = await engine.marketOrder("BTCUSDT", 0.01, "buy", {
+    const d = await engine.marketOrder("BTCUSDT", 0.01, {
+      side: "buy",
       price: 50_000,
       timeInForce: "day",
     });
@@ -251,7 +252,7 @@ Deno.test("binance: no native bracket/OCO or day orders — typed refusals", asy
 
 Deno.test("binance: stop orders via the Algo Service, positions, account and clock map from the venue's shapes", async () => {
   await withRig(async ({ server, broker, engine }) => {
-    confirmed(await engine.marketOrder("BTCUSDT", 0.1, "buy", GTC));
+    confirmed(await engine.marketOrder("BTCUSDT", 0.1, { side: "buy", ...GTC }));
     const stop = await engine.submit(
       {
         symbol: "BTCUSDT",
@@ -290,7 +291,7 @@ Deno.test("binance: stop orders via the Algo Service, positions, account and clo
 
 Deno.test("binance: a conditional stop is cancelled through the Algo Service", async () => {
   await withRig(async ({ server, broker, engine }) => {
-    confirmed(await engine.marketOrder("BTCUSDT", 0.1, "buy", GTC));
+    confirmed(await engine.marketOrder("BTCUSDT", 0.1, { side: "buy", ...GTC }));
     const stop = await engine.submit(
       {
         symbol: "BTCUSDT",

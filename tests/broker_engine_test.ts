@@ -60,7 +60,7 @@ Deno.test("engine routing: market becomes a marketable limit only when the sprea
     ids: new ClientOrderIdFactory({ venue: "paper", session: "r" }),
     time: time(),
   });
-  const wide = await engine.marketOrder("X", 1, "buy", { quote: { bid: 99, ask: 101 } });
+  const wide = await engine.marketOrder("X", 1, { side: "buy", quote: { bid: 99, ask: 101 } });
   assert.equal(wide.kind, "confirmed");
   if (wide.kind !== "confirmed") return;
   assert.equal(wide.order.type, "limit");
@@ -68,9 +68,12 @@ Deno.test("engine routing: market becomes a marketable limit only when the sprea
   assert.equal(wide.order.state, "filled", "marketable: fills at once");
   const routed = engine.events.find((e) => e.type === "routed")!;
   assert.ok(Math.abs((routed.detail!.spread as number) - 0.02) < 1e-12);
-  const narrow = await engine.marketOrder("X", 1, "sell", { quote: { bid: 99.95, ask: 100.05 } });
+  const narrow = await engine.marketOrder("X", 1, {
+    side: "sell",
+    quote: { bid: 99.95, ask: 100.05 },
+  });
   assert.equal(narrow.kind === "confirmed" && narrow.order.type, "market");
-  const sell = await engine.marketOrder("X", 1, "sell", { quote: { bid: 99, ask: 101 } });
+  const sell = await engine.marketOrder("X", 1, { side: "sell", quote: { bid: 99, ask: 101 } });
   assert.ok(sell.kind === "confirmed" && Math.abs(sell.order.limitPrice! - 99 * 0.999) < 1e-9);
 });
 
@@ -88,11 +91,12 @@ Deno.test("engine risk gate: gets the price, equity, spread, exposure flag and e
     ids: new ClientOrderIdFactory({ venue: "paper", session: "g" }),
     time: time(),
   });
-  await engine.marketOrder("X", 3, "buy", {
+  await engine.marketOrder("X", 3, {
+    side: "buy",
     quote: { bid: 99.9, ask: 100.1 },
     risk: { vix: 21, ivRank: 40 },
   });
-  await engine.marketOrder("X", 2, "sell", { price: 100 });
+  await engine.marketOrder("X", 2, { side: "sell", price: 100 });
   assert.deepEqual(seen[0], {
     symbol: "X",
     side: "buy",
@@ -126,9 +130,9 @@ Deno.test("engine reads are retried (3 attempts); when they keep failing the ord
     ids: new ClientOrderIdFactory({ venue: "paper", session: "q" }),
     time: time(),
   });
-  assert.equal((await engine.marketOrder("X", 1, "buy", { price: 100 })).kind, "confirmed");
+  assert.equal((await engine.marketOrder("X", 1, { side: "buy", price: 100 })).kind, "confirmed");
   fails = 3;
-  const out = await engine.marketOrder("X", 1, "buy", { price: 100 });
+  const out = await engine.marketOrder("X", 1, { side: "buy", price: 100 });
   assert.equal(out.kind === "denied" && out.rule, "broker_unreachable");
   assert.equal(submits, 1);
 });
@@ -155,7 +159,7 @@ Deno.test("engine: an unresolved order is persisted, survives a restart, blocks 
       time: t,
       store: new FileUnresolvedStore(path),
     });
-    const out = await e1.marketOrder("X", 4, "buy", { price: 100 });
+    const out = await e1.marketOrder("X", 4, { side: "buy", price: 100 });
     assert.equal(out.kind, "unresolved");
     assert.equal(b.fills.length, 1, "the venue did fill it: the engine must not call it failed");
     const saved = JSON.parse(await Deno.readTextFile(path));
@@ -172,10 +176,10 @@ Deno.test("engine: an unresolved order is persisted, survives a restart, blocks 
     await e2.start();
     assert.equal(e2.unresolved().length, 1);
     assert.ok(e2.events.some((e) => e.type === "position_unverified"));
-    const blocked = await e2.marketOrder("X", 1, "buy", { price: 100 });
+    const blocked = await e2.marketOrder("X", 1, { side: "buy", price: 100 });
     assert.equal(blocked.kind === "denied" && blocked.source, "unresolved");
     // reducing exposure is still allowed
-    const reduce = await e2.marketOrder("X", 1, "sell", { price: 100 });
+    const reduce = await e2.marketOrder("X", 1, { side: "sell", price: 100 });
     assert.equal(
       reduce.kind,
       "unresolved",

@@ -414,7 +414,7 @@ Deno.test("paper + engine: idempotency — a client id is used once; engine ids 
     ids: new ClientOrderIdFactory({ venue: "paper", session: "idem" }),
     time: t,
   });
-  const out = await engine.marketOrder("X", 2, "buy", { price: 100 });
+  const out = await engine.marketOrder("X", 2, { side: "buy", price: 100 });
   assert.equal(out.kind, "confirmed", JSON.stringify(out));
   assert.equal(calls, 1);
   assert.equal(b.fills.length, 2);

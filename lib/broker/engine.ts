@@ -264,10 +264,9 @@ export class ExecutionEngine {
   marketOrder(
     symbol: string,
     qty: number,
-    side: OrderSide,
-    options: OrderOptions = {},
+    options: OrderOptions & { side: OrderSide },
   ): Promise<SubmitOutcome> {
-    return this.submit({ symbol, qty, side, type: "market" }, options);
+    return this.submit({ symbol, qty, side: options.side, type: "market" }, options);
   }
 
   /** A limit order at `limitPrice`. */
