@@ -8,7 +8,11 @@
  * kind and reason. Cannot catch: behaviour of the real venue beyond its documented shapes.
  */
 import assert from "node:assert/strict";
-import { binanceOptionsFromEnv, BinanceUsdmBroker } from "../lib/broker/binance.ts";
+import {
+  binanceOptionsFromEnv,
+  BinanceUsdmBroker,
+  classifyBinanceError,
+} from "../lib/broker/binance.ts";
 import { ClientOrderIdFactory } from "../lib/broker/client_id.ts";
 import { ExecutionEngine, type SubmitOutcome } from "../lib/broker/engine.ts";
 import type { TimeSource } from "../lib/broker/rate_limiter.ts";
@@ -319,4 +323,21 @@ Deno.test("binance: missing keys → clear error naming the variables", () => {
     (e: unknown) =>
       e instanceof BrokerConfigError && /BINANCE_API_KEY and BINANCE_API_SECRET/.test(e.message),
   );
+});
+
+Deno.test("binance: error classification keeps request signatures out of messages", () => {
+  const e = classifyBinanceError(
+    new Error(
+      'binanceusdm POST http://x/fapi/v1/order?timestamp=1&signature=abcdef0123 400 {"code":-2019,"msg":"Margin is insufficient."}',
+    ),
+    "submit",
+  );
+  assert.equal(e.kind, "rejected");
+  assert.equal(e.code, -2019);
+  const net = classifyBinanceError(
+    new Error("binanceusdm GET http://x/fapi/v1/order?signature=abcdef0123 request timed out"),
+    "getOrder",
+  );
+  assert.equal(net.kind, "transient");
+  assert.ok(!net.message.includes("abcdef0123"));
 });

@@ -201,3 +201,36 @@ Deno.test("engine: an unresolved order is persisted, survives a restart, blocks 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("engine: with an unresolved reduction pending, only the rest of the position may be reduced", async () => {
+  const b = paper();
+  await b.submit({
+    symbol: "X",
+    side: "buy",
+    qty: 4,
+    type: "market",
+    timeInForce: "gtc",
+    clientOrderId: "pos",
+  });
+  const broken = wrap(b, {
+    // the request vanishes: nothing applied, no answer, no lookup possible
+    submit: () => Promise.reject(new BrokerError("transient", "timeout")),
+    getOrder: () => Promise.reject(new BrokerError("transient", "timeout")),
+  });
+  const engine = new ExecutionEngine(broken, {
+    risk: ALLOW,
+    ids: new ClientOrderIdFactory({ venue: "paper", session: "red" }),
+    time: time(),
+  });
+  assert.equal((await engine.marketOrder("X", 3, { side: "sell", price: 100 })).kind, "unresolved");
+  // the venue still shows 4, but the pending sell of 3 may land: only 1 may still be reduced,
+  // else the two together could flip the position short
+  const two = await engine.marketOrder("X", 2, { side: "sell", price: 100 });
+  assert.equal(two.kind === "denied" && two.source, "unresolved");
+  const one = await engine.marketOrder("X", 1, { side: "sell", price: 100 });
+  assert.equal(one.kind, "unresolved", "allowed and sent (then lost again), not denied");
+  // a buy adds exposure: blocked
+  const buy = await engine.marketOrder("X", 1, { side: "buy", price: 100 });
+  assert.equal(buy.kind === "denied" && buy.source, "unresolved");
+  assert.equal(b.account("X").size, 4);
+});

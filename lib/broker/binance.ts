@@ -214,7 +214,8 @@ export function classifyBinanceError(
   if (e instanceof BrokerError) return e;
   const err = e as Json;
   const name = String(err?.constructor?.name ?? err?.name ?? "Error");
-  const message = String(err?.message ?? e);
+  // ccxt messages may carry the signed URL: keep the signature out of errors and logs
+  const message = String(err?.message ?? e).replace(/signature=[0-9a-fA-F]+/g, "signature=…");
   const m = message.match(/"code"\s*:\s*(-?\d+)\s*,\s*"msg"\s*:\s*"([^"]*)"/);
   const code = m ? Number(m[1]) : undefined;
   const msg = m ? m[2] : message;

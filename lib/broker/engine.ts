@@ -11,7 +11,9 @@
  *   unresolved order blocking new exposure on the symbol;
  * - `unresolved` — the outcome is unknown (timeout, 5xx, dropped connection, unparseable
  *   reply, Binance −1006/−1007, or a lookup that could not be made). It is persisted in the
- *   {@link UnresolvedStore}, reported, and blocks new exposure on the symbol until
+ *   {@link UnresolvedStore}, reported, and blocks new exposure on the symbol (an order that
+ *   only reduces the position still goes, within what the pending unresolved reductions on
+ *   its side could leave, so the two together can never flip it) until
  *   {@link ExecutionEngine.settleUnresolved} or {@link ExecutionEngine.reconcile} finds it (or
  *   a lookup finds it absent after `settleAbsentAfterMs`).
  *
@@ -194,6 +196,8 @@ export class ExecutionEngine {
   readonly #known = new Map<string, Order>();
   readonly #unresolved = new Map<string, UnresolvedOrder>();
   readonly #expected = new Map<string, number>();
+  /** Local time of the first POST of each client id (stale-order ages use it). */
+  readonly #sentAt = new Map<string, number>();
   #lastReconcile = -Infinity;
   #started = false;
 
@@ -380,9 +384,14 @@ export class ExecutionEngine {
     }
     const pos = positions.find((p) => p.symbol === req.symbol);
     const posQty = pos?.qty ?? 0;
-    const reduces = req.side === "buy"
-      ? posQty < 0 && req.qty <= -posQty + 1e-12
-      : posQty > 0 && req.qty <= posQty + 1e-12;
+    // exposure is reduced only within what unresolved reductions on this side may already
+    // have taken off the position
+    let pending = 0;
+    for (const u of this.#unresolved.values()) {
+      if (u.symbol === req.symbol && u.side === req.side) pending += u.qty;
+    }
+    const room = Math.max(0, Math.abs(posQty) - pending);
+    const reduces = (req.side === "buy" ? posQty < 0 : posQty > 0) && req.qty <= room + 1e-12;
     if (!reduces) {
       const blocking = [...this.#unresolved.values()].find((u) => u.symbol === req.symbol);
       if (blocking) {
@@ -443,6 +452,7 @@ export class ExecutionEngine {
       let err: BrokerError;
       try {
         await this.#limiter?.acquire();
+        if (!this.#sentAt.has(cid)) this.#sentAt.set(cid, this.#time.now());
         this.#emit({
           type: "submitted",
           clientOrderId: cid,
@@ -683,7 +693,8 @@ export class ExecutionEngine {
     for (const o of [...this.#known.values()]) {
       if (isTerminal(o.state) || o.parentClientOrderId || o.orderClass === "oco") continue;
       if (o.orderClass === "bracket" && o.filledQty > 0) continue;
-      if (now - o.createdAtMs < this.#staleMs) continue;
+      const since = this.#sentAt.get(o.clientOrderId) ?? o.createdAtMs;
+      if (now - since < this.#staleMs) continue;
       try {
         const c = await this.cancel(o.clientOrderId);
         out.push(c);
@@ -691,7 +702,7 @@ export class ExecutionEngine {
           type: "stale_cancelled",
           clientOrderId: o.clientOrderId,
           symbol: o.symbol,
-          detail: { ageMs: now - o.createdAtMs },
+          detail: { ageMs: now - since },
         });
       } catch (e) {
         const b = asBrokerError(e);
