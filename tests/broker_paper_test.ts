@@ -569,3 +569,40 @@ Deno.test("paper: orders after a terminal state cannot change (state machine)", 
   assert.equal(after.filledQty, 0);
   assert.equal(o.clientOrderId, "sm");
 });
+
+Deno.test("paper: with quotes, buys fill at the ask and sells at the bid; limits when the quote crosses", async () => {
+  const b = paper();
+  b.onQuote("X", { time: 1, bid: 99.9, ask: 100.1 });
+  const buy = await b.submit({
+    symbol: "X",
+    side: "buy",
+    qty: 2,
+    type: "market",
+    timeInForce: "gtc",
+    clientOrderId: "q1",
+  });
+  assert.equal(buy.avgFillPrice, 100.1);
+  const lim = await b.submit({
+    symbol: "X",
+    side: "sell",
+    qty: 2,
+    type: "limit",
+    limitPrice: 100.5,
+    timeInForce: "gtc",
+    clientOrderId: "q2",
+  });
+  assert.equal(lim.state, "accepted");
+  b.onQuote("X", { time: 2, bid: 100.4, ask: 100.6 });
+  assert.equal((await b.getOrder("q2"))!.state, "accepted", "bid below the limit");
+  b.onQuote("X", { time: 3, bid: 100.55, ask: 100.7 });
+  const done = (await b.getOrder("q2"))!;
+  assert.equal(done.state, "filled");
+  assert.ok(Math.abs(done.avgFillPrice - 100.55) < 1e-9);
+  const a = b.account("X");
+  const fee = a.config.feeRate;
+  // round trip booked by lib/trading at exactly the quoted prices
+  const t = a.ledger.get(0);
+  assert.ok(Math.abs(t.grossPnl - 2 * (100.55 - 100.1)) < 1e-9);
+  assert.ok(Math.abs(t.fees - fee * 2 * (100.1 + 100.55)) < 1e-9);
+  assert.equal(a.markPrice, (100.55 + 100.7) / 2);
+});

@@ -16,7 +16,7 @@ export type { TimeSource } from "./rate_limiter.ts";
 export { FileUnresolvedStore, MemoryUnresolvedStore } from "./unresolved.ts";
 export type { UnresolvedOrder, UnresolvedStore } from "./unresolved.ts";
 export { PaperBroker } from "./paper_broker.ts";
-export type { PaperBar, PaperBrokerOptions, PaperFill } from "./paper_broker.ts";
+export type { PaperBar, PaperBrokerOptions, PaperFill, PaperQuote } from "./paper_broker.ts";
 export { ExecutionEngine } from "./engine.ts";
 export type {
   EngineEvent,

@@ -27,6 +27,8 @@
  *   submission order against the bar's open/high/low → liquidation check (`Account.
  *   liquidateIfCrossed`) → funding settlement at the close (when the bar carries a rate) → mark
  *   at the close → IOC remainders cancelled.
+ * - **Quotes** ({@link PaperBroker.onQuote}), when given, replace the bar prices until the
+ *   next bar: buys execute at the ask, sells at the bid, exactly (the spread is the cost).
  * - **Partial fills**: with `participation` set, each bar lets orders fill at most
  *   `participation × bar volume` (shared in submission order); the rest keeps working.
  * - **Brackets**: the take-profit (limit) and stop-loss (stop) legs activate when the entry is
@@ -76,6 +78,14 @@ export interface PaperBar {
   index?: number;
 }
 
+/** A best bid/ask of one symbol. */
+export interface PaperQuote {
+  /** Quote time, UTC ms. */
+  time: number;
+  bid: number;
+  ask: number;
+}
+
 /** A fill as logged by the paper broker. */
 export interface PaperFill extends Fill {
   clientOrderId: string;
@@ -104,6 +114,8 @@ interface SymbolState {
   acct: Account;
   index: number;
   last: PaperBar | null;
+  /** The latest quote, when it is newer than the last bar (null after a bar). */
+  quote: PaperQuote | null;
   capacity: number;
 }
 
@@ -144,6 +156,7 @@ export class PaperBroker implements Broker {
         acct: new Account(options.trading ?? {}),
         index: -1,
         last: null,
+        quote: null,
         capacity: Infinity,
       });
     }
@@ -182,6 +195,7 @@ export class PaperBroker implements Broker {
     const prevDay = s.last ? Math.floor(s.last.time / 86_400_000) : null;
     s.index = bar.index ?? s.index + 1;
     s.last = bar;
+    s.quote = null;
     if (bar.time > this.#now) this.#now = bar.time;
     const a = s.acct;
     a.setClock(s.index, bar.time);
@@ -222,6 +236,73 @@ export class PaperBroker implements Broker {
       }
     }
     this.#prune();
+  }
+
+  /**
+   * Feed a quote of `symbol`: working orders execute at the quote (buys at the ask, sells at
+   * the bid — the spread is the cost, no extra slippage): market orders at once, limits when
+   * the quote crosses them (buy: ask ≤ limit), stops when it reaches them (buy: ask ≥ stop;
+   * sell: bid ≤ stop). The account is then marked at the mid. Until the next bar, market and
+   * marketable limit orders submitted fill at this quote. No size cap (quotes carry no size
+   * here); liquidation and funding are checked on bars only.
+   */
+  onQuote(symbol: string, quote: PaperQuote): void {
+    const s = this.#sym(symbol);
+    if (!(quote.bid > 0 && quote.ask >= quote.bid)) {
+      throw new ConfigError(`quote needs 0 < bid ≤ ask, got ${quote.bid}/${quote.ask}`, {
+        parameter: "quote",
+      });
+    }
+    if (!s.last) {
+      throw new ConfigError(`feed a bar of ${symbol} before its quotes`, { parameter: "quote" });
+    }
+    s.quote = quote;
+    if (quote.time > this.#now) this.#now = quote.time;
+    s.capacity = Infinity;
+    for (const o of [...this.#working]) {
+      if (o.symbol !== symbol || isTerminal(o.state) || this.#held.has(o.clientOrderId)) continue;
+      this.#workQuote(o, s, quote);
+    }
+    s.acct.mark((quote.bid + quote.ask) / 2);
+    for (const o of [...this.#working]) {
+      if (o.symbol === symbol && o.timeInForce === "ioc" && !isTerminal(o.state)) {
+        this.#finish(o, "canceled", "ioc remainder cancelled");
+      }
+    }
+    this.#prune();
+  }
+
+  #workQuote(o: Order, s: SymbolState, q: PaperQuote): void {
+    const buy = o.side === "buy";
+    const px = buy ? q.ask : q.bid;
+    const cid = o.clientOrderId;
+    const reached = (stop: number) => (buy ? q.ask >= stop : q.bid <= stop);
+    const within = (limit: number) => (buy ? q.ask <= limit : q.bid >= limit);
+    switch (o.type) {
+      case "market":
+        this.#fill(o, s, px);
+        return;
+      case "limit":
+        if (within(o.limitPrice!)) this.#fill(o, s, px);
+        return;
+      case "stop":
+        if (reached(o.stopPrice!)) this.#fill(o, s, px);
+        return;
+      case "stop_limit":
+        if (!this.#triggered.has(cid) && reached(o.stopPrice!)) this.#triggered.add(cid);
+        if (this.#triggered.has(cid) && within(o.limitPrice!)) this.#fill(o, s, px);
+        return;
+      case "trailing_stop": {
+        const ext = this.#extreme.get(cid)!;
+        const stop = buy ? ext * (1 + o.trailFraction!) : ext * (1 - o.trailFraction!);
+        if (reached(stop)) this.#fill(o, s, px);
+        const mid = (q.bid + q.ask) / 2;
+        if (!isTerminal(o.state)) {
+          this.#extreme.set(cid, buy ? Math.min(ext, mid) : Math.max(ext, mid));
+        }
+        return;
+      }
+    }
   }
 
   /** Try to fill a working order against `bar`. */
@@ -517,9 +598,21 @@ export class PaperBroker implements Broker {
     }
     transition(o, "accepted", t);
     if (o.type === "trailing_stop") this.#extreme.set(o.clientOrderId, s.acct.markPrice);
-    // immediate execution at the current mark
     const a = s.acct;
     const last = s.last;
+    if (s.quote) {
+      // immediate execution at the latest quote
+      const q = s.quote;
+      if (o.type === "market") this.#workQuote(o, s, q);
+      else if (o.type === "limit") this.#workQuote(o, s, q);
+      a.mark((q.bid + q.ask) / 2);
+      if (o.timeInForce === "ioc" && !isTerminal(o.state)) {
+        this.#finish(o, "canceled", "ioc remainder cancelled");
+      }
+      this.#prune();
+      return structuredClone(o);
+    }
+    // immediate execution at the current mark
     a.mark(last.close);
     const slipped = last.close * (1 + a.config.slippage * (o.side === "buy" ? 1 : -1));
     if (o.type === "market") this.#fill(o, s, null);
