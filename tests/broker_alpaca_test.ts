@@ -450,3 +450,21 @@ Deno.test("alpaca: missing keys are a clear config error that names the variable
     /LIVE host but live is not set/,
   );
 });
+
+Deno.test("alpaca: replace (PATCH) keeps the old order as replaced and works the new one", async () => {
+  await withRig(async ({ server, broker, engine }) => {
+    const lim = await engine.limitOrder("SPY", 2, { side: "buy", limitPrice: 450, price: 450 });
+    confirmed(lim);
+    const n = await broker.replace(lim.clientOrderId, {
+      limitPrice: 455,
+      newClientOrderId: "rep-1",
+    });
+    assert.deepEqual([n.clientOrderId, n.limitPrice, n.state], ["rep-1", 455, "accepted"]);
+    const old = (await broker.getOrder(lim.clientOrderId))!;
+    assert.equal(old.state, "canceled");
+    assert.equal(old.reason, "replaced");
+    assert.equal(server.count("PATCH", "/v2/orders/"), 1);
+    const patch = JSON.parse(server.log.find((l) => l.method === "PATCH")!.body);
+    assert.deepEqual(patch, { limit_price: "455", client_order_id: "rep-1" });
+  });
+});

@@ -86,6 +86,7 @@ export type SubmitOutcome =
 export interface EngineEvent {
   type:
     | "submitted"
+    | "post_failed"
     | "retry"
     | "confirmed"
     | "rejected"
@@ -490,7 +491,7 @@ export class ExecutionEngine {
       // rate_limited, transient, unknown_status: the order may exist. Wait, then look it up.
       const wait = this.#delay(attempt, err.retryAfterMs);
       this.#emit({
-        type: "retry",
+        type: "post_failed",
         clientOrderId: cid,
         symbol: req.symbol,
         detail: { attempt, kind: err.kind, waitMs: wait, reason: err.reason },
