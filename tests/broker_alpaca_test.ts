@@ -321,6 +321,18 @@ Deno.test("alpaca: an OCO exit — stop fills, take-profit cancelled", async () 
       price: 500,
     });
     confirmed(oco);
+    const raw = JSON.parse(server.log.filter((l) => l.method === "POST")[1].body);
+    assert.deepEqual(raw, {
+      client_order_id: oco.clientOrderId,
+      order_class: "oco",
+      qty: "3",
+      side: "sell",
+      stop_loss: { stop_price: "490" },
+      symbol: "SPY",
+      take_profit: { limit_price: "520" },
+      time_in_force: "gtc",
+      type: "limit",
+    });
     server.setPrice("SPY", 489);
     const o = (await engine.broker.getOrder(oco.clientOrderId))!;
     assert.equal(o.state, "canceled");

@@ -287,6 +287,9 @@ export class AlpacaBroker implements Broker {
     const cls = req.orderClass ?? "simple";
     if (cls !== "simple") {
       body.orderClass = cls;
+      // Alpaca's OCO carries its prices in the legs only (documented example: type limit,
+      // take_profit.limit_price, stop_loss.stop_price[/limit_price])
+      if (cls === "oco") delete body.limitPrice;
       body.takeProfit = { limitPrice: str(req.takeProfit?.limitPrice) };
       body.stopLoss = {
         stopPrice: str(req.stopLoss?.stopPrice),
