@@ -12,7 +12,8 @@
  * - `hang`: optionally apply, then answer only after `ms` (the client times out first);
  * - `drop`: apply (a market order filling `fraction` of its quantity, default all), then drop
  *   the connection mid-response ("accepted but the response lost");
- * - `partial`: a market order fills only `fraction` of its quantity now.
+ * - `partial`: a market order fills only `fraction` of its quantity now;
+ * - `garbage`: apply, then answer 200 with an unparseable body.
  */
 
 type J = Record<string, unknown>;
@@ -22,7 +23,8 @@ export type AlpacaFault =
   | { kind: "status"; status: number; retryAfterS?: number; body?: J }
   | { kind: "hang"; ms: number; apply: boolean }
   | { kind: "drop"; fraction?: number }
-  | { kind: "partial"; fraction: number };
+  | { kind: "partial"; fraction: number }
+  | { kind: "garbage" };
 
 interface Logged {
   method: string;
@@ -141,6 +143,12 @@ export class AlpacaServer {
       return res ?? this.#err(504, 50400000, "gateway timeout");
     }
     const res = apply();
+    if (fault?.kind === "garbage") {
+      return new Response("<html>upstream proxy error", {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    }
     if (fault?.kind === "drop") {
       // headers go out, then the body stream fails: the client loses the response
       return new Response(

@@ -203,6 +203,17 @@ Deno.test("alpaca: accepted but the response lost, with a partial fill → found
   });
 });
 
+Deno.test("alpaca: an unparseable 200 reply after the order applied → found by lookup, not resubmitted", async () => {
+  await withRig(async ({ server, engine }) => {
+    server.inject("POST", "/v2/orders", { kind: "garbage" });
+    const out = await engine.marketOrder("SPY", 2, { side: "buy", price: 500 });
+    confirmed(out);
+    assert.equal(POSTS(server), 1);
+    assert.equal(LOOKUPS(server), 1);
+    assert.equal(server.orders.size, 1);
+  });
+});
+
 Deno.test("alpaca: 403 insufficient buying power is rejected at once: no retry, no lookup", async () => {
   await withRig(async ({ server, engine, time }) => {
     const out = await engine.marketOrder("SPY", 1000, { side: "buy", price: 500 });
