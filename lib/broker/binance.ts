@@ -20,6 +20,11 @@
  *   there, and the adapter looks them up, lists and cancels them there too, reading the fill
  *   from the order the trigger placed (`actualOrderId`).
  * - **Replace** is cancel + new order (not atomic on this venue through this adapter).
+ * - **Position mode**: one-way (`positionSide` BOTH), the venue's default; hedge mode is not
+ *   supported.
+ * - **Known venue hazard**: ids are unique only among OPEN orders, so a resubmission could
+ *   duplicate an order that already FILLED if the venue's lookup lagged behind it; the engine
+ *   resubmits only after a lookup shows the id absent, which closes this except for such lag.
  * - Lookups need the symbol on Binance; the adapter remembers each id's symbol and otherwise
  *   tries the configured symbols in turn.
  *
