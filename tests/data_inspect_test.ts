@@ -166,7 +166,10 @@ Deno.test("CLI: wrong flags → one `error: --flag …` line, exit 2", async () 
   const cases: [string[], RegExp][] = [
     [["synthetic", "--max-listed", "-1"], /^error: --max-listed must be ≥ 0 \(got "-1"\)/],
     [["synthetic", "--bogus"], /^error: unknown flag --bogus/],
-    [["synthetic", "--calendar", "mars"], /^error: --calendar must be one of auto, 24\/7, us_equity \(got "mars"\)/],
+    [
+      ["synthetic", "--calendar", "mars"],
+      /^error: --calendar must be one of auto, 24\/7, us_equity \(got "mars"\)/,
+    ],
     [["synthetic", "--columns", "oi=x"], /^error: --columns: unknown key "oi"/],
     [["synthetic", "--oi-columns", "at=later"], /^error: --oi-columns: at must be open or end/],
     [["synthetic", "--jitter-ms", "abc"], /^error: --jitter-ms must be a number \(got "abc"\)/],
