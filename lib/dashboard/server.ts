@@ -214,7 +214,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     const stop = () => {
       if (closed) return;
       closed = true;
-      clearInterval(beat);
+      if (beat !== undefined) clearInterval(beat);
       unsubscribe();
       streams.delete(stop);
       try {
@@ -320,6 +320,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
 
     if (seg.length === 1 && seg[0] === "") return page({ kind: "runs" }, session);
     if (seg.length === 1 && seg[0] === "live") return page({ kind: "live" }, session);
+    if (seg.length === 1 && seg[0] === "favicon.ico") return new Response(null, { status: 204 });
     if (seg.length === 1 && seg[0] === "compare") {
       const ids = (url.searchParams.get("ids") ?? "").split(",").filter(Boolean);
       if (ids.length < 1 || ids.length > 4) {

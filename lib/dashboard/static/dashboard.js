@@ -237,15 +237,15 @@ const PANELS = [
   },
 ];
 
-const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const PLOT_CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
 
 function baseLayout(title, extra = {}) {
   return {
     title: { text: title, font: { size: 13 } },
-    margin: { l: 55, r: 20, t: 35, b: 35 },
-    height: 260,
+    margin: { l: 55, r: 55, t: 35, b: 75 },
+    height: 290,
     xaxis: { title: { text: "environment steps" } },
-    legend: { orientation: "h", y: -0.25 },
+    legend: { orientation: "h", y: -0.35 },
     ...extra,
   };
 }
