@@ -375,7 +375,7 @@ function summaryLine(s) {
 }
 
 // Latency probe for the end-to-end test: when each batch of rows was drawn (epoch ms).
-globalThis.__dash = { rows: 0, lastStep: null, renders: [] };
+globalThis.__dash = { rows: 0, lastStep: null, renders: [], drawMs: [] };
 
 async function runPage() {
   const id = body.dataset.runId;
@@ -415,22 +415,44 @@ async function runPage() {
   es.addEventListener("run", (ev) => {
     status.textContent = summaryLine(JSON.parse(ev.data));
   });
-  es.addEventListener("metrics", (ev) => {
-    const chunk = JSON.parse(ev.data);
-    if (chunk.reset) c.reset();
-    c.add(chunk.rows);
+  // Rows arriving while a frame is pending are drawn together: one plotly redraw per panel
+  // per frame however fast the file grows.
+  let pending = [];
+  let resetPending = false;
+  let frame = 0;
+  const draw = () => {
+    frame = 0;
+    const rows = pending;
+    pending = [];
+    const t0 = performance.now();
+    if (resetPending) c.reset();
+    resetPending = false;
+    c.add(rows.map((x) => x.row));
     document.getElementById("rows-count").textContent = String(c.rows);
     document.getElementById("last-step").textContent = fmtNum(c.lastStep);
     const now = Date.now();
-    globalThis.__dash.rows = c.rows;
-    globalThis.__dash.lastStep = c.lastStep;
-    for (const r of chunk.rows) {
-      globalThis.__dash.renders.push({
-        timesteps: r.timesteps,
-        wallTime: r.wallTime ?? null,
+    const dash = globalThis.__dash;
+    dash.rows = c.rows;
+    dash.lastStep = c.lastStep;
+    dash.drawMs.push(performance.now() - t0);
+    for (const { row, receivedAt } of rows) {
+      dash.renders.push({
+        timesteps: row.timesteps,
+        wallTime: row.wallTime ?? null,
+        receivedAt,
         renderedAt: now,
       });
     }
+  };
+  es.addEventListener("metrics", (ev) => {
+    const chunk = JSON.parse(ev.data);
+    const receivedAt = Date.now();
+    if (chunk.reset) {
+      pending = [];
+      resetPending = true;
+    }
+    for (const row of chunk.rows) pending.push({ row, receivedAt });
+    if (!frame) frame = requestAnimationFrame(draw);
   });
 }
 
