@@ -229,6 +229,14 @@ Deno.test({
           () => /status: completed/.test(document.getElementById("run-summary")?.textContent ?? ""),
           { timeout: 240_000 },
         );
+        // … and the validation table written at the end appears without a reload
+        await page.waitForSelector("#validation-table tbody tr", { timeout: 20_000 });
+        const validated = await page.evaluate(() =>
+          [...document.querySelectorAll("#validation-table tbody tr td:first-child")].map((td) =>
+            td.textContent
+          )
+        );
+        assert.deepEqual(validated, ["final", "best", "alwaysFlat", "random"]);
         const status = await trainer.status;
         trainer = null;
         assert.ok(status.success, `train failed: ${await stderr}`);

@@ -12,6 +12,13 @@
  * await d.shutdown();
  * ```
  *
+ * Live half (next, once the trading loop's journal lands): `/live` and `/api/live/state`
+ * will read the SQLite journal through a read-only `node:sqlite` connection (WAL: readers
+ * never block the loop's writes), push new journal rows over SSE by rowid cursor (`since`),
+ * woken by the same shared folder watcher on the journal's `-wal` file, and `kill(reason)`
+ * will call the live layer's kill switch instead of writing `<journal>.KILL`. The CSRF
+ * mechanism, the POST-only route and its tests are already in place.
+ *
  * @module
  */
 export {

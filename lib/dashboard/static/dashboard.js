@@ -394,26 +394,22 @@ async function runPage() {
   setStatusLine(`run folder: ${id}`);
   const c = new Curves(curves);
 
-  const validation = detail.manifest?.extra?.validation;
-  if (validation && typeof validation === "object") {
-    const names = Object.keys(validation).filter((k) => validation[k]);
-    const cols = ["model", ...new Set(names.flatMap((k) => Object.keys(validation[k])))];
-    main.append(
-      el("h2", { text: "Validation split (written by train)" }),
-      scalarTable(cols, names.map((k) => ({ model: k, ...validation[k] })), "validation-table"),
-    );
-  }
-  if (detail.hasEvaluation) await evaluationSection(id);
-  main.append(
-    el("h2", { text: "Configuration (secrets redacted)" }),
-    el("table", { id: "config-table", class: "kv" }, ...kvTable(detail.config ?? {})),
-  );
+  const details = el("section", { id: "details" });
+  main.append(details);
+  await renderDetails(details, id, detail);
+  let shown = { status: detail.status, hasEvaluation: detail.hasEvaluation };
 
   const es = new EventSource(`/api/runs/${encodeURIComponent(id)}/stream?since=0`);
   es.addEventListener("open", () => setConn("● live", "ok"));
   es.addEventListener("error", () => setConn("○ reconnecting", "warn"));
-  es.addEventListener("run", (ev) => {
-    status.textContent = summaryLine(JSON.parse(ev.data));
+  es.addEventListener("run", async (ev) => {
+    const summary = JSON.parse(ev.data);
+    status.textContent = summaryLine(summary);
+    // the run ended or was evaluated: its validation / evaluation tables are new
+    if (summary.status !== shown.status || summary.hasEvaluation !== shown.hasEvaluation) {
+      shown = { status: summary.status, hasEvaluation: summary.hasEvaluation };
+      await renderDetails(details, id, await api(`/api/runs/${encodeURIComponent(id)}`));
+    }
   });
   // Rows arriving while a frame is pending are drawn together: one plotly redraw per panel
   // per frame however fast the file grows.
@@ -456,18 +452,45 @@ async function runPage() {
   });
 }
 
-async function evaluationSection(id) {
+/** Validation table, evaluation section, problems and configuration of a run. */
+async function renderDetails(container, id, detail) {
+  const parts = [];
+  if (detail.problems?.length) {
+    parts.push(
+      el("p", { class: "warn", text: `problems reading this run: ${detail.problems.join("; ")}` }),
+    );
+  }
+  const validation = detail.manifest?.extra?.validation;
+  if (validation && typeof validation === "object") {
+    const names = Object.keys(validation).filter((k) => validation[k]);
+    const cols = ["model", ...new Set(names.flatMap((k) => Object.keys(validation[k])))];
+    parts.push(
+      el("h2", { text: "Validation split (written by train)" }),
+      scalarTable(cols, names.map((k) => ({ model: k, ...validation[k] })), "validation-table"),
+    );
+  }
+  const evalBox = el("div", { id: "evaluation" });
+  parts.push(
+    evalBox,
+    el("h2", { text: "Configuration (secrets redacted)" }),
+    el("table", { id: "config-table", class: "kv" }, ...kvTable(detail.config ?? {})),
+  );
+  container.replaceChildren(...parts);
+  if (detail.hasEvaluation) await evaluationSection(evalBox, id);
+}
+
+async function evaluationSection(box, id) {
   let ev;
   try {
     ev = await api(`/api/runs/${encodeURIComponent(id)}/evaluation`);
   } catch (e) {
-    main.append(
+    box.append(
       el("p", { class: "warn", text: `evaluation.json could not be read: ${e.message}` }),
     );
     return;
   }
-  main.append(el("h2", { text: `Evaluation (${ev.split ?? "split not stated"})` }));
-  main.append(
+  box.append(el("h2", { text: `Evaluation (${ev.split ?? "split not stated"})` }));
+  box.append(
     scalarTable(
       ["name", ...ev.columns],
       ev.strategies.map((s) => ({ name: s.name, ...s.metrics })),
@@ -480,7 +503,7 @@ async function evaluationSection(id) {
       s.time ? s.time.map((t) => new Date(t).toISOString()) : s.equity.map((_, i) => i);
     const eq = el("div", { id: "equity-chart", class: "panel wide" });
     const dd = el("div", { id: "drawdown-chart", class: "panel wide" });
-    main.append(eq, dd);
+    box.append(eq, dd);
     const xt = curves[0].time ? "time (UTC)" : "bar";
     Plotly.newPlot(
       eq,
@@ -499,7 +522,7 @@ async function evaluationSection(id) {
   }
   for (const [name, rows] of Object.entries(ev.tables)) {
     const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    main.append(el("h3", { text: name }), scalarTable(cols, rows, `evaluation-${name}`));
+    box.append(el("h3", { text: name }), scalarTable(cols, rows, `evaluation-${name}`));
   }
 }
 
