@@ -26,18 +26,22 @@ usage: deno task dashboard [--models models/] [--journal <file>] [--port 8787] [
   --help                 show this help`;
 
 await runCli(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      models: { type: "string", default: "models" },
-      journal: { type: "string" },
-      port: { type: "string", default: "8787" },
-      host: { type: "string", default: "127.0.0.1" },
-      token: { type: "string" },
-      "stale-after": { type: "string", default: "300" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const options = {
+    models: { type: "string", default: "models" },
+    journal: { type: "string" },
+    port: { type: "string", default: "8787" },
+    host: { type: "string", default: "127.0.0.1" },
+    token: { type: "string" },
+    "stale-after": { type: "string", default: "300" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  let values;
+  try {
+    values = parseArgs({ args: Deno.args, options }).values;
+  } catch (e) {
+    // unknown flag, missing value, value that looks like a flag (`--stale-after -1`)
+    throw new ConfigError((e as Error).message, {}, "see deno task dashboard --help");
+  }
   if (values.help) {
     console.log(USAGE);
     return;

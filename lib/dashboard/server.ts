@@ -204,6 +204,8 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     let dirty = false;
     let closed = false;
     let manifestSig = "";
+    let lastStatus = "";
+    let recheckStatus = false;
     let unsubscribe = () => {};
     let beat: ReturnType<typeof setInterval> | undefined;
     let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
@@ -232,23 +234,31 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
       try {
         do {
           dirty = false;
-          const mPath = await runFile(realRoot, runDir, "manifest.json");
-          let sig = "-";
-          if (mPath) {
+          // summary again when the manifest or evaluation.json changed, or (heartbeat) when
+          // the status may have turned stale without any file changing
+          let sig = "";
+          for (const f of ["manifest.json", "evaluation.json"]) {
+            const p = await runFile(realRoot, runDir, f);
             try {
-              const st = await Deno.stat(mPath);
-              sig = `${st.size}:${st.mtime?.getTime()}`;
-            } catch { /* replaced between calls */ }
+              const st = p ? await Deno.stat(p) : null;
+              sig += st ? `${st.size}:${st.mtime?.getTime()};` : "-;";
+            } catch {
+              sig += "?;"; // replaced between calls
+            }
           }
-          if (sig !== manifestSig) {
-            manifestSig = sig;
+          if (sig !== manifestSig || recheckStatus) {
             const { config: _c, manifest: _m, ...summary } = await readRunDetail(
               realRoot,
               runDir,
               id,
               readOpts,
             );
-            send(`event: run\ndata: ${JSON.stringify(summary)}\n\n`);
+            if (sig !== manifestSig || summary.status !== lastStatus) {
+              send(`event: run\ndata: ${JSON.stringify(summary)}\n\n`);
+            }
+            manifestSig = sig;
+            lastStatus = summary.status;
+            recheckStatus = false;
           }
           for (;;) {
             const chunk = await readMetricsChunk(
@@ -274,7 +284,11 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
         streams.add(stop);
         send("retry: 2000\n\n");
         unsubscribe = watchers.subscribe(runDir, () => void pump());
-        beat = setInterval(() => send(": keep-alive\n\n"), heartbeatMs);
+        beat = setInterval(() => {
+          send(": keep-alive\n\n");
+          recheckStatus = true;
+          void pump();
+        }, heartbeatMs);
         void pump();
       },
       cancel() {
@@ -387,6 +401,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
         res = jsonError(500, `internal error: ${(e as Error).message}`);
       }
       if (req.method === "HEAD") {
+        await res.body?.cancel(); // also ends an SSE stream (and its watcher) at once
         res = new Response(null, { status: res.status, headers: res.headers });
       }
       return withSecurityHeaders(res);
