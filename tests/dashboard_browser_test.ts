@@ -251,6 +251,14 @@ Deno.test({
         );
         const p2 = await tracePoints(page, "#panel-losses");
         assert.equal(p2.markers, updates);
+        // a panel below the fold draws the rows it kept aside once scrolled into view
+        await page.evaluate(() => document.getElementById("panel-fps")!.scrollIntoView());
+        await page.waitForFunction(
+          (n: number) =>
+            document.querySelectorAll("#panel-fps .scatterlayer .trace .points path").length === n,
+          { timeout: 10_000 },
+          updates,
+        );
         const renders = await page.evaluate(() =>
           (globalThis as unknown as {
             __dash: { renders: { wallTime: number | null; renderedAt: number }[] };
