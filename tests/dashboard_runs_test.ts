@@ -52,16 +52,21 @@ Deno.test("dashboard readers: a running run whose files stopped changing is stal
   const real = await Deno.realPath(models);
   const runDir = (await resolveRunDir(real, "r"))!;
   const now = Date.now();
-  const fresh = await readRunDetail(real, runDir, "r", { now: () => now, staleAfterMs: 60_000 });
+  const fresh = await readRunDetail({ realRoot: real, dir: runDir, id: "r" }, {
+    now: () => now,
+    staleAfterMs: 60_000,
+  });
   assert.equal(fresh.status, "running");
-  const later = await readRunDetail(real, runDir, "r", {
+  const later = await readRunDetail({ realRoot: real, dir: runDir, id: "r" }, {
     now: () => now + 120_000,
     staleAfterMs: 60_000,
   });
   assert.equal(later.status, "stale");
   // steps while running come from the newest metrics row when it is ahead of the manifest
   await appendRow(dir, updateRow(50));
-  const grown = await readRunDetail(real, runDir, "r", { now: () => Date.now() });
+  const grown = await readRunDetail({ realRoot: real, dir: runDir, id: "r" }, {
+    now: () => Date.now(),
+  });
   assert.equal(grown.timesteps, 512 * 50);
   // a malformed manifest is a listed problem, not a crash
   await Deno.writeTextFile(`${dir}/manifest.json`, "{ not json");

@@ -56,16 +56,26 @@ export async function resolveRunDir(realRoot: string, id: string): Promise<strin
   }
 }
 
+/** A run folder that passed {@link resolveRunDir}. */
+export interface RunLocation {
+  /** The models folder's real path. */
+  realRoot: string;
+  /** The run folder's real path (inside `realRoot`). */
+  dir: string;
+  /** The run id (folder name). */
+  id: string;
+}
+
 /**
  * Real path of the file `name` inside a resolved run folder, or null when absent or when it
- * resolves outside `realRoot` (rule 3). `name` is a constant of the dashboard, never user input.
+ * resolves outside the models folder (rule 3). `name` is a constant of the dashboard, never
+ * user input.
  */
 export async function runFile(
-  realRoot: string,
-  runDir: string,
+  run: Pick<RunLocation, "realRoot" | "dir">,
   name: string,
 ): Promise<string | null> {
-  const real = await realPathOrNull(`${runDir}/${name}`);
-  if (real === null || !inside(realRoot, real)) return null;
+  const real = await realPathOrNull(`${run.dir}/${name}`);
+  if (real === null || !inside(run.realRoot, real)) return null;
   return real;
 }

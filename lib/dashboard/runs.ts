@@ -18,7 +18,7 @@
  * @module
  */
 import { redact } from "./_redact.ts";
-import { runFile } from "./_paths.ts";
+import { runFile, type RunLocation } from "./_paths.ts";
 import { type EvaluationSummary, readEvaluation, testSummary } from "./evaluation.ts";
 
 /** Largest JSON document read (bytes); bigger files are reported as a problem. */
@@ -184,21 +184,19 @@ function statusOf(
 
 /** Everything read from a run folder, shared by the summary and the detail. */
 async function readRun(
-  realRoot: string,
-  runDir: string,
-  id: string,
+  run: RunLocation,
   opts: ReadRunOptions,
 ): Promise<
   { summary: RunSummary; config: Json | null; manifest: Json | null; evalPath: string | null }
 > {
   const problems: string[] = [];
-  const m = await readJsonFile(await runFile(realRoot, runDir, "manifest.json"), "manifest.json");
-  const c = await readJsonFile(await runFile(realRoot, runDir, "config.json"), "config.json");
+  const m = await readJsonFile(await runFile(run, "manifest.json"), "manifest.json");
+  const c = await readJsonFile(await runFile(run, "config.json"), "config.json");
   if (m.problem) problems.push(m.problem);
   if (c.problem) problems.push(c.problem);
   const manifest = m.value;
   const config = c.value;
-  const metricsPath = await runFile(realRoot, runDir, "metrics.jsonl");
+  const metricsPath = await runFile(run, "metrics.jsonl");
   let metricsBytes = 0;
   let metricsMtime: number | null = null;
   let last: Json | null = null;
@@ -219,7 +217,7 @@ async function readRun(
   const bestObj = obj(manifest?.best);
   const manifestSteps = num(manifest?.timesteps);
   const lastSteps = num(last?.timesteps);
-  const evalPath = await runFile(realRoot, runDir, "evaluation.json");
+  const evalPath = await runFile(run, "evaluation.json");
   let test: EvaluationSummary | null = null;
   if (evalPath) {
     const ev = await readEvaluation(evalPath);
@@ -227,7 +225,7 @@ async function readRun(
     test = ev.evaluation ? testSummary(ev.evaluation) : null;
   }
   const summary: RunSummary = {
-    id,
+    id: run.id,
     status,
     algorithm: str(manifest?.algorithm) ?? str(config?.agent) ?? str(config?.algorithm),
     // Runs written before the env was recorded come from `train`, whose only env was the
@@ -257,9 +255,9 @@ async function readRun(
 }
 
 /** True when a folder looks like a run (has a manifest, a config or a metrics log). */
-async function looksLikeRun(realRoot: string, dir: string): Promise<boolean> {
+async function looksLikeRun(run: Pick<RunLocation, "realRoot" | "dir">): Promise<boolean> {
   for (const f of ["manifest.json", "config.json", "metrics.jsonl"]) {
-    if (await runFile(realRoot, dir, f)) return true;
+    if (await runFile(run, f)) return true;
   }
   return false;
 }
@@ -277,8 +275,8 @@ export async function listRuns(
   const out: RunSummary[] = [];
   for await (const e of Deno.readDir(realRoot)) {
     const dir = await resolve(e.name);
-    if (dir === null || !(await looksLikeRun(realRoot, dir))) continue;
-    out.push((await readRun(realRoot, dir, e.name, opts)).summary);
+    if (dir === null || !(await looksLikeRun({ realRoot, dir }))) continue;
+    out.push((await readRun({ realRoot, dir, id: e.name }, opts)).summary);
   }
   out.sort((a, b) =>
     (b.createdAt ?? "").localeCompare(a.createdAt ?? "") || a.id.localeCompare(b.id)
@@ -288,12 +286,10 @@ export async function listRuns(
 
 /** One run's detail (config and manifest redacted). */
 export async function readRunDetail(
-  realRoot: string,
-  runDir: string,
-  id: string,
+  run: RunLocation,
   opts: ReadRunOptions = {},
 ): Promise<RunDetail> {
-  const r = await readRun(realRoot, runDir, id, opts);
+  const r = await readRun(run, opts);
   return {
     ...r.summary,
     config: redact(r.config),

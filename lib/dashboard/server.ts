@@ -25,7 +25,7 @@
  * @module
  */
 import { ConfigError } from "../util/errors.ts";
-import { resolveRunDir, runFile } from "./_paths.ts";
+import { resolveRunDir, runFile, type RunLocation } from "./_paths.ts";
 import { pageHtml, type PageKind } from "./_pages.ts";
 import { RunWatchers } from "./_watch.ts";
 import { readEvaluation } from "./evaluation.ts";
@@ -198,7 +198,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     return res;
   }
 
-  function stream(runDir: string, id: string, since: number): Response {
+  function stream(run: RunLocation, since: number): Response {
     let offset = since;
     let busy = false;
     let dirty = false;
@@ -238,7 +238,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
           // the status may have turned stale without any file changing
           let sig = "";
           for (const f of ["manifest.json", "evaluation.json"]) {
-            const p = await runFile(realRoot, runDir, f);
+            const p = await runFile(run, f);
             try {
               const st = p ? await Deno.stat(p) : null;
               sig += st ? `${st.size}:${st.mtime?.getTime()};` : "-;";
@@ -247,12 +247,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
             }
           }
           if (sig !== manifestSig || recheckStatus) {
-            const { config: _c, manifest: _m, ...summary } = await readRunDetail(
-              realRoot,
-              runDir,
-              id,
-              readOpts,
-            );
+            const { config: _c, manifest: _m, ...summary } = await readRunDetail(run, readOpts);
             if (sig !== manifestSig || summary.status !== lastStatus) {
               send(`event: run\ndata: ${JSON.stringify(summary)}\n\n`);
             }
@@ -262,7 +257,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
           }
           for (;;) {
             const chunk = await readMetricsChunk(
-              await runFile(realRoot, runDir, "metrics.jsonl"),
+              await runFile(run, "metrics.jsonl"),
               offset,
             );
             offset = chunk.next;
@@ -283,7 +278,7 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
         ctrl = controller;
         streams.add(stop);
         send("retry: 2000\n\n");
-        unsubscribe = watchers.subscribe(runDir, () => void pump());
+        unsubscribe = watchers.subscribe(run.dir, () => void pump());
         beat = setInterval(() => {
           send(": keep-alive\n\n");
           recheckStatus = true;
@@ -369,18 +364,19 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
       const id = seg[2];
       const dir = await resolve(id);
       if (dir === null) return jsonError(404, "not found");
+      const run: RunLocation = { realRoot, dir, id };
       const sub = seg[3];
-      if (sub === undefined) return json(await readRunDetail(realRoot, dir, id, readOpts));
+      if (sub === undefined) return json(await readRunDetail(run, readOpts));
       if (sub === "metrics" || sub === "stream") {
         const since = parseSince(
           url.searchParams.get("since") ?? req.headers.get("last-event-id"),
         );
         if (since === null) return jsonError(400, "since must be a byte offset (integer ≥ 0)");
-        if (sub === "stream") return stream(dir, id, since);
-        return json(await readMetricsChunk(await runFile(realRoot, dir, "metrics.jsonl"), since));
+        if (sub === "stream") return stream(run, since);
+        return json(await readMetricsChunk(await runFile(run, "metrics.jsonl"), since));
       }
       if (sub === "evaluation") {
-        const p = await runFile(realRoot, dir, "evaluation.json");
+        const p = await runFile(run, "evaluation.json");
         if (p === null) return jsonError(404, "this run has no evaluation.json");
         const ev = await readEvaluation(p);
         if (!ev.evaluation) return jsonError(422, ev.problem ?? "unreadable evaluation.json");
