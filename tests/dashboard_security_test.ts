@@ -252,6 +252,14 @@ Deno.test("dashboard: secret-looking config keys are redacted and pages carry a 
     assert.deepEqual(detail.config.apiKey, "[redacted]");
     assert.deepEqual(detail.config.exchange.password, "[redacted]");
     assert.deepEqual(detail.config.exchange.name, "binance");
+    // a malformed file is reported without quoting it (a parse error would quote the secret)
+    await Deno.writeTextFile(`${models}/runB/config.json`, '{"apiKey": "SECRET-B-456", oops');
+    for (const p of ["/api/runs", "/api/runs/runB"]) {
+      const t = await (await fetch(`${d.url}${p}`)).text();
+      assert.ok(!t.includes("SECRET-B-456"), `${p} quoted a malformed file: ${t}`);
+      assert.ok(t.includes("config.json is not valid JSON"), t);
+      assert.ok(!t.includes(root), `${p} names a server path`);
+    }
     const page = await fetch(`${d.url}/runs/runA`);
     await page.body?.cancel();
     const csp = page.headers.get("content-security-policy") ?? "";

@@ -218,6 +218,11 @@ export async function readEvaluation(
     return { evaluation: normalizeEvaluation(JSON.parse(await Deno.readTextFile(path))) };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { evaluation: null };
-    return { evaluation: null, problem: `evaluation.json: ${(e as Error).message}` };
+    return {
+      evaluation: null,
+      problem: e instanceof SyntaxError
+        ? "evaluation.json is not valid JSON"
+        : `evaluation.json cannot be read (${(e as Error).name})`,
+    };
   }
 }

@@ -102,6 +102,16 @@ function obj(v: unknown): Json | null {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Json : null;
 }
 
+/**
+ * What went wrong reading `label`, WITHOUT the error's own message: a JSON parse error
+ * quotes the file's text (which may hold a secret) and file-system errors name absolute
+ * server paths; neither belongs in a response.
+ */
+export function describeReadError(label: string, e: unknown): string {
+  if (e instanceof SyntaxError) return `${label} is not valid JSON`;
+  return `${label} cannot be read (${e instanceof Error ? e.name : "error"})`;
+}
+
 /** Read and parse a JSON object file; `{value: null}` when absent, `problem` when malformed. */
 export async function readJsonFile(
   path: string | null,
@@ -119,7 +129,7 @@ export async function readJsonFile(
     return { value: o, mtimeMs: st.mtime?.getTime() };
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { value: null };
-    return { value: null, problem: `${label}: ${(e as Error).message}` };
+    return { value: null, problem: describeReadError(label, e) };
   }
 }
 
@@ -207,7 +217,7 @@ async function readRun(
       metricsMtime = st.mtime?.getTime() ?? null;
       last = await lastMetricsRow(metricsPath, st.size);
     } catch (e) {
-      problems.push(`metrics.jsonl: ${(e as Error).message}`);
+      problems.push(describeReadError("metrics.jsonl", e));
     }
   }
   const times = [m.mtimeMs ?? null, metricsMtime].filter((x): x is number => x !== null);

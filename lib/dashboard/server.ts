@@ -268,7 +268,8 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
           }
         } while (dirty && !closed);
       } catch (e) {
-        send(`event: problem\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
+        console.error(`dashboard: stream of ${run.id}: ${(e as Error).message}`);
+        send(`event: problem\ndata: ${JSON.stringify({ error: "reading the run failed" })}\n\n`);
       } finally {
         busy = false;
       }
@@ -394,7 +395,11 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
       try {
         res = await route(req, g);
       } catch (e) {
-        res = jsonError(500, `internal error: ${(e as Error).message}`);
+        // details go to the server's console only (they may name server paths)
+        console.error(
+          `dashboard: ${req.method} ${new URL(req.url).pathname}: ${(e as Error).stack}`,
+        );
+        res = jsonError(500, "internal error (details in the dashboard's console)");
       }
       if (req.method === "HEAD") {
         await res.body?.cancel(); // also ends an SSE stream (and its watcher) at once
