@@ -28,6 +28,7 @@ import { ConfigError } from "../util/errors.ts";
 import { resolveRunDir, runFile, type RunLocation } from "./_paths.ts";
 import { pageHtml, type PageKind } from "./_pages.ts";
 import { RunWatchers } from "./_watch.ts";
+import { openRunStream } from "./_stream.ts";
 import { readEvaluation } from "./evaluation.ts";
 import { listRuns, readMetricsChunk, readRunDetail, type ReadRunOptions } from "./runs.ts";
 import { checkBind, type GateResult, jsonError, Security } from "./security.ts";
@@ -198,108 +199,6 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     return res;
   }
 
-  function stream(run: RunLocation, since: number): Response {
-    let offset = since;
-    let busy = false;
-    let dirty = false;
-    let closed = false;
-    let manifestSig = "";
-    let lastStatus = "";
-    let recheckStatus = false;
-    let unsubscribe = () => {};
-    let beat: ReturnType<typeof setInterval> | undefined;
-    let ctrl: ReadableStreamDefaultController<Uint8Array> | null = null;
-    const enc = new TextEncoder();
-    const send = (s: string) => {
-      if (!closed) ctrl?.enqueue(enc.encode(s));
-    };
-    const stop = () => {
-      if (closed) return;
-      closed = true;
-      if (beat !== undefined) clearInterval(beat);
-      unsubscribe();
-      streams.delete(stop);
-      try {
-        ctrl?.close();
-      } catch { /* already closed by the client */ }
-    };
-    // One pass: the run summary when the manifest changed, then every new complete metrics
-    // line. A change signalled during a pass sets `dirty` and runs one more pass.
-    const pump = async () => {
-      if (busy) {
-        dirty = true;
-        return;
-      }
-      busy = true;
-      try {
-        do {
-          dirty = false;
-          // summary again when the manifest or evaluation.json changed, or (heartbeat) when
-          // the status may have turned stale without any file changing
-          let sig = "";
-          for (const f of ["manifest.json", "evaluation.json"]) {
-            const p = await runFile(run, f);
-            try {
-              const st = p ? await Deno.stat(p) : null;
-              sig += st ? `${st.size}:${st.mtime?.getTime()};` : "-;";
-            } catch {
-              sig += "?;"; // replaced between calls
-            }
-          }
-          if (sig !== manifestSig || recheckStatus) {
-            const { config: _c, manifest: _m, ...summary } = await readRunDetail(run, readOpts);
-            if (sig !== manifestSig || summary.status !== lastStatus) {
-              send(`event: run\ndata: ${JSON.stringify(summary)}\n\n`);
-            }
-            manifestSig = sig;
-            lastStatus = summary.status;
-            recheckStatus = false;
-          }
-          for (;;) {
-            const chunk = await readMetricsChunk(
-              await runFile(run, "metrics.jsonl"),
-              offset,
-            );
-            offset = chunk.next;
-            if (chunk.rows.length || chunk.reset) {
-              send(`id: ${chunk.next}\nevent: metrics\ndata: ${JSON.stringify(chunk)}\n\n`);
-            }
-            if (chunk.rows.length === 0) break;
-          }
-        } while (dirty && !closed);
-      } catch (e) {
-        console.error(`dashboard: stream of ${run.id}: ${(e as Error).message}`);
-        send(`event: problem\ndata: ${JSON.stringify({ error: "reading the run failed" })}\n\n`);
-      } finally {
-        busy = false;
-      }
-    };
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        ctrl = controller;
-        streams.add(stop);
-        send("retry: 2000\n\n");
-        unsubscribe = watchers.subscribe(run.dir, () => void pump());
-        beat = setInterval(() => {
-          send(": keep-alive\n\n");
-          recheckStatus = true;
-          void pump();
-        }, heartbeatMs);
-        void pump();
-      },
-      cancel() {
-        stop();
-      },
-    });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-accel-buffering": "no",
-      },
-    });
-  }
-
   async function route(req: Request, session: GateResult & { ok: true }): Promise<Response> {
     const url = new URL(req.url);
     const seg = segments(url.pathname);
@@ -333,8 +232,8 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     if (seg.length === 1 && seg[0] === "favicon.ico") return new Response(null, { status: 204 });
     if (seg.length === 1 && seg[0] === "compare") {
       const ids = (url.searchParams.get("ids") ?? "").split(",").filter(Boolean);
-      if (ids.length < 1 || ids.length > 4) {
-        return jsonError(400, "compare takes 1 to 4 run ids: /compare?ids=a,b");
+      if (ids.length < 2 || ids.length > 4 || new Set(ids).size !== ids.length) {
+        return jsonError(400, "compare takes 2 to 4 different run ids: /compare?ids=a,b");
       }
       for (const id of ids) if ((await resolve(id)) === null) return jsonError(404, "not found");
       return page({ kind: "compare", runIds: ids }, session);
@@ -373,7 +272,15 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
           url.searchParams.get("since") ?? req.headers.get("last-event-id"),
         );
         if (since === null) return jsonError(400, "since must be a byte offset (integer ≥ 0)");
-        if (sub === "stream") return stream(run, since);
+        if (sub === "stream") {
+          return openRunStream(run, {
+            since,
+            watchers,
+            streams,
+            readOptions: readOpts,
+            heartbeatMs,
+          });
+        }
         return json(await readMetricsChunk(await runFile(run, "metrics.jsonl"), since));
       }
       if (sub === "evaluation") {
