@@ -230,9 +230,9 @@ async function readRun(
   const evalPath = await runFile(run, "evaluation.json");
   let test: EvaluationSummary | null = null;
   if (evalPath) {
-    const ev = await readEvaluation(evalPath);
+    const ev = await cachedTestSummary(evalPath);
     if (ev.problem) problems.push(ev.problem);
-    test = ev.evaluation ? testSummary(ev.evaluation) : null;
+    test = ev.test;
   }
   const summary: RunSummary = {
     id: run.id,
@@ -262,6 +262,39 @@ async function readRun(
     problems,
   };
   return { summary, config, manifest, evalPath };
+}
+
+/**
+ * Test-split summaries by `evaluation.json` path, reused while the file's size and mtime
+ * stay the same: the runs table is re-read while runs train, and an evaluation with equity
+ * curves can be megabytes. Bounded; the oldest entry goes first.
+ */
+const evalCache = new Map<
+  string,
+  { sig: string; test: EvaluationSummary | null; problem?: string }
+>();
+const EVAL_CACHE_MAX = 2000;
+
+async function cachedTestSummary(
+  path: string,
+): Promise<{ test: EvaluationSummary | null; problem?: string }> {
+  let sig = "";
+  try {
+    const st = await Deno.stat(path);
+    sig = `${st.size}:${st.mtime?.getTime()}`;
+  } catch { /* gone: read below reports it */ }
+  const hit = evalCache.get(path);
+  if (hit && sig && hit.sig === sig) return hit;
+  const ev = await readEvaluation(path);
+  const entry = {
+    sig,
+    test: ev.evaluation ? testSummary(ev.evaluation) : null,
+    problem: ev.problem,
+  };
+  evalCache.delete(path);
+  evalCache.set(path, entry);
+  if (evalCache.size > EVAL_CACHE_MAX) evalCache.delete(evalCache.keys().next().value!);
+  return entry;
 }
 
 /** True when a folder looks like a run (has a manifest, a config or a metrics log). */
