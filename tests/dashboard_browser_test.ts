@@ -121,6 +121,14 @@ Deno.test({
       const page = await b.browser.newPage();
       await page.setViewport({ width: 1300, height: 1000 });
       page.on("pageerror", (e: Error) => pageErrors.push(e.message));
+      // offline: every request the pages make goes to the dashboard itself (plotly included)
+      const offsite: string[] = [];
+      page.on("request", (r: { url(): string }) => {
+        const u = r.url();
+        if (!u.startsWith(d.url) && !u.startsWith("data:") && !u.startsWith("blob:")) {
+          offsite.push(u);
+        }
+      });
       page.on("console", (m: { type(): string; text(): string }) => {
         if (m.type() === "error") pageErrors.push(m.text());
       });
@@ -222,6 +230,9 @@ Deno.test({
           r0 + 3,
         );
         const p1 = await tracePoints(page, "#panel-losses");
+        if (keepShots) {
+          await page.screenshot({ path: `${shots}/run_page_mid_training.png`, fullPage: true });
+        }
         assert.ok(p1.markers > p0.markers, `markers ${p0.markers} → ${p1.markers}`);
         assert.ok(p1.vertices > p0.vertices, `line vertices ${p0.vertices} → ${p1.vertices}`);
         // the run finishes: the manifest change is pushed and the status flips
@@ -387,6 +398,7 @@ Deno.test({
       });
 
       assert.deepEqual(pageErrors, [], "no script errors in the pages");
+      assert.deepEqual(offsite, [], "no request left the dashboard's origin");
     } finally {
       if (trainer !== null) {
         try {
