@@ -424,12 +424,14 @@ async function runPage() {
   main.append(details);
   await renderDetails(details, id, detail);
   let shown = { status: detail.status, hasEvaluation: detail.hasEvaluation };
+  let lastSummary = detail;
 
   const es = new EventSource(`/api/runs/${encodeURIComponent(id)}/stream?since=0`);
   es.addEventListener("open", () => setConn("● live", "ok"));
   es.addEventListener("error", () => setConn("○ reconnecting", "warn"));
   es.addEventListener("run", async (ev) => {
     const summary = JSON.parse(ev.data);
+    lastSummary = summary;
     status.textContent = summaryLine(summary);
     // the run ended or was evaluated: its validation / evaluation tables are new
     if (summary.status !== shown.status || summary.hasEvaluation !== shown.hasEvaluation) {
@@ -452,6 +454,10 @@ async function runPage() {
     c.add(rows.map((x) => x.row));
     document.getElementById("rows-count").textContent = String(c.rows);
     document.getElementById("last-step").textContent = fmtNum(c.lastStep);
+    // steps trained move with the rows (the summary itself changes only with the manifest)
+    if (typeof c.lastStep === "number" && c.lastStep > (lastSummary.timesteps ?? 0)) {
+      status.textContent = summaryLine({ ...lastSummary, timesteps: c.lastStep });
+    }
     const now = Date.now();
     const dash = globalThis.__dash;
     dash.rows = c.rows;
