@@ -1,0 +1,103 @@
+/**
+ * Dashboard benchmark: time from a `metrics.jsonl` append (one write, as the trainer logs)
+ * to the row's Server-Sent Event arriving at a client of the dashboard, with a folder
+ * watcher shared by `--clients` open streams; no browser (the browser's own receive and
+ * plotly drawing time is printed by `tests/dashboard_browser_test.ts`).
+ *
+ * Prints ONE JSON line:
+ * `{"bench":"dashboard","append_to_event_ms":{"median":…,"p95":…,"max":…},…}`.
+ *
+ * Usage: `deno task bench:dashboard [--rows 200] [--interval-ms 20] [--clients 4]`
+ */
+import { parseArgs } from "node:util";
+import { startDashboard } from "../lib/dashboard/mod.ts";
+import { ConfigError, runCli } from "../lib/util/errors.ts";
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rows: { type: "string", default: "200" },
+      "interval-ms": { type: "string", default: "20" },
+      clients: { type: "string", default: "4" },
+    },
+  });
+  const rows = Number(values.rows);
+  const interval = Number(values["interval-ms"]);
+  const clients = Number(values.clients);
+  for (const [k, v] of [["--rows", rows], ["--interval-ms", interval], ["--clients", clients]]) {
+    if (!Number.isInteger(v) || (v as number) < 1) {
+      throw new ConfigError(`${k} must be a positive integer`, { parameter: k as string });
+    }
+  }
+  const models = await Deno.makeTempDir({ prefix: "dash-bench-" });
+  const dir = `${models}/run`;
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify({ status: "running" }));
+  await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+  const d = await startDashboard({ models, port: 0 });
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const readers = await Promise.all(Array.from({ length: clients }, async () => {
+    const res = await fetch(`${d.url}/api/runs/run/stream?since=0`);
+    return res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  }));
+  const done = readers.map(async (reader) => {
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: "", done: true }));
+      if (done) return;
+      buf += value;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const m = /event: metrics\ndata: (.*)/.exec(buf.slice(0, i));
+        buf = buf.slice(i + 2);
+        if (!m) continue;
+        const now = performance.now();
+        for (const r of JSON.parse(m[1]).rows) latencies.push(now - sentAt.get(r.timesteps)!);
+      }
+    }
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const file = await Deno.open(`${dir}/metrics.jsonl`, { append: true });
+  const enc = new TextEncoder();
+  for (let i = 1; i <= rows; i++) {
+    sentAt.set(i, performance.now());
+    file.writeSync(
+      enc.encode(JSON.stringify({ type: "update", timesteps: i, loss: 1 / i }) + "\n"),
+    );
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  file.close();
+  const end = Date.now() + 5000;
+  while (latencies.length < rows * clients && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (const r of readers) await r.cancel().catch(() => {});
+  await Promise.all(done);
+  await d.shutdown();
+  await Deno.remove(models, { recursive: true });
+  const round = (x: number) => Math.round(x * 100) / 100;
+  console.log(JSON.stringify({
+    bench: "dashboard",
+    append_to_event_ms: {
+      median: round(quantile(latencies, 0.5)),
+      p95: round(quantile(latencies, 0.95)),
+      max: round(Math.max(...latencies)),
+    },
+    rows,
+    clients,
+    events_received: latencies.length,
+    interval_ms: interval,
+    // the machine is shared: the 1-minute load average tells how contended the run was
+    load_avg_1m: Math.round(Deno.loadavg()[0] * 100) / 100,
+    deno: Deno.version.deno,
+  }));
+}
+
+if (import.meta.main) await runCli(main);
