@@ -474,7 +474,7 @@ async function recordResult(
             : null,
           jobId: job.id,
           attemptsMade: job.attemptsMade,
-          stalledCounter: (job as unknown as { stalledCounter?: number }).stalledCounter ?? null,
+          stalledCounter: job.stalledCounter ?? null,
         },
         null,
         2,
