@@ -281,7 +281,7 @@ async function main(): Promise<void> {
         url: v.queue,
         queueName: v["queue-name"],
         retries,
-        runsDir: v.models ? undefined : runsDir,
+        runsDir,
         evaluate,
         name,
         detach: v.detach,

@@ -439,6 +439,7 @@ export async function runQueuedSweep(
       if (pending.size > 0) await sleep(options.pollMs ?? 1000, options.signal);
     }
   } finally {
+    await Deno.remove(`${runsDir}/.attempts`).catch(() => {}); // only when empty
     await store.finish(options.signal?.aborted ?? false);
     await store.flush();
     await queue.close();
