@@ -440,7 +440,9 @@ export async function runQueuedSweep(
     }
   } finally {
     await Deno.remove(`${runsDir}/.attempts`).catch(() => {}); // only when empty
-    await store.finish(options.signal?.aborted ?? false);
+    // detached: the cells stay queued and the sweep `running` until a collector finishes it
+    if (options.detach) await store.write();
+    else await store.finish(options.signal?.aborted ?? false);
     await store.flush();
     await queue.close();
     await connection.quit().catch(() => {});
