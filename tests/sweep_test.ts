@@ -22,6 +22,7 @@ import {
   readRunSummary,
   readSweepManifest,
   runLocalPool,
+  writeSweepResults,
 } from "../lib/experiment/sweep/mod.ts";
 import { ConfigError } from "../lib/util/errors.ts";
 
@@ -258,38 +259,70 @@ Deno.test({
 
 Deno.test({
   name:
-    "sweep local pool: a failing cell is retried, reported with its error, and the sweep completes",
+    "sweep local pool: a failing cell is retried and reported, the sweep completes; the evaluate step's evaluation.json is aggregated",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "sweep-fail-" });
     try {
       // episode-length 5000 on 3,000 bars is impossible: the train CLI refuses it at setup
-      const cells = await expandGrid(parseSweepSpec({
+      const spec = parseSweepSpec({
         base: BASE,
-        grid: { "episode-length": [256, 5000] },
-      }));
+        grid: { "episode-length": [256, 5000], seed: [0, 1] },
+        compare: [{ rl: "evaluation.test.rl.sharpe", baseline: "evaluation.test.baseline.sharpe" }],
+      });
+      const cells = await expandGrid(spec);
+      // a stand-in for `deno task evaluate <run>` (issue 20): writes evaluation.json into the run
+      const evaluate = [
+        Deno.execPath(),
+        "eval",
+        "const run = Deno.args[0]; const m = JSON.parse(Deno.readTextFileSync(run + '/manifest.json'));" +
+        "Deno.writeTextFileSync(run + '/evaluation.json', JSON.stringify({ test: { rl: { sharpe: m.seed + 1 }," +
+        " baseline: { sharpe: 0.5 } }, bars: [1, 2] }));",
+        "{run}",
+      ];
       const events: string[] = [];
       const m = await runLocalPool(cells, dir, {
         workers: 2,
         retries: 1,
         trainCommand: defaultTrainCommand(),
+        evaluateCommand: evaluate,
         cwd: ROOT,
         onEvent: (e) => events.push(`${e.kind}:${e.cell.config["episode-length"]}`),
       });
       assert.equal(m.status, "completed_with_failures");
-      const ok = m.cells.find((c) => c.config["episode-length"] === 256)!;
-      const bad = m.cells.find((c) => c.config["episode-length"] === 5000)!;
-      assert.equal(ok.status, "completed");
-      assert.equal(bad.status, "failed");
-      assert.equal(bad.attempts, 2, "one retry");
-      assert.equal(bad.errors.length, 2);
-      assert.match(bad.errors[1].message, /too few for 5000-step episodes/);
-      assert.deepEqual(events.sort(), ["completed:256", "error:5000", "failed:5000"]);
-      // no half-written run folder of the failed cell; its log is kept
-      const runs = [...Deno.readDirSync(`${dir}/runs`)].map((e) => e.name);
-      assert.deepEqual(runs, [ok.id]);
-      assert.match(await Deno.readTextFile(`${dir}/logs/${bad.id}.log`), /too few/);
+      const ok = m.cells.filter((c) => c.config["episode-length"] === 256);
+      const bad = m.cells.filter((c) => c.config["episode-length"] === 5000);
+      for (const c of ok) {
+        assert.equal(c.status, "completed");
+        assert.equal(c.evaluated, true);
+      }
+      for (const c of bad) {
+        assert.equal(c.status, "failed");
+        assert.equal(c.attempts, 2, "one retry");
+        assert.equal(c.errors.length, 2);
+        assert.match(c.errors[1].message, /too few for 5000-step episodes/);
+        assert.match(await Deno.readTextFile(`${dir}/logs/${c.id}.log`), /too few/);
+      }
+      assert.deepEqual(events.filter((e) => e.endsWith(":5000")).sort(), [
+        "error:5000",
+        "error:5000",
+        "failed:5000",
+        "failed:5000",
+      ]);
+      // no half-written run folder of the failed cells
+      const runs = [...Deno.readDirSync(`${dir}/runs`)].map((e) => e.name).sort();
+      assert.deepEqual(runs, ok.map((c) => c.id).sort());
+      // evaluation.json numbers (not arrays) become metrics; the paired comparison uses them
+      const r = await writeSweepResults(dir, m, { spec });
+      const g = r.groups.find((x) => x.group === "episode-length=256")!;
+      assert.equal(g.metrics["evaluation.test.rl.sharpe"].mean, 1.5); // seeds 0, 1 → 1, 2
+      assert.ok(!r.metricNames.some((n) => n.startsWith("evaluation.bars")));
+      const cmp = r.comparisons.find((c) => c.group === "episode-length=256")!;
+      assert.deepEqual(cmp.diffs, [0.5, 1.5]);
+      assert.equal(r.comparisons.filter((c) => c.group === "episode-length=5000").length, 0);
+      const csv = await Deno.readTextFile(`${dir}/results.csv`);
+      assert.match(csv, /too few for 5000-step episodes/);
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
