@@ -5,7 +5,11 @@
  * line:
  *
  * `{"bench":"sweep","cells":4,"timesteps":…,"sequential_s":…,"pool2_s":…,"speedup":…,
- *   "goal":1.8,"cores":…,"loadavg_before":[1,5,15 min],"loadavg_after":[…]}`
+ *   "cells_cpu_s_sequential":…,"cells_cpu_s_pool2":…,"goal":1.8,"cores":…,
+ *   "loadavg_before":[1,5,15 min],"loadavg_after":[…]}`
+ *
+ * `cells_cpu_s_*` is the CPU time (user + system, seconds) the train subprocesses used: equal
+ * figures mean the pool adds no work, so a speed-up short of 2 is contention for the cores.
  *
  * The goal (≥ 1.8× on 2 cores) holds only on an otherwise idle machine: other processes take
  * cores from the pool, so the load average is printed with the figure. Both runs produce the
@@ -30,6 +34,18 @@ const args = parseArgs({
   options: { timesteps: { type: "string", default: "12288" } },
 });
 const TIMESTEPS = Number(args.values.timesteps);
+
+/** CPU seconds (user + system) of this process's waited-for children, from /proc/self/stat. */
+function childCpuSeconds(): number | null {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields 16 and 17 of stat(5) (cutime, cstime) are at 13 and 14 after the ")"
+    return (Number(f[13]) + Number(f[14])) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return null;
+  }
+}
 
 function loadavg(): number[] {
   try {
@@ -59,6 +75,7 @@ const before = loadavg();
 try {
   const time = async (workers: number) => {
     const dir = `${tmp}/w${workers}`;
+    const cpu0 = childCpuSeconds();
     const t0 = performance.now();
     const m = await runLocalPool(cells, dir, {
       workers,
@@ -67,8 +84,10 @@ try {
       cwd: root,
     });
     const s = (performance.now() - t0) / 1000;
+    const cpu1 = childCpuSeconds();
+    const cpu = cpu0 === null || cpu1 === null ? null : Number((cpu1 - cpu0).toFixed(2));
     if (m.status !== "completed") throw new Error(`sweep with ${workers} workers: ${m.status}`);
-    return { s, m };
+    return { s, m, cpu };
   };
   const seq = await time(1);
   const pool = await time(2);
@@ -89,6 +108,8 @@ try {
     sequential_s: Number(seq.s.toFixed(2)),
     pool2_s: Number(pool.s.toFixed(2)),
     speedup: Number((seq.s / pool.s).toFixed(2)),
+    cells_cpu_s_sequential: seq.cpu,
+    cells_cpu_s_pool2: pool.cpu,
     goal: 1.8,
     cores: navigator.hardwareConcurrency,
     loadavg_before: before,

@@ -387,3 +387,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test("sweep CLI: bad input is refused before anything runs (typed error, exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sweep-bad-" });
+  try {
+    const unknown = await sweepCli([
+      "--grid",
+      "seed=0,1",
+      "--set",
+      "learning-rate=0.1",
+      "--out",
+      `${dir}/a`,
+    ]);
+    assert.equal(unknown.code, 2, unknown.out);
+    assert.match(unknown.out, /error: the train CLI has no option --learning-rate/);
+    const reserved = await sweepCli(["--grid", "out=a,b", "--out", `${dir}/b`]);
+    assert.equal(reserved.code, 2);
+    assert.match(reserved.out, /set by the sweep itself/);
+    await Deno.writeTextFile(`${dir}/s.json`, '{"grid": {"seed": [0]}, "retrys": 2}');
+    const typo = await sweepCli([`${dir}/s.json`, "--out", `${dir}/c`]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.out, /unknown sweep field "retrys"/);
+    const none = await sweepCli(["--workers", "2"]);
+    assert.equal(none.code, 2);
+    assert.match(none.out, /no grid/);
+    for (const out of [unknown.out, reserved.out, typo.out, none.out]) {
+      assert.doesNotMatch(out, /^\s+at /m, "no stack trace");
+    }
+    // nothing was run: no run folders anywhere
+    for (const d of ["a", "b", "c"]) {
+      assert.throws(() => Deno.statSync(`${dir}/${d}/runs`));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

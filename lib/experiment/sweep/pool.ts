@@ -95,7 +95,11 @@ export async function runLocalPool(
         evaluated: rec.evaluated || summary.evaluated,
       });
       options.onEvent?.({ cell, kind: "skipped" });
-    } else queue.push(cell);
+    } else {
+      queue.push(cell);
+      const st = store.get(cell.id).status;
+      if (st !== "pending") await store.update(cell.id, { status: "pending" }); // failed/interrupted before
+    }
   }
   let running = 0;
   let finishedThisRun = 0;
