@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     stalledInterval: v["stalled-ms"],
     log,
   });
-  await handle.worker.waitUntilReady();
+  await handle.ready();
   log(
     `ready on ${v.queue.replace(/\/\/([^@/]*)@/, "//***@")} queue ${v["queue-name"]}; ${
       models

@@ -210,8 +210,8 @@ export interface CellWorkerOptions {
 
 /** A running cell worker. */
 export interface CellWorkerHandle {
-  /** The BullMQ worker. */
-  worker: Worker<CellJobData, CellJobResult>;
+  /** Resolves once the worker is connected to Redis and taking jobs. */
+  ready(): Promise<void>;
   /**
    * Stop: running cells are killed and their jobs moved back to wait (no attempt consumed),
    * then the worker and its connection close.
@@ -296,7 +296,9 @@ export function startCellWorker(options: CellWorkerOptions): CellWorkerHandle {
   });
   worker.on("error", (err) => log(`worker error: ${err.message}`));
   return {
-    worker,
+    ready: async () => {
+      await worker.waitUntilReady();
+    },
     close: async () => {
       stop.abort();
       await worker.close();
