@@ -422,3 +422,48 @@ Deno.test("sweep CLI: bad input is refused before anything runs (typed error, ex
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("sweep run-folder reader: torn or missing manifest = not complete; evaluation.json numbers, torn metrics line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sweep-read-" });
+  try {
+    assert.equal((await readRunSummary(dir)).status, "missing");
+    await Deno.writeTextFile(`${dir}/manifest.json`, '{"status": "completed", "seed": 3, "ext');
+    const torn = await readRunSummary(dir);
+    assert.equal(torn.complete, false, "a torn manifest is never trusted as complete");
+    await Deno.writeTextFile(
+      `${dir}/manifest.json`,
+      JSON.stringify({
+        status: "stopped_early",
+        seed: 3,
+        algorithm: "a2c",
+        timesteps: 100,
+        timings: { trainSeconds: 2 },
+        extra: { validation: { final: { sharpe: null, totalReturn: -0.1, trades: 4 } } },
+      }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/metrics.jsonl`,
+      '{"type":"update","entropy":1.1}\n{"type":"eval","x":1}\n{"type":"upd',
+    );
+    await Deno.writeTextFile(
+      `${dir}/evaluation.json`,
+      JSON.stringify({ test: { rl: { sharpe: 1.2, name: "x" } } }),
+    );
+    const s = await readRunSummary(dir);
+    assert.equal(s.complete, true, "stopped early is a normal end");
+    assert.equal(s.seed, 3);
+    assert.equal(s.evaluated, true);
+    assert.deepEqual(s.metrics, {
+      "validation.final.sharpe": null,
+      "validation.final.totalReturn": -0.1,
+      "validation.final.trades": 4,
+      "train.seconds": 2,
+      "train.stepsPerSecond": null,
+      "train.timesteps": 100,
+      "evaluation.test.rl.sharpe": 1.2,
+      "train.entropy": 1.1,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
