@@ -229,7 +229,8 @@ async function main(): Promise<void> {
   }
 
   // ---- the sweep folder -------------------------------------------------------------------------
-  const name = spec.name ?? "sweep";
+  const name = spec.name ??
+    (v.out ? resolveUserPath(v.out).split("/").filter(Boolean).pop()! : "sweep");
   const hash = (await sha256Hex(new TextEncoder().encode(canonicalJson(spec)))).slice(0, 8);
   const dir = v.out
     ? resolveUserPath(v.out)
