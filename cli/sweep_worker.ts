@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const models = v.models ? resolveUserPath(v.models) : null;
   if (models) await Deno.mkdir(models, { recursive: true });
   const log = (line: string) => console.log(`[worker ${Deno.pid}] ${line}`);
-  const handle = startCellWorker({
+  const handle = await startCellWorker({
     url: v.queue,
     queueName: v["queue-name"],
     concurrency: v.concurrency,

@@ -23,9 +23,8 @@
  *
  * @module
  */
-import { type ConnectionOptions, type Job, Queue, WaitingError, Worker } from "bullmq";
-// @ts-types="./_ioredis_types.d.ts"
-import { Redis } from "ioredis";
+import type { ConnectionOptions, Job } from "bullmq";
+import type { Redis } from "./_ioredis_types.d.ts";
 import { unzipSync, zipSync } from "fflate";
 import { ConfigError } from "../../util/errors.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
@@ -106,8 +105,16 @@ export function redactUrl(url: string): string {
 }
 
 /** A new ioredis connection (`maxRetriesPerRequest: null`, as BullMQ workers require). */
-export function redisConnection(url: string): Redis {
+export async function redisConnection(url: string): Promise<Redis> {
+  const { Redis } = await loadRedis();
   return new Redis({ ...parseRedisUrl(url), maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+let redisModule: Promise<typeof import("./_redis.ts")> | undefined;
+
+/** BullMQ + ioredis, loaded on first use (a local sweep never loads them). */
+function loadRedis(): Promise<typeof import("./_redis.ts")> {
+  return redisModule ??= import("./_redis.ts");
 }
 
 // ---- packing a run folder ---------------------------------------------------------------------
@@ -220,13 +227,14 @@ export interface CellWorkerHandle {
 }
 
 /** Start a worker that takes cells from the queue until closed. */
-export function startCellWorker(options: CellWorkerOptions): CellWorkerHandle {
+export async function startCellWorker(options: CellWorkerOptions): Promise<CellWorkerHandle> {
+  const { Worker, WaitingError } = await loadRedis();
   const log = options.log ?? ((l: string) => console.log(l));
   const me = `${Deno.hostname()}:${Deno.pid}`;
   const stop = new AbortController();
   const scratch = options.scratch ??
     Deno.makeTempDirSync({ prefix: "sweep-worker-" });
-  const connection = redisConnection(options.url);
+  const connection = await redisConnection(options.url);
   const processor = async (
     job: Job<CellJobData, CellJobResult>,
     token?: string,
@@ -353,7 +361,8 @@ export async function runQueuedSweep(
     mode: "queue",
     queue: redactUrl(options.url),
   });
-  const connection = redisConnection(options.url);
+  const { Queue } = await loadRedis();
+  const connection = await redisConnection(options.url);
   const queue = new Queue<CellJobData, CellJobResult>(options.queueName ?? DEFAULT_QUEUE_NAME, {
     connection: connection as unknown as ConnectionOptions,
   });
