@@ -98,6 +98,9 @@ function helpText(): string {
     '  "compare": [{"rl": "validation.final.sharpe", "baseline": "validation.random.sharpe"}],',
     '  "bootstrapSeed": 0 }',
     "",
+    "Exit code: 0 every cell completed, 1 some cells failed (the others completed), 2 bad input,",
+    "130 interrupted (run the same command again to resume).",
+    "",
     "Each cell is a normal run folder <models>/<cell-id> (cell id = readable prefix + hash of its",
     "config). The sweep folder holds sweep.json, manifest.json (cells: status, attempts, errors,",
     "timings), results.json, results.csv, report.html and logs/.",
@@ -338,6 +341,7 @@ async function main(): Promise<void> {
   }
   console.log(`results: ${dir}/results.json, results.csv, report.html`);
   if (manifest.status === "interrupted") Deno.exit(130);
+  if (manifest.status === "completed_with_failures") Deno.exit(1);
 }
 
 async function readSpec(path: string): Promise<SweepSpec> {

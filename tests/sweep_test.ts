@@ -414,7 +414,25 @@ Deno.test("sweep CLI: bad input is refused before anything runs (typed error, ex
     for (const out of [unknown.out, reserved.out, typo.out, none.out]) {
       assert.doesNotMatch(out, /^\s+at /m, "no stack trace");
     }
-    // nothing was run: no run folders anywhere
+    // a sweep whose only cell fails completes with exit code 1 and names the error
+    const failing = await sweepCli([
+      "--grid",
+      "episode-length=5000",
+      ...Object.entries(BASE).filter(([k]) => k !== "episode-length").flatMap(([k, v]) => [
+        "--set",
+        `${k}=${v}`,
+      ]),
+      "--retries",
+      "0",
+      "--out",
+      `${dir}/d`,
+    ]);
+    assert.equal(failing.code, 1, failing.out);
+    assert.match(
+      failing.out,
+      /failed .* after 1 attempt\(s\): train exited with code 2: error: .*too few/,
+    );
+    // nothing was run for bad input: no run folders anywhere
     for (const d of ["a", "b", "c"]) {
       assert.throws(() => Deno.statSync(`${dir}/${d}/runs`));
     }

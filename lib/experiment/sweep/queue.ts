@@ -368,6 +368,15 @@ export async function runQueuedSweep(
   });
   const attempts = (options.retries ?? 1) + 1;
   const pending = new Map<string, Cell>();
+  const enqueue = (cell: Cell) =>
+    queue.add("cell", {
+      cellId: cell.id,
+      label: cell.label,
+      trainConfig: cell.trainConfig,
+      config: cell.config,
+      evaluate: options.evaluate ?? "auto",
+      sweep: store.manifest.name,
+    }, { jobId: cell.id, attempts, removeOnComplete: false, removeOnFail: false });
   const t0 = performance.now();
   try {
     for (const cell of cells) {
@@ -383,14 +392,7 @@ export async function runQueuedSweep(
       const state = existing ? await existing.getState() : null;
       if (existing && state === "failed") await existing.retry("failed");
       else if (!existing || state === "unknown") {
-        await queue.add("cell", {
-          cellId: cell.id,
-          label: cell.label,
-          trainConfig: cell.trainConfig,
-          config: cell.config,
-          evaluate: options.evaluate ?? "auto",
-          sweep: store.manifest.name,
-        }, { jobId: cell.id, attempts, removeOnComplete: false, removeOnFail: false });
+        await enqueue(cell);
       }
       pending.set(cell.id, cell);
       await store.update(cell.id, { status: "queued" });
@@ -413,8 +415,14 @@ export async function runQueuedSweep(
       let running = 0;
       for (const [id, cell] of [...pending]) {
         const job = await queue.getJob(id);
-        if (!job) continue;
+        if (!job) {
+          await enqueue(cell); // removed from Redis meanwhile (e.g. cleaned): queue it again
+          continue;
+        }
         const state = await job.getState();
+        if (state === "waiting" && store.get(id).status === "running") {
+          await store.update(id, { status: "queued" }); // back in the queue after a stall
+        }
         if (state === "active") {
           running++;
           if (store.get(id).status !== "running") {
