@@ -388,7 +388,7 @@ Deno.test({
   },
 });
 
-Deno.test("sweep CLI: bad input is refused before anything runs (typed error, exit 2)", async () => {
+Deno.test("sweep CLI: exit codes: bad input refused before anything runs (2, typed error), a failed cell (1)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sweep-bad-" });
   try {
     const unknown = await sweepCli([
