@@ -26,6 +26,11 @@ const FLAGS = {
     description:
       "shared folder for run folders (same path on every machine); without it runs are zipped into the job result",
   },
+  scratch: {
+    type: "string",
+    description:
+      "without --models: local folder the runs train in before packing (default: a temp folder)",
+  },
   concurrency: {
     type: "integer",
     range: { min: 1 },
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
     queueName: v["queue-name"],
     concurrency: v.concurrency,
     models,
+    scratch: v.scratch ? resolveUserPath(v.scratch) : undefined,
     trainCommand: defaultTrainCommand(root),
     evaluateCommand: (e) => evaluateCommand(e, root),
     cwd: root,

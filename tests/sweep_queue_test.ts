@@ -125,7 +125,7 @@ Deno.test({
         10_000,
         "redis-server",
       );
-      const worker = () =>
+      const worker = (name: string) =>
         spawnLogged([
           "task",
           "worker",
@@ -137,9 +137,11 @@ Deno.test({
           "2000",
           "--stalled-ms",
           "500",
+          "--scratch",
+          `${dir}/scratch-${name}`,
         ]);
-      const a = worker();
-      const b = worker();
+      const a = worker("a");
+      const b = worker("b");
       procs.push(a.child, b.child);
       await waitFor(
         () => a.lines.some((l) => l.includes("ready")) && b.lines.some((l) => l.includes("ready")),
