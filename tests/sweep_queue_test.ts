@@ -8,10 +8,14 @@
  * `result_writes.jsonl` audit trail and the workers' BullMQ `completed` events both count one
  * per cell); the unpacked run folders are complete and their metrics equal the job results'.
  *
+ * A second test covers the shared-folder mode (`--models`: nothing packed, run folders stay in
+ * the shared folder), `--detach` then collecting, and a re-submit that trains and writes
+ * nothing again.
+ *
  * Skips (with a message) when /usr/bin/redis-server is missing (`.ci/run` installs it).
  * What it cannot catch: network partitions and Redis failover (a single local Redis), and a
  * worker that hangs without dying (its lock keeps being renewed: BullMQ cannot tell).
- * Runtime ≈ 40–70 s.
+ * Runtime ≈ 25–70 s.
  */
 import assert from "node:assert/strict";
 import { readSweepManifest } from "../lib/experiment/sweep/mod.ts";
@@ -94,6 +98,48 @@ async function waitFor(
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A redis-server on loopback on a free port, no persistence. */
+async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = freePort();
+  const proc = new Deno.Command(REDIS, {
+    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor(
+    async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    "redis-server",
+  );
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.status;
+    },
+  };
+}
+
+/** SIGKILL a process and its descendants (deepest first) and wait for it. */
+async function killTree(p: Deno.ChildProcess): Promise<void> {
+  for (const pid of descendants(p.pid).reverse()) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  try {
+    p.kill("SIGKILL");
+  } catch { /* gone */ }
+  await p.status.catch(() => {});
 }
 
 Deno.test({
@@ -247,3 +293,102 @@ Deno.test({
 if (!haveRedis()) {
   console.log(`sweep_queue_test: skipped (${REDIS} missing; .ci/run installs redis-server)`);
 }
+
+Deno.test({
+  name:
+    "sweep queue: shared --models folder (no packing), --detach then collect, re-submit adds nothing",
+  ignore: !haveRedis(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sweep-shared-" });
+    const redis = await startRedis();
+    const procs: Deno.ChildProcess[] = [];
+    try {
+      const shared = `${dir}/shared`;
+      const w = spawnLogged([
+        "task",
+        "worker",
+        "--queue",
+        redis.url,
+        "--models",
+        shared,
+        "--concurrency",
+        "2",
+      ]);
+      procs.push(w.child);
+      await waitFor(() => w.lines.some((l) => l.includes("ready")), 60_000, "worker ready");
+      const sweepDir = `${dir}/sw`;
+      const args = [
+        "run",
+        "-A",
+        `${ROOT}cli/sweep.ts`,
+        "--grid",
+        "seed=0,1",
+        ...[
+          "timesteps=1024",
+          "bars=3000",
+          "signals=none",
+          "eval-freq=0",
+          "checkpoint-freq=0",
+          "n-steps=256",
+          "episode-length=256",
+        ]
+          .flatMap((x) => ["--set", x]),
+        "--queue",
+        redis.url,
+        "--out",
+        sweepDir,
+      ];
+      const run = async (extra: string[]) => {
+        const o = await new Deno.Command(Deno.execPath(), {
+          args: [...args, ...extra],
+          cwd: ROOT,
+          stdout: "piped",
+          stderr: "piped",
+        })
+          .output();
+        return {
+          code: o.code,
+          out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr),
+        };
+      };
+      const detached = await run(["--detach"]);
+      assert.equal(detached.code, 0, detached.out);
+      const m0 = (await readSweepManifest(sweepDir))!;
+      assert.equal(m0.status, "running");
+      const collected = await run([]);
+      assert.equal(collected.code, 0, collected.out);
+      const m = (await readSweepManifest(sweepDir))!;
+      assert.equal(m.status, "completed");
+      for (const c of m.cells) {
+        assert.equal(c.runDir, `${shared}/${c.id}`, "the run stays in the shared folder");
+        const res = JSON.parse(await Deno.readTextFile(`${sweepDir}/results/${c.id}.json`));
+        assert.equal(res.artifacts, null, "nothing packed");
+        assert.equal(
+          JSON.parse(await Deno.readTextFile(`${c.runDir}/manifest.json`)).status,
+          "completed",
+        );
+      }
+      assert.throws(
+        () => Deno.statSync(`${sweepDir}/runs/${m.cells[0].id}`),
+        "not copied into the sweep folder",
+      );
+      const writes = () =>
+        Deno.readTextFileSync(`${sweepDir}/result_writes.jsonl`).trim().split("\n").length;
+      assert.equal(writes(), 2);
+      const again = await run([]);
+      assert.equal(again.code, 0, again.out);
+      assert.equal(writes(), 2, "a re-submitted sweep writes no result twice");
+      assert.equal(
+        w.lines.filter((l) => / completed /.test(l)).length,
+        2,
+        "and trains nothing again",
+      );
+    } finally {
+      for (const p of procs) await killTree(p);
+      await redis.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
