@@ -225,7 +225,19 @@ Deno.test({
         "worker A starting a cell",
       );
       const killedCell = a.lines.find((l) => / start /.test(l))!.split(" start ")[1].split(" ")[0];
-      await new Promise((r) => setTimeout(r, 700));
+      // kill as soon as its train subprocess exists (mid-cell however fast the machine is)
+      const isTrain = (pid: number) => {
+        try {
+          return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("cli/train.ts");
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(
+        () => descendants(a.child.pid).some(isTrain),
+        30_000,
+        "worker A's train process",
+      );
       const tree = [a.child.pid, ...descendants(a.child.pid)];
       assert.ok(!a.lines.some((l) => l.includes(`completed ${killedCell}`)), "still mid-cell");
       for (const pid of tree) {
