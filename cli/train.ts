@@ -10,20 +10,21 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, runCli } from "../lib/util/errors.ts";
-import { trainRun, type TrainRunOptions } from "../lib/agents/train_run.ts";
+import { ConfigError, runCli } from "../lib/util/mod.ts";
 import {
   mergeRewardOverrides,
   TRADING_PRESETS,
   type TradingPreset,
   tradingPreset,
-} from "../lib/agents/presets.ts";
+  trainRun,
+  type TrainRunOptions,
+} from "../lib/experiment/mod.ts";
 import {
   resolveRewardConfig,
   REWARD_TERMS,
   type RewardConfig,
   type RewardOverrides,
-} from "../lib/env/reward.ts";
+} from "../lib/env/mod.ts";
 
 type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number" | "reward";
 

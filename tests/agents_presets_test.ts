@@ -12,8 +12,8 @@ import {
   SYNTHETIC_PPO_PRESET,
   tradingPreset,
   withReward,
-} from "../lib/agents/presets.ts";
-import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
+} from "../lib/experiment/config.ts";
+import { buildTradingSetup } from "../lib/experiment/setup.ts";
 import { DEFAULT_REWARD_CONFIG } from "../lib/env/reward.ts";
 import type { FuturesTradingEnv } from "../lib/env/futures_env.ts";
 import { ConfigError } from "../lib/util/errors.ts";

@@ -1,7 +1,7 @@
 /**
  * Proof that PPO learns to trade on the synthetic market (issue: "On the synthetic market,
  * PPO's deterministic validation return must beat both the random and the always-flat
- * policy"), with the documented `synthetic-ppo` preset (lib/agents/presets.ts: the
+ * policy"), with the documented `synthetic-ppo` preset (lib/experiment/config.ts: the
  * specification's env and PPO without the drawdown-level and Sharpe-bonus reward terms,
  * normalised observations, 4 envs × 512 steps, 300k steps on the fast engine), trained through
  * the same path as `deno task train --preset synthetic-ppo` (`trainRun`: a run folder,
@@ -34,12 +34,12 @@ import {
   buildPresetSetup,
   presetTrainRunOptions,
   SYNTHETIC_PPO_PRESET,
-} from "../lib/agents/presets.ts";
-import { trainRun } from "../lib/agents/train_run.ts";
-import { loadRun } from "../lib/agents/run.ts";
+} from "../lib/experiment/config.ts";
+import { trainRun } from "../lib/experiment/train.ts";
+import { loadRun } from "../lib/experiment/run_dir.ts";
 import { backtest, type BacktestResult } from "../lib/backtest/backtest.ts";
 import { AlwaysFlatPolicy, FixedRuleBaseline, RandomPolicy } from "../lib/backtest/policies.ts";
-import type { Policy } from "../lib/agents/policy.ts";
+import type { Policy } from "../lib/env/policy.ts";
 
 Deno.test({
   name:

@@ -13,7 +13,7 @@ import {
   ReplayPolicy,
   SPEC_OBSERVATION_LAYOUT,
 } from "../lib/backtest/mod.ts";
-import type { ActOptions, ActResult, Policy } from "../lib/agents/policy.ts";
+import type { ActOptions, ActResult, Policy } from "../lib/env/policy.ts";
 import type { MarketData } from "../lib/data/market_data.ts";
 import type { FeatureMatrix } from "../lib/features/feature_matrix.ts";
 import type { Signals } from "../lib/signals/signals.ts";

@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { helpText, OPTIONS, parseRewardSpec, presetListText } from "../cli/train.ts";
-import { TRADING_PRESETS } from "../lib/agents/presets.ts";
+import { TRADING_PRESETS } from "../lib/experiment/config.ts";
 import { resolveRewardConfig } from "../lib/env/reward.ts";
-import { listCheckpoints, loadRun, readMetrics } from "../lib/agents/run.ts";
-import { evaluatePolicy } from "../lib/agents/train_callbacks.ts";
-import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
+import { listCheckpoints, loadRun, readMetrics } from "../lib/experiment/run_dir.ts";
+import { evaluatePolicy } from "../lib/experiment/callbacks.ts";
+import { buildTradingSetup } from "../lib/experiment/setup.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

@@ -9,11 +9,9 @@
  *
  * @module
  */
-import type { Policy } from "../agents/policy.ts";
-import type { Env, Info, ResetOptions } from "../env/types.ts";
-import { computePerformance, type PerformanceMetrics } from "../metrics/performance.ts";
-import type { TradeRecord } from "../metrics/trades.ts";
-import { ConfigError, EnvError } from "../util/errors.ts";
+import type { Env, Info, Policy, ResetOptions } from "../env/mod.ts";
+import { computePerformance, type PerformanceMetrics, type TradeRecord } from "../metrics/mod.ts";
+import { ConfigError, EnvError } from "../util/mod.ts";
 import { ACTION_LABELS } from "./policies.ts";
 
 /** The read-only account state a backtest samples after every step (lib/trading's `Account`). */

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import type { ActOptions, ActResult, Policy } from "../agents/policy.ts";
-import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
+import type { ActOptions, ActResult, Policy } from "../env/mod.ts";
+import { ConfigError, Rng } from "../util/mod.ts";
 
 /** The futures env's discrete actions (specification order; same codes as lib/env). */
 const Action = {

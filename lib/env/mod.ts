@@ -11,3 +11,4 @@ export * from "./reward.ts";
 export * from "./futures_env.ts";
 export * from "./check_env.ts";
 export * from "./classic_control.ts";
+export * from "./policy.ts";

@@ -7,19 +7,25 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import { SyncVecEnv } from "../env/vec_env.ts";
-import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/policies.ts";
-import type { ActorCriticEngine, EngineKind } from "./engine.ts";
-import { type BackendName, selectBackend } from "./backend.ts";
-import { networkConfigFor, type TrainResult } from "./common.ts";
-import { VecNormalizer } from "./normalizer.ts";
-import { trainPpo } from "./ppo.ts";
-import { trainA2c } from "./a2c.ts";
-import { type GrpoOptions, trainGrpo } from "./grpo.ts";
-import type { Callback } from "./callbacks.ts";
+import { ConfigError } from "../util/mod.ts";
+import { SyncVecEnv } from "../env/mod.ts";
+import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/mod.ts";
 import {
+  type ActorCriticEngine,
+  type BackendName,
   buildEngine,
+  type Callback,
+  type EngineKind,
+  type GrpoOptions,
+  networkConfigFor,
+  selectBackend,
+  trainA2c,
+  trainGrpo,
+  trainPpo,
+  type TrainResult,
+  VecNormalizer,
+} from "../agents/mod.ts";
+import {
   gitCommit,
   loadRun,
   makeRunId,
@@ -27,7 +33,7 @@ import {
   readModelFolder,
   RunDir,
   runtimeVersions,
-} from "./run.ts";
+} from "./run_dir.ts";
 import {
   CheckpointCallback,
   EvalCallback,
@@ -36,8 +42,8 @@ import {
   type EvaluationResult,
   MetricsLogger,
   ProgressBar,
-} from "./train_callbacks.ts";
-import { buildTradingSetup, type TradingSetup, type TradingSetupOptions } from "./trading_setup.ts";
+} from "./callbacks.ts";
+import { buildTradingSetup, type TradingSetup, type TradingSetupOptions } from "./setup.ts";
 
 /** Algorithm hyperparameters accepted by {@link trainRun} (defaults: the specification's). */
 export interface Hyperparameters {

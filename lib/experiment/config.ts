@@ -62,23 +62,25 @@
  *
  * @module
  */
-import type { RewardOverrides } from "../env/reward.ts";
-import { SyncVecEnv } from "../env/vec_env.ts";
-import { ConfigError } from "../util/errors.ts";
-import type { Callback } from "./callbacks.ts";
-import { networkConfigFor, type TrainResult } from "./common.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { VecNormalizer } from "./normalizer.ts";
-import { trainPpo } from "./ppo.ts";
-import { NormalizedPolicy } from "./run.ts";
+import { type RewardOverrides, SyncVecEnv } from "../env/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import {
+  type Callback,
+  FastEngine,
+  networkConfigFor,
+  NormalizedPolicy,
+  trainPpo,
+  type TrainResult,
+  VecNormalizer,
+} from "../agents/mod.ts";
 import {
   buildTradingSetup,
   type EnvConfigOptions,
   type TradingSetup,
   type TradingSetupOptions,
   withEnvConfig,
-} from "./trading_setup.ts";
-import type { Hyperparameters, TrainRunOptions } from "./train_run.ts";
+} from "./setup.ts";
+import type { Hyperparameters, TrainRunOptions } from "./train.ts";
 
 /** A named training configuration for PPO on the futures env. */
 export interface TradingPreset {

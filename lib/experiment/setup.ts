@@ -7,18 +7,17 @@
  *
  * @module
  */
-import { loadMarketData } from "../data/load.ts";
-import type { MarketData } from "../data/market_data.ts";
-import { splitByFraction, type SplitRanges } from "../data/split.ts";
-import { computeFeatures } from "../features/features.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import { buildSignals } from "../signals/walk_forward.ts";
-import type { Signals } from "../signals/signals.ts";
-import { FuturesTradingEnv } from "../env/futures_env.ts";
-import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/reward.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { hashArrays } from "../util/hash.ts";
-import { ConfigError } from "../util/errors.ts";
+import { loadMarketData, type MarketData, splitByFraction, type SplitRanges } from "../data/mod.ts";
+import { computeFeatures, type FeatureMatrix } from "../features/mod.ts";
+import { buildSignals, type Signals } from "../signals/mod.ts";
+import {
+  FuturesTradingEnv,
+  resolveRewardConfig,
+  type RewardConfig,
+  type RewardOverrides,
+} from "../env/mod.ts";
+import type { TradingConfig } from "../trading/mod.ts";
+import { ConfigError, hashArrays } from "../util/mod.ts";
 
 /** Options of {@link buildTradingSetup}. */
 export interface TradingSetupOptions {

@@ -8,12 +8,16 @@
  *
  * @module
  */
-import type { Env } from "../env/types.ts";
-import { sharpeRatio, simpleReturns } from "../metrics/returns.ts";
-import type { Callback, TrainContext, UpdateLog } from "./callbacks.ts";
-import type { Policy } from "./policy.ts";
-import { VecNormalizer } from "./normalizer.ts";
-import { type CheckpointState, NormalizedPolicy, type RunDir } from "./run.ts";
+import type { Env, Policy } from "../env/mod.ts";
+import { sharpeRatio, simpleReturns } from "../metrics/mod.ts";
+import {
+  type Callback,
+  NormalizedPolicy,
+  type TrainContext,
+  type UpdateLog,
+  VecNormalizer,
+} from "../agents/mod.ts";
+import type { CheckpointState, RunDir } from "./run_dir.ts";
 
 /** Result of {@link evaluatePolicy}. */
 export interface EvaluationResult {
