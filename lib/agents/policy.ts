@@ -5,4 +5,4 @@
  *
  * @module
  */
-export type { ActOptions, ActResult, Policy } from "../env/policy.ts";
+export type { ActOptions, ActResult, Policy } from "../env/mod.ts";

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { intervalToMs, msToInterval } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
+import { DataError, intervalToMs, msToInterval } from "../util/mod.ts";
 import {
   alignAsOfWithSummary,
   type AlignOptions,

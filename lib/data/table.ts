@@ -18,7 +18,7 @@
  * @module
  */
 import { unzipSync } from "fflate";
-import { DataError } from "../util/errors.ts";
+import { DataError } from "../util/mod.ts";
 import { type CsvText, parseCsv, parseNumberField, parseTimeColumn } from "./csv.ts";
 
 /** Kind of a raw table. */

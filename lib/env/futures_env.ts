@@ -46,21 +46,19 @@
  *
  * @module
  */
-import type { MarketData } from "../data/market_data.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import type { Signals } from "../signals/signals.ts";
+import type { MarketData } from "../data/mod.ts";
+import type { FeatureMatrix } from "../features/mod.ts";
+import type { Signals } from "./signals.ts";
 import {
   Account,
   ACCOUNT_FIELD_COUNT,
   AccountField as F,
   type AccountState,
-} from "../trading/account.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { ExitCode } from "../trading/ledger.ts";
-import type { Trade } from "../trading/ledger.ts";
-import { type MarketCalendar, periodsPerYear } from "../util/calendar.ts";
-import { EnvError } from "../util/errors.ts";
-import { Rng, type RngState } from "../util/prng.ts";
+  ExitCode,
+  type Trade,
+  type TradingConfig,
+} from "../trading/mod.ts";
+import { EnvError, type MarketCalendar, periodsPerYear, Rng, type RngState } from "../util/mod.ts";
 import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "./reward.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";

@@ -12,3 +12,4 @@ export * from "./futures_env.ts";
 export * from "./check_env.ts";
 export * from "./classic_control.ts";
 export * from "./policy.ts";
+export * from "./signals.ts";

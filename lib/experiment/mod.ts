@@ -11,4 +11,4 @@ export * from "./setup.ts";
 export * from "./train.ts";
 export * from "./run_dir.ts";
 export * from "./tensorboard.ts";
-export * from "../agents/callbacks.ts";
+export * from "./callbacks.ts";

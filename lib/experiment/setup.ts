@@ -9,12 +9,13 @@
  */
 import { loadMarketData, type MarketData, splitByFraction, type SplitRanges } from "../data/mod.ts";
 import { computeFeatures, type FeatureMatrix } from "../features/mod.ts";
-import { buildSignals, type Signals } from "../signals/mod.ts";
+import { buildSignals } from "../signals/mod.ts";
 import {
   FuturesTradingEnv,
   resolveRewardConfig,
   type RewardConfig,
   type RewardOverrides,
+  type Signals,
 } from "../env/mod.ts";
 import type { TradingConfig } from "../trading/mod.ts";
 import { ConfigError, hashArrays } from "../util/mod.ts";

@@ -23,8 +23,8 @@
  * @module
  */
 
-import type { MarketData } from "../data/market_data.ts";
-import { DataError } from "../util/errors.ts";
+import type { MarketData } from "../data/mod.ts";
+import { DataError } from "../util/mod.ts";
 import type { FeatureMatrix } from "./feature_matrix.ts";
 import {
   atrWilder,

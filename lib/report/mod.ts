@@ -8,4 +8,7 @@ export * from "./display.ts";
 export * from "./notebook.ts";
 export * from "./figures_data.ts";
 export * from "./tables_data.ts";
-export * from "./figures.ts";
+export * from "./figures_backtest.ts";
+export * from "./figures_features.ts";
+export * from "./figures_signals.ts";
+export * from "./tables_backtest.ts";

@@ -5,10 +5,8 @@
  *
  * @module
  */
-export * from "./signals.ts";
 export * from "./labels.ts";
 export * from "./diagnostics.ts";
 export * from "./mlp.ts";
 export * from "./walk_forward.ts";
 export * from "./persist.ts";
-export * from "./figures.ts";
