@@ -22,3 +22,4 @@ export * from "./a2c.ts";
 export * from "./grpo.ts";
 export * from "./throughput.ts";
 export * from "./smoothing.ts";
+export * from "./defaults.ts";

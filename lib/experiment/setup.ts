@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { loadMarketData, type MarketData, splitByFraction, type SplitRanges } from "../data/mod.ts";
+import {
+  type IndexRange,
+  loadMarketData,
+  type MarketData,
+  splitByFraction,
+  type SplitRanges,
+} from "../data/mod.ts";
 import { computeFeatures, type FeatureMatrix } from "../features/mod.ts";
 import { buildSignals } from "../signals/mod.ts";
 import {
@@ -120,6 +126,23 @@ export function withEnvConfig(
     makeEvalEnv: (which = "validation") =>
       new FuturesTradingEnv({ ...common, range: split[which] }),
   };
+}
+
+/**
+ * The setup restricted to one bar range (a walk-forward window): training episodes and every
+ * evaluation split use `range`; the episode length is capped at half the range. Reward and
+ * trading rules stay the setup's (pass `options.trading` again if the setup had overrides).
+ */
+export function foldSetup(
+  setup: TradingSetup,
+  range: IndexRange,
+  options: Pick<EnvConfigOptions, "trading"> = {},
+): TradingSetup {
+  const episodeLength = Math.min(setup.episodeLength, Math.floor((range.end - range.start) / 2));
+  return withEnvConfig({
+    ...setup,
+    split: { ...setup.split, train: range, validation: range, test: range },
+  }, { reward: setup.reward ?? {}, trading: options.trading, episodeLength });
 }
 
 /** Build the market → features → signals → split → env pipeline. */

@@ -12,3 +12,4 @@ export * from "./figures_backtest.ts";
 export * from "./figures_features.ts";
 export * from "./figures_signals.ts";
 export * from "./tables_backtest.ts";
+export * from "./run_summary.ts";
