@@ -9,10 +9,9 @@
  *
  * @module
  */
-import type { Env, Info, Policy, ResetOptions } from "../env/mod.ts";
+import { ACTION_LABELS, type Env, type Info, type Policy, type ResetOptions } from "../env/mod.ts";
 import { computePerformance, type PerformanceMetrics, type TradeRecord } from "../metrics/mod.ts";
 import { ConfigError, EnvError } from "../util/mod.ts";
-import { ACTION_LABELS } from "./policies.ts";
 
 /** The read-only account state a backtest samples after every step (lib/trading's `Account`). */
 export interface AccountView {

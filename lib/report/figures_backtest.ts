@@ -10,12 +10,8 @@
  *
  * @module
  */
-import {
-  ACTION_LABELS,
-  type BacktestResult,
-  type ComparisonRow,
-  type TargetCheck,
-} from "../backtest/mod.ts";
+import type { BacktestResult, ComparisonRow, TargetCheck } from "../backtest/mod.ts";
+import { ACTION_LABELS } from "../env/mod.ts";
 import { drawdownSeries, rollingSharpe, simpleReturns } from "../metrics/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
