@@ -16,10 +16,10 @@ import {
 import {
   CheckpointCallback,
   EvalCallback,
-  evaluatePolicy,
   MetricsLogger,
   ProgressBar,
 } from "../lib/experiment/callbacks.ts";
+import { evaluatePolicy } from "../lib/backtest/evaluate.ts";
 import { ConfigError, ModelError } from "../lib/util/errors.ts";
 import { Rng } from "../lib/util/prng.ts";
 

@@ -9,7 +9,7 @@ import { helpText, OPTIONS, parseRewardSpec, presetListText } from "../cli/train
 import { TRADING_PRESETS } from "../lib/experiment/config.ts";
 import { resolveRewardConfig } from "../lib/env/reward.ts";
 import { listCheckpoints, loadRun, readMetrics } from "../lib/experiment/run_dir.ts";
-import { evaluatePolicy } from "../lib/experiment/callbacks.ts";
+import { evaluatePolicy } from "../lib/backtest/evaluate.ts";
 import { buildTradingSetup } from "../lib/experiment/setup.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -9,7 +9,12 @@
  */
 import { ConfigError } from "../util/mod.ts";
 import { SyncVecEnv } from "../env/mod.ts";
-import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/mod.ts";
+import {
+  AlwaysFlatPolicy,
+  evaluatePolicy,
+  type EvaluationResult,
+  RandomPolicy,
+} from "../backtest/mod.ts";
 import {
   type ActorCriticEngine,
   buildEngine,
@@ -33,14 +38,7 @@ import {
   type RunModelChoice,
   runtimeVersions,
 } from "./run_dir.ts";
-import {
-  CheckpointCallback,
-  EvalCallback,
-  evaluatePolicy,
-  type EvaluationResult,
-  MetricsLogger,
-  ProgressBar,
-} from "./callbacks.ts";
+import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
 import type { TradingSetup } from "./setup.ts";
 import {
   buildRunSetup,
