@@ -6,9 +6,50 @@
  *
  * @module
  */
-export * from "./config.ts";
-export * from "./setup.ts";
-export * from "./train.ts";
-export * from "./run_dir.ts";
-export * from "./tensorboard.ts";
-export * from "./callbacks.ts";
+export {
+  AGENT_NAMES,
+  buildRunSetup,
+  mergeRewardOverrides,
+  mergeRunOverrides,
+  resolveRunConfig,
+  runDefaults,
+  setupForConfig,
+  setupOptionsFor,
+  SYNTHETIC_PPO_PRESET,
+  TRADING_PRESETS,
+  tradingPreset,
+  validateRunConfig,
+  withReward,
+} from "./config.ts";
+export type {
+  AgentName,
+  AlgorithmConfig,
+  DataConfig,
+  EvaluationConfig,
+  GrpoConfig,
+  ResolveRunConfigOptions,
+  RunConfig,
+  RunConfigOverrides,
+  TradingPreset,
+  WithRewardOptions,
+} from "./config.ts";
+export { buildTradingSetup, foldSetup, withEnvConfig } from "./setup.ts";
+export type { EnvConfigOptions, TradingSetup, TradingSetupOptions } from "./setup.ts";
+export { readRunConfig, trainFresh, trainRun } from "./train.ts";
+export type {
+  TrainFreshOptions,
+  TrainFreshResult,
+  TrainRunOptions,
+  TrainRunResult,
+} from "./train.ts";
+export { gitCommit, listCheckpoints, loadRun, modelFolder, readMetrics } from "./run_dir.ts";
+export type {
+  CheckpointState,
+  LoadedRun,
+  LoadedSnapshot,
+  LoadRunOptions,
+  ModelSnapshot,
+  RunDirOptions,
+  RunManifest,
+  RunModelChoice,
+} from "./run_dir.ts";
