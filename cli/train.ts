@@ -3,6 +3,10 @@
  * split, and save a run folder (`models/<run-id>/`) with checkpoints, the best model,
  * metrics.jsonl and TensorBoard event files. `--help` lists every option with its default.
  *
+ * A flag parser over `lib/experiment/config.ts`: every option with a `path` sets that field of
+ * the `RunConfig`; defaults, presets and validation live there (`resolveRunConfig`), so the CLI
+ * and the notebooks resolve a run the same way and `config.json` records the resolved config.
+ *
  * Precedence of option values: the specification's defaults < `--preset` < `--config` file <
  * command-line flags (`--resume` fills what none of these gives from the run's config.json).
  * `--reward` overrides are merged term by term in the same order.
