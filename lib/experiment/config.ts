@@ -88,6 +88,7 @@ import {
 import {
   buildTradingSetup,
   type EnvConfigOptions,
+  SETUP_DEFAULTS,
   type TradingSetup,
   type TradingSetupOptions,
   withEnvConfig,
@@ -288,7 +289,13 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
     hidden: [64, 64],
     normObs: false,
     normReward: false,
-    data: { source: "synthetic", bars: null, dataSeed: 42, signals: "ml", episodeLength: 2048 },
+    data: {
+      source: SETUP_DEFAULTS.data,
+      bars: null,
+      dataSeed: SETUP_DEFAULTS.dataSeed,
+      signals: SETUP_DEFAULTS.signals,
+      episodeLength: SETUP_DEFAULTS.episodeLength,
+    },
     reward: resolveRewardConfig(),
     algorithm: algorithmDefaults(agent),
     grpo: {

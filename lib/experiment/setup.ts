@@ -26,6 +26,18 @@ import {
 import type { TradingConfig } from "../trading/mod.ts";
 import { ConfigError, hashArrays } from "../util/mod.ts";
 
+/** Defaults of the data pipeline (the embedded synthetic market, ML signals, 2048-bar episodes). */
+export const SETUP_DEFAULTS = Object.freeze({
+  /** Data source. */
+  data: "synthetic",
+  /** Synthetic market seed (42: the embedded default market). */
+  dataSeed: 42,
+  /** Walk-forward ML signal inputs. */
+  signals: "ml" as "ml" | "none",
+  /** Steps per random-start training episode. */
+  episodeLength: 2048,
+});
+
 /** Options of {@link buildTradingSetup}. */
 export interface TradingSetupOptions {
   /** `"synthetic"` (default) or a path understood by `loadMarketData` (CSV/zip/Parquet/folder). */
@@ -148,12 +160,15 @@ export function foldSetup(
 /** Build the market → features → signals → split → env pipeline. */
 export async function buildTradingSetup(options: TradingSetupOptions = {}): Promise<TradingSetup> {
   const log = options.log ?? (() => {});
-  const source = options.data ?? "synthetic";
-  const episodeLength = options.episodeLength ?? 2048;
+  const source = options.data ?? SETUP_DEFAULTS.data;
+  const episodeLength = options.episodeLength ?? SETUP_DEFAULTS.episodeLength;
   checkEpisodeLength(episodeLength);
   resolveRewardConfig(options.reward ?? {}); // fail on a bad reward before loading data
   const market = await loadMarketData(source, {
-    synthetic: { seed: options.dataSeed ?? 42, ...(options.bars ? { bars: options.bars } : {}) },
+    synthetic: {
+      seed: options.dataSeed ?? SETUP_DEFAULTS.dataSeed,
+      ...(options.bars ? { bars: options.bars } : {}),
+    },
   });
   log(`data: ${source} — ${market.time.length} bars of ${market.interval} (${market.symbol})`);
   const features = computeFeatures(market);
@@ -167,7 +182,7 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
     );
   }
   let signals: Signals | null = null;
-  if ((options.signals ?? "ml") === "ml") {
+  if ((options.signals ?? SETUP_DEFAULTS.signals) === "ml") {
     const t0 = performance.now();
     log("signals: training walk-forward ML models (out-of-sample predictions)…");
     signals = (await buildSignals(market, features, { seed: options.signalSeed ?? 0 })).signals;

@@ -243,7 +243,7 @@ export async function trainRun(
       normalizer = new VecNormalizer(net.obsDim, nEnvs, {
         normObs: config.normObs,
         normReward: config.normReward,
-        gamma: config.algorithm.gamma ?? 0.99,
+        gamma: need(config.algorithm.gamma, "gamma"),
       });
     }
   }
