@@ -387,8 +387,6 @@ export function mergeRunOverrides(
   a: Readonly<RunConfigOverrides>,
   b: Readonly<RunConfigOverrides>,
 ): RunConfigOverrides {
-  const defined = <T extends object>(o: T | undefined): Partial<T> =>
-    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   const out: RunConfigOverrides = { ...defined(a), ...defined(b) };
   for (const k of ["data", "algorithm", "grpo", "evaluation"] as const) {
     if (a[k] || b[k]) {
@@ -432,6 +430,23 @@ export function resolveRunConfig(
   }
   const merged = preset ? mergeRunOverrides(preset.config, overrides) : { ...overrides };
   const base = runDefaults(merged.agent ?? "ppo");
+  for (const [section, values] of Object.entries(merged)) {
+    const known = section in base;
+    const sub = known && values && typeof values === "object" && !Array.isArray(values) &&
+        section !== "reward"
+      ? Object.keys(values).find((k) => !(k in (base[section as keyof RunConfig] as object)))
+      : undefined;
+    if (!known || sub !== undefined) {
+      const what = known ? `${section}.${sub}` : section;
+      throw new ConfigError(
+        `unknown run configuration field "${what}"`,
+        { parameter: what },
+        `fields: ${
+          Object.keys(known ? base[section as keyof RunConfig] as object : base).join(", ")
+        }`,
+      );
+    }
+  }
   const config: RunConfig = {
     ...base,
     ...Object.fromEntries(
