@@ -10,15 +10,13 @@
  *
  * Run: `deno task bench:backtest`.
  */
-import { generateSyntheticMarket } from "../lib/data/synthetic.ts";
-import { computeFeatures } from "../lib/features/features.ts";
-import { FuturesTradingEnv } from "../lib/env/futures_env.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
-import type { NetworkConfig } from "../lib/agents/engine.ts";
-import { saveModel } from "../lib/agents/model_io.ts";
-import { loadRun } from "../lib/agents/run.ts";
+import { generateSyntheticMarket } from "../lib/data/mod.ts";
+import { computeFeatures } from "../lib/features/mod.ts";
+import { FuturesTradingEnv } from "../lib/env/mod.ts";
+import { FastEngine, type NetworkConfig, saveModel } from "../lib/agents/mod.ts";
+import { loadRun } from "../lib/experiment/mod.ts";
 import { backtest, FixedRuleBaseline } from "../lib/backtest/mod.ts";
-import { periodsPerYear } from "../lib/util/calendar.ts";
+import { periodsPerYear } from "../lib/util/mod.ts";
 
 const BARS = 105_120;
 const t0 = performance.now();

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { startDashboard } from "../lib/dashboard/mod.ts";
-import { ConfigError, runCli } from "../lib/util/errors.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

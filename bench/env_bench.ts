@@ -12,11 +12,10 @@
  * Usage: `deno task bench:env [--seconds 3]`
  */
 import { parseArgs } from "node:util";
-import { generateSyntheticMarket } from "../lib/data/synthetic.ts";
+import { generateSyntheticMarket } from "../lib/data/mod.ts";
 import { computeFeatures } from "../lib/features/mod.ts";
 import { FuturesTradingEnv, SyncVecEnv } from "../lib/env/mod.ts";
-import { Rng } from "../lib/util/prng.ts";
-import { runCli } from "../lib/util/errors.ts";
+import { Rng, runCli } from "../lib/util/mod.ts";
 
 const SPEC_PYTHON_STEPS_PER_S = 1849;
 

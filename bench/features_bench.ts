@@ -10,9 +10,9 @@
  *
  * Run: `deno task bench:features`.
  */
-import { generateSyntheticMarket } from "../lib/data/synthetic.ts";
-import { computeFeatures } from "../lib/features/features.ts";
-import { buildSignals } from "../lib/signals/walk_forward.ts";
+import { generateSyntheticMarket } from "../lib/data/mod.ts";
+import { computeFeatures } from "../lib/features/mod.ts";
+import { buildSignals } from "../lib/signals/mod.ts";
 
 const year = generateSyntheticMarket({ seed: 42, bars: 105_120 });
 let best = Infinity;

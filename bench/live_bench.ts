@@ -14,12 +14,12 @@
  *
  * Run: `deno task bench:live` (about 10–30 s).
  */
-import { generateSyntheticMarket } from "../lib/data/synthetic.ts";
-import { computeFeatures } from "../lib/features/features.ts";
-import { IncrementalFeatures } from "../lib/live/incremental_features.ts";
-import { Journal } from "../lib/live/journal.ts";
-import { SimulatedClock } from "../lib/live/clock.ts";
-import { TradingScheduler } from "../lib/live/scheduler.ts";
+import { generateSyntheticMarket } from "@lib/data/mod.ts";
+import { computeFeatures } from "@lib/features/mod.ts";
+import { IncrementalFeatures } from "@lib/live/mod.ts";
+import { Journal } from "@lib/live/mod.ts";
+import { SimulatedClock } from "@lib/live/mod.ts";
+import { TradingScheduler } from "@lib/live/mod.ts";
 
 const md = generateSyntheticMarket({ seed: 42, bars: 105_120 });
 const n = md.time.length;

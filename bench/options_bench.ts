@@ -12,8 +12,8 @@
 import { parseArgs } from "node:util";
 import { generateSyntheticOptionsMarket } from "../lib/data/mod.ts";
 import { OptionsTradingEnv } from "../lib/env/mod.ts";
-import { ConfigError, runCli } from "../lib/util/errors.ts";
-import { Rng } from "../lib/util/prng.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { Rng } from "@lib/util/mod.ts";
 
 await runCli(() => {
   const { values } = parseArgs({

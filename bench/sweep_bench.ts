@@ -27,7 +27,7 @@ import {
   projectRoot,
   readRunSummary,
   runLocalPool,
-} from "../lib/experiment/sweep/mod.ts";
+} from "@lib/experiment/mod.ts";
 
 const args = parseArgs({
   args: Deno.args,

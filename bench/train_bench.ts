@@ -21,13 +21,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { networkConfigFor } from "../lib/agents/common.ts";
-import { buildEngine } from "../lib/agents/run.ts";
-import { measureTrainingThroughput, type ThroughputResult } from "../lib/agents/throughput.ts";
-import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
-import { SyncVecEnv } from "../lib/env/vec_env.ts";
-import type { EngineKind } from "../lib/agents/engine.ts";
+import {
+  buildEngine,
+  type EngineKind,
+  measureTrainingThroughput,
+  networkConfigFor,
+  selectBackend,
+  type ThroughputResult,
+} from "../lib/agents/mod.ts";
+import { buildTradingSetup } from "../lib/experiment/mod.ts";
+import { SyncVecEnv } from "../lib/env/mod.ts";
 
 const args = parseArgs({
   args: Deno.args,

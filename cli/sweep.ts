@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { ConfigError, runCli } from "../lib/util/errors.ts";
-import { formatFlagHelp, parseFlags, resolveUserPath } from "../lib/util/flags.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { formatFlagHelp, parseFlags, resolveUserPath } from "@lib/util/mod.ts";
 import { plotlyJsSource } from "../lib/report/mod.ts";
 import {
   canonicalJson,
@@ -30,8 +30,8 @@ import {
   trainOptionNames,
   writeSweepResults,
   writeSweepSpec,
-} from "../lib/experiment/sweep/mod.ts";
-import { sha256Hex } from "../lib/util/hash.ts";
+} from "@lib/experiment/mod.ts";
+import { sha256Hex } from "@lib/util/mod.ts";
 
 const FLAGS = {
   out: { type: "string", description: "sweep folder (default models/sweeps/<name>-<grid hash>)" },

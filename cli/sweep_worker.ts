@@ -8,15 +8,15 @@
  *
  * @module
  */
-import { ConfigError, runCli } from "../lib/util/errors.ts";
-import { formatFlagHelp, parseFlags, resolveUserPath } from "../lib/util/flags.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { formatFlagHelp, parseFlags, resolveUserPath } from "@lib/util/mod.ts";
 import {
   DEFAULT_QUEUE_NAME,
   defaultTrainCommand,
   evaluateCommand,
   projectRoot,
   startCellWorker,
-} from "../lib/experiment/sweep/mod.ts";
+} from "@lib/experiment/mod.ts";
 
 const FLAGS = {
   queue: { type: "string", description: "redis://host:port of the queue (required)" },

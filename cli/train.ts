@@ -3,6 +3,10 @@
  * split, and save a run folder (`models/<run-id>/`) with checkpoints, the best model,
  * metrics.jsonl and TensorBoard event files. `--help` lists every option with its default.
  *
+ * A flag parser over `lib/experiment/config.ts`: every option with a `path` sets that field of
+ * the `RunConfig`; defaults, presets and validation live there (`resolveRunConfig`), so the CLI
+ * and the notebooks resolve a run the same way and `config.json` records the resolved config.
+ *
  * Precedence of option values: the specification's defaults < `--preset` < `--config` file <
  * command-line flags (`--resume` fills what none of these gives from the run's config.json).
  * `--reward` overrides are merged term by term in the same order.
@@ -10,84 +14,101 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, runCli } from "../lib/util/errors.ts";
-import { trainRun, type TrainRunOptions } from "../lib/agents/train_run.ts";
+import { ConfigError, runCli } from "../lib/util/mod.ts";
 import {
+  AGENT_NAMES,
+  type AgentName,
   mergeRewardOverrides,
+  type RunConfig,
+  type RunConfigOverrides,
+  runDefaults,
   TRADING_PRESETS,
   type TradingPreset,
-  tradingPreset,
-} from "../lib/agents/presets.ts";
+  trainRun,
+} from "../lib/experiment/mod.ts";
 import {
   resolveRewardConfig,
   REWARD_TERMS,
   type RewardConfig,
   type RewardOverrides,
-} from "../lib/env/reward.ts";
+} from "../lib/env/mod.ts";
 
 type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number" | "reward";
 
 /** One command-line option. */
 export interface Opt {
+  /** Flag name (`--name`; also the key in a `--config` file). */
   name: string;
+  /** Field of `RunConfig` the flag sets (dot path), or undefined for run-control flags. */
+  path?: string;
   kind: Kind;
-  /** Default shown in --help; `undefined` = per-agent or none. */
+  /**
+   * Default shown in --help; for flags with a `path` it is derived from `runDefaults` (and
+   * undefined when it differs per agent: the help line then lists each agent's default).
+   */
   def?: string;
   help: string;
   choices?: string[];
   group: string;
 }
 
-/** Every option of `deno task train`. Defaults are the specification's (SB3's PPO/A2C settings in 000_…). */
-export const OPTIONS: Opt[] = [
+/** Every option of `deno task train`; a flag with a `path` sets that field of `RunConfig`. */
+export const OPTIONS: Opt[] = withDefaults([
   {
     name: "agent",
+    path: "agent",
     kind: "string",
-    def: "ppo",
     choices: ["ppo", "a2c", "grpo"],
     help: "algorithm",
     group: "run",
   },
   {
     name: "timesteps",
+    path: "timesteps",
     kind: "int",
-    help: "environment steps to train (default: ppo 1,000,000; a2c 500,000; grpo 200,000)",
+    help: "environment steps to train",
     group: "run",
   },
   {
     name: "data",
+    path: "data.source",
     kind: "string",
-    def: "synthetic",
     help: "`synthetic` (seeded default market) or a CSV/zip/Parquet file or folder",
     group: "data",
   },
   {
     name: "bars",
+    path: "data.bars",
     kind: "int",
-    def: "52560",
     help: "synthetic market: number of bars (5-minute bars)",
     group: "data",
   },
-  { name: "data-seed", kind: "int", def: "42", help: "synthetic market seed", group: "data" },
+  {
+    name: "data-seed",
+    path: "data.dataSeed",
+    kind: "int",
+    help: "synthetic market seed",
+    group: "data",
+  },
   {
     name: "signals",
+    path: "data.signals",
     kind: "string",
-    def: "ml",
     choices: ["ml", "none"],
     help: "ML signal inputs: walk-forward out-of-sample model, or none (zeros)",
     group: "data",
   },
   {
     name: "episode-length",
+    path: "data.episodeLength",
     kind: "int",
-    def: "2048",
     help: "steps per training episode (random start in the training split)",
     group: "data",
   },
   {
     name: "seed",
+    path: "seed",
     kind: "int",
-    def: "0",
     help: "seed of weights, sampling, shuffles and episode starts",
     group: "run",
   },
@@ -100,8 +121,8 @@ export const OPTIONS: Opt[] = [
   },
   {
     name: "reward",
+    path: "reward",
     kind: "reward",
-    def: "spec",
     help: "reward-term overrides, e.g. drawdown=off,sharpe=off,pnl=100,duration.thresholdBars=20",
     group: "reward",
   },
@@ -128,182 +149,200 @@ export const OPTIONS: Opt[] = [
   },
   {
     name: "backend",
+    path: "backend",
     kind: "string",
-    def: "auto",
     choices: ["auto", "tensorflow", "wasm", "cpu"],
     help: "tfjs backend for --engine tfjs and model export (auto: tensorflow → wasm → cpu)",
     group: "compute",
   },
   {
     name: "engine",
+    path: "engine",
     kind: "string",
-    def: "fast",
     choices: ["fast", "tfjs"],
     help: "actor-critic engine: fast (Float64Array, analytic gradients) or tfjs (autodiff)",
     group: "compute",
   },
-  { name: "n-envs", kind: "int", def: "1", help: "parallel training envs", group: "compute" },
+  { name: "n-envs", path: "nEnvs", kind: "int", help: "parallel training envs", group: "compute" },
   {
     name: "hidden",
+    path: "hidden",
     kind: "list",
-    def: "64,64",
     help: "hidden layer widths of the policy and value nets",
     group: "network",
   },
   {
     name: "norm-obs",
+    path: "normObs",
     kind: "bool",
-    def: "false",
     help: "running observation normalisation (VecNormalize), saved with the model",
     group: "network",
   },
   {
     name: "norm-reward",
+    path: "normReward",
     kind: "bool",
-    def: "false",
     help: "return-based reward scaling (VecNormalize)",
     group: "network",
   },
   {
     name: "lr",
+    path: "algorithm.learningRate",
     kind: "number",
-    help: "learning rate (default: ppo/grpo 3e-4, a2c 7e-4)",
+    help: "learning rate",
     group: "algorithm",
   },
   {
     name: "anneal-lr",
+    path: "algorithm.annealLr",
     kind: "bool",
-    def: "false",
     help: "linearly anneal the learning rate to 0 (the spec/SB3 keeps it constant)",
     group: "algorithm",
   },
   {
     name: "n-steps",
+    path: "algorithm.nSteps",
     kind: "int",
-    help: "steps per env per rollout (default: ppo 2048, a2c 5)",
+    help: "steps per env per rollout",
     group: "algorithm",
   },
   {
     name: "batch-size",
+    path: "algorithm.batchSize",
     kind: "int",
-    help: "minibatch size (default: ppo 64, grpo 256)",
+    help: "minibatch size",
     group: "algorithm",
   },
   {
     name: "n-epochs",
+    path: "algorithm.nEpochs",
     kind: "int",
-    help: "epochs per update (default: ppo 10, grpo 4)",
+    help: "epochs per update",
     group: "algorithm",
   },
-  { name: "gamma", kind: "number", def: "0.99", help: "discount per step", group: "algorithm" },
+  {
+    name: "gamma",
+    path: "algorithm.gamma",
+    kind: "number",
+    help: "discount per step",
+    group: "algorithm",
+  },
   {
     name: "gae-lambda",
+    path: "algorithm.gaeLambda",
     kind: "number",
-    help: "GAE λ (default: ppo 0.95, a2c 1.0)",
+    help: "GAE λ",
     group: "algorithm",
   },
   {
     name: "clip-range",
+    path: "algorithm.clipRange",
     kind: "number",
-    def: "0.2",
     help: "PPO/GRPO ratio clip ε",
     group: "algorithm",
   },
   {
     name: "clip-range-vf",
+    path: "algorithm.clipRangeVf",
     kind: "nullable-number",
-    def: "none",
     help: "PPO value clip ε_v (none = off)",
     group: "algorithm",
   },
   {
     name: "ent-coef",
+    path: "algorithm.entCoef",
     kind: "number",
-    def: "0.01",
     help: "entropy bonus coefficient",
     group: "algorithm",
   },
   {
     name: "vf-coef",
+    path: "algorithm.vfCoef",
     kind: "number",
-    def: "0.5",
     help: "value-loss coefficient",
     group: "algorithm",
   },
   {
     name: "max-grad-norm",
+    path: "algorithm.maxGradNorm",
     kind: "number",
-    def: "0.5",
     help: "global gradient-norm clip",
     group: "algorithm",
   },
   {
     name: "target-kl",
+    path: "algorithm.targetKl",
     kind: "nullable-number",
-    def: "none",
     help: "PPO: stop an update's epochs once approx-KL exceeds this",
     group: "algorithm",
   },
   {
     name: "group-size",
+    path: "grpo.groupSize",
     kind: "int",
-    def: "16",
     help: "GRPO: rollouts per group (same start state)",
     group: "grpo",
   },
-  { name: "horizon", kind: "int", def: "64", help: "GRPO: steps per group rollout", group: "grpo" },
+  {
+    name: "horizon",
+    path: "grpo.horizon",
+    kind: "int",
+    help: "GRPO: steps per group rollout",
+    group: "grpo",
+  },
   {
     name: "kl-coef",
+    path: "grpo.klCoef",
     kind: "number",
-    def: "0.04",
     help: "GRPO: KL penalty β to the reference policy",
     group: "grpo",
   },
   {
     name: "eval-freq",
+    path: "evaluation.evalFreq",
     kind: "int",
-    def: "10000",
     help: "evaluate on the validation split every N steps (0 = only at the end)",
     group: "evaluation",
   },
   {
     name: "eval-episodes",
+    path: "evaluation.evalEpisodes",
     kind: "int",
-    def: "1",
     help: "evaluation episodes (1 = the whole validation split once)",
     group: "evaluation",
   },
   {
     name: "metric",
+    path: "evaluation.metric",
     kind: "string",
-    def: "sharpe",
     choices: ["sharpe", "mean_return"],
     help: "best-model / early-stopping metric on validation",
     group: "evaluation",
   },
   {
     name: "patience",
+    path: "evaluation.patience",
     kind: "int",
-    def: "0",
     help: "early stop after N evaluations without improvement (0 = off)",
     group: "evaluation",
   },
   {
     name: "checkpoint-freq",
+    path: "evaluation.checkpointFreq",
     kind: "int",
-    def: "50000",
     help: "checkpoint every N steps (0 = off)",
     group: "evaluation",
   },
   {
     name: "keep-checkpoints",
+    path: "evaluation.keepCheckpoints",
     kind: "int",
-    help: "keep only the newest N checkpoints (default: all)",
+    help: "keep only the newest N checkpoints",
     group: "evaluation",
   },
   { name: "no-progress", kind: "bool", def: "false", help: "no progress bar", group: "run" },
   { name: "help", kind: "bool", def: "false", help: "show this help", group: "run" },
-];
+], runDefaults);
 
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));
 
@@ -432,8 +471,42 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
   }
 }
 
-/** Parse argv (+ optional --config file) into option values by name. */
-async function parse(argv: string[]): Promise<Map<string, unknown>> {
+/** Parsed command line: run-control values by flag name and the config overrides. */
+interface Parsed {
+  /** Run-control flags (preset, out, resume, no-progress, help) by name. */
+  control: Map<string, unknown>;
+  /** `RunConfig` overrides from the --config file, then the flags on top. */
+  overrides: RunConfigOverrides;
+}
+
+/** Set `value` at the dot `path` of `target`. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let o = target;
+  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+  o[parts[parts.length - 1]] = value;
+}
+
+/** The value at the dot `path` of `source`, or undefined. */
+function getPath(source: unknown, path: string): unknown {
+  let o = source as Record<string, unknown> | undefined;
+  for (const p of path.split(".")) o = o?.[p] as Record<string, unknown> | undefined;
+  return o;
+}
+
+/** Option values by flag name → control values + RunConfig overrides. */
+function toOverrides(values: Map<string, unknown>, into: Parsed): void {
+  for (const [name, v] of values) {
+    const o = BY_NAME.get(name)!;
+    if (!o.path) into.control.set(name, v);
+    else if (name === "reward") {
+      into.overrides.reward = mergeRewardOverrides(into.overrides.reward, v as RewardOverrides);
+    } else setPath(into.overrides as Record<string, unknown>, o.path, v);
+  }
+}
+
+/** Parse argv (+ optional --config file) into run-control values and config overrides. */
+async function parse(argv: string[]): Promise<Parsed> {
   const spec: Record<string, { type: "string" | "boolean" }> = {};
   for (const o of OPTIONS) spec[o.name] = { type: o.kind === "bool" ? "boolean" : "string" };
   let parsed;
@@ -446,7 +519,7 @@ async function parse(argv: string[]): Promise<Map<string, unknown>> {
       "run deno task train --help",
     );
   }
-  const values = new Map<string, unknown>();
+  const out: Parsed = { control: new Map(), overrides: {} };
   const cfgPath = parsed.values.config as string | undefined;
   if (cfgPath) {
     let json: unknown;
@@ -458,6 +531,7 @@ async function parse(argv: string[]): Promise<Map<string, unknown>> {
     if (!json || typeof json !== "object" || Array.isArray(json)) {
       throw new ConfigError("config must be a JSON object of option values", { file: cfgPath });
     }
+    const fileValues = new Map<string, unknown>();
     for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
       const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
       const o = BY_NAME.get(name);
@@ -468,41 +542,25 @@ async function parse(argv: string[]): Promise<Map<string, unknown>> {
           "keys are the --help option names",
         );
       }
-      values.set(name, convert(o, v, { file: cfgPath }));
+      fileValues.set(name, convert(o, v, { file: cfgPath }));
     }
+    toOverrides(fileValues, out);
   }
+  const flagValues = new Map<string, unknown>();
   for (const [k, v] of Object.entries(parsed.values)) {
     if (v === undefined || k === "config") continue;
-    const c = convert(BY_NAME.get(k)!, v, {});
-    values.set(
-      k,
-      k === "reward"
-        ? mergeRewardOverrides(values.get(k) as RewardOverrides, c as RewardOverrides)
-        : c,
+    flagValues.set(k, convert(BY_NAME.get(k)!, v, {}));
+  }
+  toOverrides(flagValues, out);
+  const preset = out.control.get("preset") as string | undefined;
+  if (preset !== undefined && preset !== "none" && preset !== "list" && !TRADING_PRESETS[preset]) {
+    throw new ConfigError(
+      `--preset: unknown preset "${preset}"`,
+      { parameter: "preset" },
+      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")} (--preset list shows them)`,
     );
   }
-  // --resume: the run's saved config.json supplies every option not given now.
-  const resume = values.get("resume") as string | undefined;
-  if (resume) {
-    const path = `${resume}/config.json`;
-    let saved: Record<string, unknown>;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(path));
-    } catch (e) {
-      throw new ConfigError(
-        `cannot resume: ${(e as Error).message}`,
-        { file: path },
-        "--resume takes a run folder written by deno task train",
-      );
-    }
-    for (const [k, v] of Object.entries(saved)) {
-      const o = BY_NAME.get(k);
-      if (!o || values.has(k) || ["out", "resume", "help", "config"].includes(k)) continue;
-      values.set(k, convert(o, v, { file: path }));
-    }
-  }
-  applyPreset(values);
-  return values;
+  return out;
 }
 
 const FIELD_NAMES: Record<string, string> = {
@@ -597,60 +655,13 @@ export function parseRewardSpec(spec: string): RewardOverrides {
 
 /** The option values (by --help name) a preset sets. */
 export function presetOptionValues(preset: Readonly<TradingPreset>): Map<string, unknown> {
-  const h = preset.hyper;
-  return new Map<string, unknown>([
-    ["agent", "ppo"],
-    ["timesteps", preset.timesteps],
-    ["n-envs", preset.nEnvs],
-    ["norm-obs", preset.normObs],
-    ["norm-reward", preset.normReward],
-    ["hidden", [...preset.hidden]],
-    ["episode-length", preset.episodeLength],
-    ["lr", h.learningRate],
-    ["anneal-lr", h.annealLr],
-    ["n-steps", h.nSteps],
-    ["batch-size", h.batchSize],
-    ["n-epochs", h.nEpochs],
-    ["gamma", h.gamma],
-    ["gae-lambda", h.gaeLambda],
-    ["clip-range", h.clipRange],
-    ["ent-coef", h.entCoef],
-    ["vf-coef", h.vfCoef],
-    ["max-grad-norm", h.maxGradNorm],
-  ]);
-}
-
-/**
- * Fill the values a `--preset` sets under those already given (config file, flags, resumed
- * config) and merge its reward under the given one. `--preset none` = no preset.
- */
-function applyPreset(values: Map<string, unknown>): void {
-  const name = values.get("preset") as string | undefined;
-  if (name === undefined || name === "none" || name === "list") return;
-  if (!TRADING_PRESETS[name]) {
-    throw new ConfigError(
-      `--preset: unknown preset "${name}"`,
-      { parameter: "preset" },
-      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")} (--preset list shows them)`,
-    );
+  const out = new Map<string, unknown>();
+  for (const o of OPTIONS) {
+    if (!o.path || o.name === "reward") continue;
+    const v = getPath(preset.config, o.path);
+    if (v !== undefined) out.set(o.name, Array.isArray(v) ? [...v] : v);
   }
-  const preset = tradingPreset(name);
-  const agent = values.get("agent");
-  if (agent !== undefined && agent !== "ppo") {
-    throw new ConfigError(
-      `--preset ${name} is a PPO preset, but --agent is ${agent}`,
-      { parameter: "preset" },
-      "drop --agent (or use --agent ppo) with this preset",
-    );
-  }
-  for (const [k, v] of presetOptionValues(preset)) if (!values.has(k)) values.set(k, v);
-  values.set(
-    "reward",
-    mergeRewardOverrides(preset.reward, values.get("reward") as RewardOverrides | undefined),
-  );
-  if (preset.hyper.normalizeAdvantage !== true) {
-    throw new ConfigError(`preset ${name}: normalizeAdvantage must be true (no CLI flag)`, {});
-  }
+  return out;
 }
 
 /** `--preset list`: every preset with the values it sets. */
@@ -661,7 +672,7 @@ export function presetListText(): string {
     for (const [k, v] of presetOptionValues(p)) {
       lines.push(`  --${k.padEnd(16)} ${Array.isArray(v) ? v.join(",") : String(v)}`);
     }
-    const r = resolveRewardConfig(p.reward);
+    const r = resolveRewardConfig(p.config.reward ?? {});
     const terms = REWARD_TERMS.map((t) => r[t].enabled ? `${t}=${r[t].weight}` : `${t}=off`).join(
       ",",
     );
@@ -669,99 +680,56 @@ export function presetListText(): string {
     lines.push("");
   }
   lines.push("Any flag (or --config key) given with --preset overrides the preset's value.");
+  lines.push("Every other value is the specification's default (see --help).");
   return lines.join("\n");
 }
 
-const DEFAULT_TIMESTEPS = { ppo: 1_000_000, a2c: 500_000, grpo: 200_000 } as const;
-
 async function main(): Promise<void> {
-  const v = await parse(Deno.args);
-  if (v.get("help")) {
+  const { control, overrides } = await parse(Deno.args);
+  if (control.get("help")) {
     console.log(helpText());
     return;
   }
-  if (v.get("preset") === "list") {
+  const preset = control.get("preset") as string | undefined;
+  if (preset === "list") {
     console.log(presetListText());
     return;
   }
-  const presetName = v.get("preset") !== undefined && v.get("preset") !== "none"
-    ? v.get("preset") as string
-    : undefined;
-  const get = <T>(name: string): T | undefined => v.get(name) as T | undefined;
-  const agent = (get<string>("agent") ?? "ppo") as "ppo" | "a2c" | "grpo";
-  const timesteps = get<number>("timesteps") ?? DEFAULT_TIMESTEPS[agent];
-  if (!(timesteps > 0)) {
-    throw new ConfigError("--timesteps must be > 0", { parameter: "timesteps" });
-  }
-  const rewardOverrides = (v.get("reward") ?? {}) as RewardOverrides;
-  const reward = resolveRewardConfig(rewardOverrides);
-  const config: Record<string, unknown> = Object.fromEntries(v);
-  config.agent = agent;
-  config.timesteps = timesteps;
-  config.preset = presetName ?? "none";
-  config.reward = reward; // the full resolved reward (defaults merged with the overrides)
-  const opts: TrainRunOptions = {
-    agent,
-    timesteps,
-    seed: get<number>("seed") ?? 0,
-    out: get<string>("out"),
-    resume: get<string>("resume"),
-    engine: (get<string>("engine") ?? "fast") as "fast" | "tfjs",
-    backend: (get<string>("backend") ?? "auto") as TrainRunOptions["backend"],
-    nEnvs: get<number>("n-envs") ?? 1,
-    evalFreq: get<number>("eval-freq") ?? 10_000,
-    evalEpisodes: get<number>("eval-episodes") ?? 1,
-    checkpointFreq: get<number>("checkpoint-freq") ?? 50_000,
-    keepCheckpoints: get<number>("keep-checkpoints"),
-    patience: get<number>("patience") ?? 0,
-    metric: (get<string>("metric") ?? "sharpe") as "sharpe" | "mean_return",
-    hidden: get<number[]>("hidden") ?? [64, 64],
-    normObs: get<boolean>("norm-obs") ?? false,
-    normReward: get<boolean>("norm-reward") ?? false,
-    progress: !(get<boolean>("no-progress") ?? false),
-    preset: presetName,
-    hyper: {
-      learningRate: get<number>("lr"),
-      annealLr: get<boolean>("anneal-lr") ?? false,
-      nSteps: get<number>("n-steps"),
-      batchSize: get<number>("batch-size"),
-      nEpochs: get<number>("n-epochs"),
-      gamma: get<number>("gamma"),
-      gaeLambda: get<number>("gae-lambda"),
-      clipRange: get<number>("clip-range"),
-      clipRangeVf: get<number | null>("clip-range-vf") ?? null,
-      entCoef: get<number>("ent-coef"),
-      vfCoef: get<number>("vf-coef"),
-      maxGradNorm: get<number>("max-grad-norm"),
-      targetKl: get<number | null>("target-kl") ?? null,
-    },
-    grpo: {
-      ...(v.has("group-size") ? { groupSize: get<number>("group-size") } : {}),
-      ...(v.has("horizon") ? { horizon: get<number>("horizon") } : {}),
-      ...(v.has("kl-coef") ? { klCoef: get<number>("kl-coef") } : {}),
-      ...(v.has("groups-per-update") ? { groupsPerUpdate: get<number>("groups-per-update") } : {}),
-      ...(v.has("advantage") ? { advantage: get<"outcome" | "process">("advantage") } : {}),
-    },
-    setup: {
-      data: get<string>("data") ?? "synthetic",
-      bars: get<number>("bars"),
-      dataSeed: get<number>("data-seed") ?? 42,
-      signals: (get<string>("signals") ?? "ml") as "ml" | "none",
-      episodeLength: get<number>("episode-length") ?? 2048,
-      reward,
-    },
-    config,
-  };
-  for (const [k, val] of Object.entries(opts.hyper!)) {
-    if (val === undefined) delete (opts.hyper as Record<string, unknown>)[k];
-  }
-  const res = await trainRun(opts);
+  const res = await trainRun(overrides, {
+    preset: preset === undefined || preset === "none" ? undefined : preset,
+    out: control.get("out") as string | undefined,
+    resume: control.get("resume") === "none" ? undefined : control.get("resume") as string,
+    progress: !(control.get("no-progress") ?? false),
+  });
   console.log(summaryText(res, {
-    agent,
-    engine: opts.engine!,
-    preset: presetName,
-    metric: opts.metric,
+    agent: res.config.agent,
+    engine: res.config.engine,
+    preset: res.config.preset ?? undefined,
+    metric: res.config.evaluation.metric,
   }));
+}
+
+/**
+ * Fill each config-backed option's `def` from the defaults (when every agent has the same
+ * value) or append every agent's default to its help (when they differ).
+ */
+function withDefaults(options: Opt[], defaults: (agent: AgentName) => RunConfig): Opt[] {
+  const show = (v: unknown): string =>
+    v === null
+      ? "none"
+      : Array.isArray(v)
+      ? v.join(",")
+      : typeof v === "object"
+      ? "spec"
+      : String(v);
+  return options.map((o) => {
+    if (!o.path) return o;
+    const per = AGENT_NAMES.map((a) => show(getPath(defaults(a), o.path!)));
+    if (o.name === "agent") return { ...o, def: "ppo" };
+    if (per.every((v) => v === per[0])) return { ...o, def: per[0] };
+    const list = AGENT_NAMES.map((a, i) => `${a} ${per[i] === "none" ? "n/a" : per[i]}`).join("; ");
+    return { ...o, help: `${o.help} (default: ${list})` };
+  });
 }
 
 /** The closing summary printed by `deno task train` (stdout). */

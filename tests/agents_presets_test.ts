@@ -6,14 +6,15 @@
  */
 import assert from "node:assert/strict";
 import {
-  buildPresetSetup,
+  buildRunSetup,
   mergeRewardOverrides,
-  presetTrainRunOptions,
+  resolveRunConfig,
+  runDefaults,
   SYNTHETIC_PPO_PRESET,
   tradingPreset,
   withReward,
-} from "../lib/agents/presets.ts";
-import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
+} from "../lib/experiment/config.ts";
+import { buildTradingSetup } from "../lib/experiment/setup.ts";
 import { DEFAULT_REWARD_CONFIG } from "../lib/env/reward.ts";
 import type { FuturesTradingEnv } from "../lib/env/futures_env.ts";
 import { ConfigError } from "../lib/util/errors.ts";
@@ -85,18 +86,59 @@ Deno.test("presets: reward overrides merge term by term over the preset's", asyn
   });
   assert.equal(tradingPreset("synthetic-ppo"), SYNTHETIC_PPO_PRESET);
   assert.throws(() => tradingPreset("nope"), /known presets: synthetic-ppo/);
-  const setup = await buildPresetSetup(SYNTHETIC_PPO_PRESET, {
-    ...SMALL,
+  const config = resolveRunConfig({
+    data: { bars: SMALL.bars, signals: SMALL.signals, episodeLength: SMALL.episodeLength },
     reward: { sharpe: { enabled: true }, pnl: { weight: 80 } },
-  });
+    seed: 4,
+  }, { preset: SYNTHETIC_PPO_PRESET.name });
+  const setup = await buildRunSetup(config);
   assert.equal(setup.episodeLength, 512);
   assert.equal(setup.reward!.drawdown.enabled, false); // the preset's
   assert.equal(setup.reward!.sharpe.enabled, true); // the caller's override wins
   assert.equal(setup.reward!.pnl.weight, 80);
-  const opts = presetTrainRunOptions(SYNTHETIC_PPO_PRESET, setup, { seed: 4 });
-  assert.equal(opts.preset, "synthetic-ppo");
-  assert.equal(opts.config!.preset, "synthetic-ppo");
-  assert.deepEqual(opts.config!.reward, setup.reward); // the full resolved reward
-  assert.equal(opts.normObs, true);
-  assert.equal(opts.nEnvs, 4);
+  assert.equal(config.preset, "synthetic-ppo");
+  assert.deepEqual(config.reward, setup.reward); // the full resolved reward
+  assert.equal(config.normObs, true);
+  assert.equal(config.nEnvs, 4);
+  assert.equal(config.seed, 4);
+  // the preset only departs where it says so: everything else is the specification's PPO
+  const spec = runDefaults("ppo");
+  assert.equal(config.algorithm.nSteps, 512);
+  assert.equal(config.algorithm.annealLr, true);
+  assert.equal(spec.algorithm.annealLr, false, "the specification (SB3) keeps lr constant");
+  for (
+    const k of ["learningRate", "batchSize", "nEpochs", "gamma", "gaeLambda", "clipRange"] as const
+  ) {
+    assert.equal(config.algorithm[k], spec.algorithm[k], k);
+  }
+});
+
+Deno.test("run config: defaults < preset < overrides, typed errors name the parameter", () => {
+  assert.equal(resolveRunConfig({ agent: "a2c" }).algorithm.nSteps, 5);
+  assert.equal(resolveRunConfig({ agent: "a2c" }).timesteps, 500_000);
+  assert.equal(resolveRunConfig({ agent: "grpo" }).algorithm.entCoef, 0);
+  // the preset under the caller's values
+  const c = resolveRunConfig({ algorithm: { nSteps: 256 } }, { preset: "synthetic-ppo" });
+  assert.equal(c.algorithm.nSteps, 256);
+  assert.equal(c.nEnvs, 4);
+  // resolving a resolved config again changes nothing (what resume and config.json rely on)
+  assert.deepEqual(resolveRunConfig(JSON.parse(JSON.stringify(c))), c);
+  const bad: [Parameters<typeof resolveRunConfig>[0], string][] = [
+    [{ algorithm: { batchSize: 0 } }, "algorithm.batchSize"],
+    [{ algorithm: { gamma: 1.5 } }, "algorithm.gamma"],
+    [{ nEnvs: 2, agent: "grpo" }, "nEnvs"],
+    [{ evaluation: { metric: "sortino" as "sharpe" } }, "evaluation.metric"],
+    [{ agent: "dqn" as "ppo" }, "agent"],
+  ];
+  for (const [o, parameter] of bad) {
+    assert.throws(
+      () => resolveRunConfig(o),
+      (e) => e instanceof ConfigError && e.where.parameter === parameter,
+      parameter,
+    );
+  }
+  assert.throws(
+    () => resolveRunConfig({ agent: "a2c" }, { preset: "synthetic-ppo" }),
+    /PPO preset/,
+  );
 });

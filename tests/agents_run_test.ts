@@ -12,14 +12,14 @@ import {
   readModelFolder,
   RunDir,
   writeModelFolderAtomic,
-} from "../lib/agents/run.ts";
+} from "../lib/experiment/run_dir.ts";
 import {
   CheckpointCallback,
   EvalCallback,
-  evaluatePolicy,
   MetricsLogger,
   ProgressBar,
-} from "../lib/agents/train_callbacks.ts";
+} from "../lib/experiment/callbacks.ts";
+import { evaluatePolicy } from "../lib/backtest/evaluate.ts";
 import { ConfigError, ModelError } from "../lib/util/errors.ts";
 import { Rng } from "../lib/util/prng.ts";
 
@@ -175,7 +175,7 @@ Deno.test("run: SIGKILL at random moments always leaves the previous checkpoint 
     script,
     `
 import { FastEngine } from "${ROOT}lib/agents/fast_engine.ts";
-import { RunDir } from "${ROOT}lib/agents/run.ts";
+import { RunDir } from "${ROOT}lib/experiment/run_dir.ts";
 import { VecNormalizer } from "${ROOT}lib/agents/normalizer.ts";
 const runDir = Deno.args[0];
 const net = { obsDim: 8, piHidden: [64, 64], vfHidden: [64, 64], critic: true,

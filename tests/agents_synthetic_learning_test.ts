@@ -1,7 +1,7 @@
 /**
  * Proof that PPO learns to trade on the synthetic market (issue: "On the synthetic market,
  * PPO's deterministic validation return must beat both the random and the always-flat
- * policy"), with the documented `synthetic-ppo` preset (lib/agents/presets.ts: the
+ * policy"), with the documented `synthetic-ppo` preset (lib/experiment/config.ts: the
  * specification's env and PPO without the drawdown-level and Sharpe-bonus reward terms,
  * normalised observations, 4 envs × 512 steps, 300k steps on the fast engine), trained through
  * the same path as `deno task train --preset synthetic-ppo` (`trainRun`: a run folder,
@@ -30,16 +30,12 @@
  * Runtime: ~20 s for the signals + ~55 s of training and evaluations (75 s measured).
  */
 import assert from "node:assert/strict";
-import {
-  buildPresetSetup,
-  presetTrainRunOptions,
-  SYNTHETIC_PPO_PRESET,
-} from "../lib/agents/presets.ts";
-import { trainRun } from "../lib/agents/train_run.ts";
-import { loadRun } from "../lib/agents/run.ts";
+import { buildRunSetup, resolveRunConfig, SYNTHETIC_PPO_PRESET } from "../lib/experiment/config.ts";
+import { trainRun } from "../lib/experiment/train.ts";
+import { loadRun } from "../lib/experiment/run_dir.ts";
 import { backtest, type BacktestResult } from "../lib/backtest/backtest.ts";
 import { AlwaysFlatPolicy, FixedRuleBaseline, RandomPolicy } from "../lib/backtest/policies.ts";
-import type { Policy } from "../lib/agents/policy.ts";
+import type { Policy } from "../lib/env/policy.ts";
 
 Deno.test({
   name:
@@ -48,8 +44,8 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const t0 = performance.now();
-    const preset = SYNTHETIC_PPO_PRESET;
-    const setup = await buildPresetSetup(preset, {});
+    const preset = resolveRunConfig({}, { preset: SYNTHETIC_PPO_PRESET.name });
+    const setup = await buildRunSetup(preset);
     const { split, signals } = setup;
     const tSetup = (performance.now() - t0) / 1000;
 
@@ -72,14 +68,10 @@ Deno.test({
     // ---- train through the product's path (deterministic: one seed drives everything)
     const out = await Deno.makeTempDir({ prefix: "rlt_synth_ppo_" });
     const tTrain = performance.now();
-    const res = await trainRun(presetTrainRunOptions(preset, setup, {
+    const res = await trainRun({
       seed: 0,
-      out: `${out}/run`,
-      evalFreq: 25_000,
-      checkpointFreq: 0,
-      progress: false,
-      log: () => {},
-    }));
+      evaluation: { evalFreq: 25_000, checkpointFreq: 0 },
+    }, { preset: preset.preset, setup, out: `${out}/run`, progress: false, log: () => {} });
     const trainSeconds = (performance.now() - tTrain) / 1000;
     assert.equal(res.train.timesteps, Math.ceil(preset.timesteps / 2048) * 2048);
     assert.ok(res.evaluations.length >= 10, "validation evaluations during training");

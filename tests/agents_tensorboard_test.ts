@@ -5,7 +5,7 @@ import {
   maskedCrc32c,
   TensorBoardWriter,
   tfRecord,
-} from "../lib/agents/tensorboard.ts";
+} from "../lib/experiment/tensorboard.ts";
 
 Deno.test("crc32c: RFC 3720 B.4 test vectors", () => {
   assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);

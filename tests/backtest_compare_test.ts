@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
+import { bootstrapRows, comparisonRows, tradeRows, walkForwardRows } from "../lib/report/mod.ts";
 import {
   alignReturns,
   AlwaysFlatPolicy,
   backtest,
   type BacktestResult,
-  bootstrapRows,
   bootstrapSharpeDifference,
   BuyAndHoldPolicy,
   checkTargets,
   compareOnSplit,
   compareToBaseline,
-  comparisonRows,
   comparisonTable,
   consecutiveFolds,
   FixedRuleBaseline,
@@ -18,9 +17,7 @@ import {
   optimalBlockLength,
   RandomPolicy,
   sixMonthReturn,
-  tradeRows,
   walkForward,
-  walkForwardRows,
 } from "../lib/backtest/mod.ts";
 import { computePerformance, performanceRows, sharpeRatio } from "../lib/metrics/mod.ts";
 import { Rng } from "../lib/util/prng.ts";

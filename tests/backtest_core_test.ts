@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ActOptions, ActResult, Policy } from "../lib/agents/policy.ts";
+import type { ActOptions, ActResult, Policy } from "../lib/env/policy.ts";
 import {
   AlwaysFlatPolicy,
   backtest,

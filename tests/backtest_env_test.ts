@@ -13,11 +13,12 @@ import {
   ReplayPolicy,
   SPEC_OBSERVATION_LAYOUT,
 } from "../lib/backtest/mod.ts";
-import type { ActOptions, ActResult, Policy } from "../lib/agents/policy.ts";
+import type { ActOptions, ActResult, Policy } from "../lib/env/policy.ts";
 import type { MarketData } from "../lib/data/market_data.ts";
 import type { FeatureMatrix } from "../lib/features/feature_matrix.ts";
-import type { Signals } from "../lib/signals/signals.ts";
-import { FuturesTradingEnv, OBSERVATION_NAMES } from "../lib/env/futures_env.ts";
+import type { Signals } from "../lib/env/signals.ts";
+import { FuturesTradingEnv } from "../lib/env/futures_env.ts";
+import { OBSERVATION_NAMES } from "../lib/env/policy.ts";
 import { DEFAULT_TRADING_CONFIG } from "../lib/trading/config.ts";
 import { periodsPerYear } from "../lib/util/calendar.ts";
 

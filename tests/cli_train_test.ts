@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { helpText, OPTIONS, parseRewardSpec, presetListText } from "../cli/train.ts";
-import { TRADING_PRESETS } from "../lib/agents/presets.ts";
+import { TRADING_PRESETS } from "../lib/experiment/config.ts";
 import { resolveRewardConfig } from "../lib/env/reward.ts";
-import { listCheckpoints, loadRun, readMetrics } from "../lib/agents/run.ts";
-import { evaluatePolicy } from "../lib/agents/train_callbacks.ts";
-import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
+import { listCheckpoints, loadRun, readMetrics } from "../lib/experiment/run_dir.ts";
+import { evaluatePolicy } from "../lib/backtest/evaluate.ts";
+import { buildTradingSetup } from "../lib/experiment/setup.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -87,7 +87,7 @@ Deno.test("cli train: bad flags and configs are typed errors without stack trace
         ["--preset", "fast-ppo"],
         /--preset: unknown preset "fast-ppo".*known presets: synthetic-ppo/,
       ],
-      [["--preset", "synthetic-ppo", "--agent", "a2c"], /--preset synthetic-ppo is a PPO preset/],
+      [["--preset", "synthetic-ppo", "--agent", "a2c"], /preset synthetic-ppo is a PPO preset/],
       [["--reward", "drawdown"], /--reward: cannot parse "drawdown".*parameter reward\b/],
       [["--reward", "drawdown=maybe"], /--reward: reward\.drawdown: expected on, off or a number/],
       [["--reward", "bonus=1"], /--reward: unknown reward term "bonus".*known terms: pnl/],
@@ -167,8 +167,11 @@ Deno.test("cli train: a tiny PPO run trains, evaluates, saves a loadable run wit
     assert.ok(names.some((n) => n.startsWith("events.out.tfevents.")));
     assert.deepEqual(listCheckpoints(out), [1024, 2048]);
     const cfg = JSON.parse(Deno.readTextFileSync(`${out}/config.json`));
-    assert.equal(cfg["n-steps"], 512);
-    assert.equal(cfg["ent-coef"], 0.02);
+    // config.json is the resolved RunConfig: every value, defaults included
+    assert.equal(cfg.algorithm.nSteps, 512);
+    assert.equal(cfg.algorithm.entCoef, 0.02);
+    assert.equal(cfg.algorithm.batchSize, 64);
+    assert.equal(cfg.seed, 7);
     const manifest = JSON.parse(Deno.readTextFileSync(`${out}/manifest.json`));
     assert.equal(manifest.status, "completed");
     assert.equal(manifest.backend, "cpu");
@@ -198,7 +201,7 @@ Deno.test("cli train: a tiny PPO run trains, evaluates, saves a loadable run wit
     const m2 = JSON.parse(Deno.readTextFileSync(`${out}/manifest.json`));
     assert.equal(m2.timesteps, 3072);
     assert.match(m2.resumedFrom, /checkpoints\/2048$/);
-    assert.equal(JSON.parse(Deno.readTextFileSync(`${out}/config.json`))["n-steps"], 512);
+    assert.equal(JSON.parse(Deno.readTextFileSync(`${out}/config.json`)).algorithm.nSteps, 512);
     assert.deepEqual(listCheckpoints(out), [1024, 2048, 3072]);
     const steps = (await readMetrics(out)).filter((m) => m.type === "update").map((m) =>
       m.timesteps
@@ -261,13 +264,13 @@ Deno.test("cli train: --preset applies under --config and flags; config.json and
     const cfg = JSON.parse(Deno.readTextFileSync(`${out}/config.json`));
     assert.equal(cfg.preset, "synthetic-ppo");
     // preset values where nothing else was given
-    assert.equal(cfg["norm-obs"], true);
-    assert.equal(cfg["anneal-lr"], true);
-    assert.equal(cfg["n-steps"], 512);
+    assert.equal(cfg.normObs, true);
+    assert.equal(cfg.algorithm.annealLr, true);
+    assert.equal(cfg.algorithm.nSteps, 512);
     // --config over the preset, flags over both
-    assert.equal(cfg.lr, 0.001);
-    assert.equal(cfg["n-envs"], 2);
-    assert.equal(cfg["n-epochs"], 2);
+    assert.equal(cfg.algorithm.learningRate, 0.001);
+    assert.equal(cfg.nEnvs, 2);
+    assert.equal(cfg.algorithm.nEpochs, 2);
     assert.equal(cfg.timesteps, 2048);
     // the full resolved reward: the preset's switches, the config's and the flag's weights
     const expected = resolveRewardConfig({

@@ -5,7 +5,7 @@
  */
 import type { MarketData } from "../lib/data/market_data.ts";
 import type { FeatureMatrix } from "../lib/features/feature_matrix.ts";
-import type { Signals } from "../lib/signals/signals.ts";
+import type { Signals } from "../lib/env/signals.ts";
 import { Rng } from "../lib/util/prng.ts";
 
 export interface TestMarketOptions {

@@ -1,23 +1,20 @@
 import assert from "node:assert/strict";
 import {
-  computeFeatures,
-  featureColumn,
+  calibrationFigure,
+  confusionMatrixFigure,
+  diagnosticsRows,
   featureCorrelation,
   featureCorrelationFigure,
   featureHistogramsFigure,
   featureSummaryRows,
-  indicatorOverlayFigure,
-  oiFundingFeaturesFigure,
-} from "@lib/features/mod.ts";
-import {
-  buildSignals,
-  calibrationFigure,
-  confusionMatrixFigure,
-  diagnosticsRows,
   foldAccuracyFigure,
   foldRows,
+  indicatorOverlayFigure,
+  oiFundingFeaturesFigure,
   walkForwardTimelineFigure,
-} from "@lib/signals/mod.ts";
+} from "@lib/report/mod.ts";
+import { computeFeatures, featureColumn } from "@lib/features/mod.ts";
+import { buildSignals } from "@lib/signals/mod.ts";
 import { randomWalkMarket } from "./features_fixture.ts";
 
 Deno.test("feature correlation: unit diagonal, symmetric, NaN for a constant column", () => {

@@ -5,7 +5,7 @@
  */
 import type { Callback } from "../lib/agents/callbacks.ts";
 import { linearSchedule } from "../lib/agents/common.ts";
-import type { Policy } from "../lib/agents/policy.ts";
+import type { Policy } from "../lib/env/policy.ts";
 import type { PpoOptions } from "../lib/agents/ppo.ts";
 import type { GrpoOptions } from "../lib/agents/grpo.ts";
 import { CartPoleEnv, OffsetMatchEnv, PointMassEnv } from "../lib/env/classic_control.ts";

@@ -17,7 +17,7 @@ import {
   targetsTableFigure,
   tradePnlHistogramFigure,
   tradesOnPriceFigure,
-} from "../lib/report/figures.ts";
+} from "../lib/report/figures_backtest.ts";
 import { scriptSafeJson } from "../lib/report/display.ts";
 import { Rng } from "../lib/util/prng.ts";
 import { FakeTradingEnv } from "./backtest_fixture.ts";

@@ -76,8 +76,9 @@ function spawnLogged(
   const lines: string[] = [];
   const read = async (s: ReadableStream<Uint8Array>) => {
     let buf = "";
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
+    const decoder = new TextDecoder();
+    for await (const bytes of s) {
+      buf += decoder.decode(bytes, { stream: true });
       const parts = buf.split("\n");
       buf = parts.pop()!;
       lines.push(...parts);

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import type { Box, Discrete } from "../env/spaces.ts";
-import type { VecEnv } from "../env/types.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { Box, Discrete, VecEnv } from "../env/mod.ts";
 import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engine.ts";
 import type { RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ModelError } from "../util/errors.ts";
+import { ModelError } from "../util/mod.ts";
 
 /** Running mean and (population) variance of a vector stream. */
 export class RunningMeanStd {

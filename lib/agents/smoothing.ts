@@ -11,8 +11,7 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError, Rng } from "../util/mod.ts";
 import type { ActorCriticEngine } from "./engine.ts";
 import type { ActOptions, ActResult, Policy } from "./policy.ts";
 

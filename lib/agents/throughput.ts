@@ -5,9 +5,16 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { Box, Discrete } from "../env/spaces.ts";
-import type { Env, ResetOptions, ResetResult, StepResult, VecEnv } from "../env/types.ts";
+import { Rng } from "../util/mod.ts";
+import {
+  Box,
+  Discrete,
+  type Env,
+  type ResetOptions,
+  type ResetResult,
+  type StepResult,
+  type VecEnv,
+} from "../env/mod.ts";
 import type { ActorCriticEngine } from "./engine.ts";
 import { type PpoOptions, trainPpo } from "./ppo.ts";
 import { type A2cOptions, trainA2c } from "./a2c.ts";

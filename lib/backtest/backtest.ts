@@ -9,12 +9,17 @@
  *
  * @module
  */
-import type { Policy } from "../agents/policy.ts";
-import type { Env, Info, ResetOptions } from "../env/types.ts";
-import { computePerformance, type PerformanceMetrics } from "../metrics/performance.ts";
-import type { TradeRecord } from "../metrics/trades.ts";
-import { ConfigError, EnvError } from "../util/errors.ts";
-import { ACTION_LABELS } from "./policies.ts";
+import {
+  Action,
+  ACTION_LABELS,
+  type Env,
+  type Info,
+  type Policy,
+  type ResetOptions,
+} from "../env/mod.ts";
+import { runEpisode } from "./evaluate.ts";
+import { computePerformance, type PerformanceMetrics, type TradeRecord } from "../metrics/mod.ts";
+import { ConfigError, EnvError } from "../util/mod.ts";
 
 /** The read-only account state a backtest samples after every step (lib/trading's `Account`). */
 export interface AccountView {
@@ -165,20 +170,11 @@ export function backtest(
     });
   }
   const nActions = e.actionSpace.n;
-  const obsDim = e.observationSpace.size;
-  const deterministic = options.deterministic ?? true;
   const extract = options.rewardComponents ?? defaultRewardComponents;
-  const maxSteps = options.maxSteps ?? Infinity;
   let flatKeys: string[] | null = null;
   let flatNames: string[] = [];
 
-  policy.reset?.();
-  const first = e.reset(options.reset ?? { seed: 0 });
-  const acct = e.account;
-  const obs = new Float64Array(obsDim);
-  obs.set(first.observation);
-  const masks = (options.useMasks ?? true) && e.actionMask ? new Uint8Array(nActions) : undefined;
-
+  let acct = e.account;
   let cap = 4096;
   let time = new Float64Array(cap + 1);
   let bar = new Float64Array(cap + 1);
@@ -190,81 +186,89 @@ export function backtest(
   let rewards = new Float64Array(cap);
   const comps: Record<string, Float64Array> = {};
   const actionCounts = new Array(nActions).fill(0);
-
-  time[0] = acct.time;
-  bar[0] = acct.bar;
-  equity[0] = acct.equity;
-  position[0] = acct.direction * acct.size;
-  price[0] = acct.markPrice;
   let traded = 0;
-  let n = 0;
-  let terminated = false;
-  while (n < maxSteps) {
-    if (n === cap) {
-      cap *= 2;
-      time = grow(time, cap + 1);
-      bar = grow(bar, cap + 1);
-      equity = grow(equity, cap + 1);
-      position = grow(position, cap + 1);
-      price = grow(price, cap + 1);
-      const a2 = new Uint8Array(cap);
-      a2.set(actions);
-      actions = a2;
-      const h2 = new Uint8Array(cap);
-      h2.set(held);
-      held = h2;
-      rewards = grow(rewards, cap);
-      for (const k of Object.keys(comps)) comps[k] = grow(comps[k], cap);
-    }
-    if (masks) e.actionMask!(masks);
-    const act = policy.act(obs, { deterministic, masks });
-    const a = act.actions[0];
-    const posBefore = acct.direction * acct.size;
-    const countBefore = ledgerCount(acct);
-    const markBefore = acct.markPrice;
-    const res = e.step(a);
-    const posAfterFill = acct.direction * acct.size;
-    // Was a position held over this bar? Yes if one is open now, or one was open before and
-    // not closed at the decision close by EXIT (so it was closed by liquidation, ruin or the
-    // end of the data during/after the bar), or one was opened and closed within the bar.
-    held[n] = posAfterFill !== 0 || (posBefore !== 0 && a !== 3) ||
-        (posBefore === 0 && (a === 1 || a === 2) && ledgerCount(acct) > countBefore)
-      ? 1
-      : 0;
-    // traded notional: the fill happened at the decision bar's mark
-    traded += Math.abs(posAfterFill - posBefore) * markBefore;
-    actions[n] = a;
-    actionCounts[a]++;
-    rewards[n] = res.reward;
-    if (flatKeys === null && !options.rewardComponents && info0HasFlat(res.info)) {
-      // fast path for the futures env's flat info.reward<Term> numbers: resolve keys once
-      flatKeys = Object.keys(res.info).filter((k) =>
-        k.length > 6 && k.startsWith("reward") && typeof res.info[k] === "number"
-      );
-      flatNames = flatKeys.map((k) => k[6].toLowerCase() + k.slice(7));
-    }
-    if (flatKeys) {
-      for (let j = 0; j < flatKeys.length; j++) {
-        (comps[flatNames[j]] ??= new Float64Array(cap))[n] = res.info[flatKeys[j]] as number;
-      }
-    } else {
-      const rc = extract(res.info);
-      if (rc) {
-        for (const [k, v] of Object.entries(rc)) (comps[k] ??= new Float64Array(cap))[n] = v;
-      }
-    }
-    n++;
-    time[n] = acct.time;
-    bar[n] = acct.bar;
-    equity[n] = acct.equity;
-    position[n] = acct.direction * acct.size;
-    price[n] = acct.markPrice;
-    if (res.terminated || res.truncated) {
-      terminated = res.terminated;
-      break;
-    }
-    obs.set(res.observation);
-  }
+  let posBefore = 0;
+  let countBefore = 0;
+  let markBefore = 0;
+  const record = (i: number) => {
+    time[i] = acct.time;
+    bar[i] = acct.bar;
+    equity[i] = acct.equity;
+    position[i] = acct.direction * acct.size;
+    price[i] = acct.markPrice;
+  };
+
+  const episode = runEpisode(policy, e, {
+    reset: options.reset ?? { seed: 0 },
+    deterministic: options.deterministic ?? true,
+    useMasks: options.useMasks ?? true,
+    maxSteps: options.maxSteps ?? Infinity,
+    hooks: {
+      afterReset: () => {
+        acct = e.account;
+        record(0);
+      },
+      beforeStep: (n) => {
+        if (n === cap) {
+          cap *= 2;
+          time = grow(time, cap + 1);
+          bar = grow(bar, cap + 1);
+          equity = grow(equity, cap + 1);
+          position = grow(position, cap + 1);
+          price = grow(price, cap + 1);
+          const a2 = new Uint8Array(cap);
+          a2.set(actions);
+          actions = a2;
+          const h2 = new Uint8Array(cap);
+          h2.set(held);
+          held = h2;
+          rewards = grow(rewards, cap);
+          for (const k of Object.keys(comps)) comps[k] = grow(comps[k], cap);
+        }
+        posBefore = acct.direction * acct.size;
+        countBefore = ledgerCount(acct);
+        markBefore = acct.markPrice;
+      },
+      afterStep: (n, action, res) => {
+        const a = action as number;
+        const posAfterFill = acct.direction * acct.size;
+        // Was a position held over this bar? Yes if one is open now, or one was open before
+        // and not closed at the decision close by EXIT (so it was closed by liquidation, ruin
+        // or the end of the data during/after the bar), or one was opened and closed within
+        // the bar.
+        held[n] = posAfterFill !== 0 || (posBefore !== 0 && a !== Action.EXIT) ||
+            (posBefore === 0 && (a === Action.ENTER_LONG || a === Action.ENTER_SHORT) &&
+              ledgerCount(acct) > countBefore)
+          ? 1
+          : 0;
+        // traded notional: the fill happened at the decision bar's mark
+        traded += Math.abs(posAfterFill - posBefore) * markBefore;
+        actions[n] = a;
+        actionCounts[a]++;
+        rewards[n] = res.reward;
+        if (flatKeys === null && !options.rewardComponents && info0HasFlat(res.info)) {
+          // fast path for the futures env's flat info.reward<Term> numbers: resolve keys once
+          flatKeys = Object.keys(res.info).filter((k) =>
+            k.length > 6 && k.startsWith("reward") && typeof res.info[k] === "number"
+          );
+          flatNames = flatKeys.map((k) => k[6].toLowerCase() + k.slice(7));
+        }
+        if (flatKeys) {
+          for (let j = 0; j < flatKeys.length; j++) {
+            (comps[flatNames[j]] ??= new Float64Array(cap))[n] = res.info[flatKeys[j]] as number;
+          }
+        } else {
+          const rc = extract(res.info);
+          if (rc) {
+            for (const [k, v] of Object.entries(rc)) (comps[k] ??= new Float64Array(cap))[n] = v;
+          }
+        }
+        record(n + 1);
+      },
+    },
+  });
+  const n = episode.steps;
+  const terminated = episode.terminated;
   const trades = acct.ledger.trades();
   const intervalMs = options.intervalMs ?? (n >= 1 ? time[1] - time[0] : 0);
   const eq = equity.slice(0, n + 1);

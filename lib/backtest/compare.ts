@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Policy } from "../agents/policy.ts";
-import type { PerformanceMetrics } from "../metrics/performance.ts";
-import { ConfigError } from "../util/errors.ts";
+import type { Policy } from "../env/mod.ts";
+import type { PerformanceMetrics } from "../metrics/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 import { backtest, type BacktestResult, type TradingEnvLike } from "./backtest.ts";
 import {
   alignReturns,

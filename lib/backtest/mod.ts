@@ -9,4 +9,4 @@ export * from "./backtest.ts";
 export * from "./policies.ts";
 export * from "./significance.ts";
 export * from "./compare.ts";
-export * from "./tables.ts";
+export * from "./evaluate.ts";

@@ -6,29 +6,16 @@
  *
  * @module
  */
-import type { ActOptions, ActResult, Policy } from "../agents/policy.ts";
-import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
-
-/** The futures env's discrete actions (specification order; same codes as lib/env). */
-const Action = {
-  HOLD: 0,
-  ENTER_LONG: 1,
-  ENTER_SHORT: 2,
-  EXIT: 3,
-  SCALE_IN: 4,
-  SCALE_OUT: 5,
-} as const;
-
-/** Short chart labels of the env's actions, indexed by action id. */
-export const ACTION_LABELS: readonly string[] = Object.freeze([
-  "HOLD",
-  "LONG",
-  "SHORT",
-  "EXIT",
-  "SCALE_IN",
-  "SCALE_OUT",
-]);
+import {
+  Action,
+  type ActOptions,
+  type ActResult,
+  OBS_DIM,
+  OBS_INDEX,
+  type Policy,
+  TIME_IN_POSITION_SCALE,
+} from "../env/mod.ts";
+import { ConfigError, Rng } from "../util/mod.ts";
 
 /**
  * Where the baseline finds its inputs in the env's 20-float observation (the
@@ -53,16 +40,16 @@ export interface ObservationLayout {
   divergence: number;
 }
 
-/** The specification's observation layout. */
+/** The specification's observation layout (indices from lib/env's `OBS_INDEX`). */
 export const SPEC_OBSERVATION_LAYOUT: Readonly<ObservationLayout> = Object.freeze({
-  obsDim: 20,
-  position: 0,
-  positionPnl: 1,
-  timeInPosition: 2,
-  timeScale: 100,
-  signal: 3,
-  confidence: 4,
-  divergence: 9,
+  obsDim: OBS_DIM,
+  position: OBS_INDEX.position,
+  positionPnl: OBS_INDEX.unrealised_pnl_over_equity,
+  timeInPosition: OBS_INDEX.time_in_position,
+  timeScale: TIME_IN_POSITION_SCALE,
+  signal: OBS_INDEX.ml_signal,
+  confidence: OBS_INDEX.ml_confidence,
+  divergence: OBS_INDEX.oi_price_divergence_20,
 });
 
 /** Rules and thresholds of {@link FixedRuleBaseline}; defaults are the specification's. */

@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
-import { ZERO_STD_TOLERANCE } from "../metrics/returns.ts";
+import { ConfigError, Rng } from "../util/mod.ts";
+import { ZERO_STD_TOLERANCE } from "../metrics/mod.ts";
 
 /**
  * Politis–White automatic mean block length for the stationary bootstrap of `x` (bars,

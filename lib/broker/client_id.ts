@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { Venue } from "./types.ts";
 
 /** Alpaca's maximum `client_order_id` length. */

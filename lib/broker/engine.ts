@@ -42,8 +42,8 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
+import { Rng } from "../util/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 import { clientIdProblem, type ClientOrderIdFactory } from "./client_id.ts";
 import { validateRequest, venueRefusal } from "./constraints.ts";
 import { RateLimiter, REAL_TIME, type TimeSource } from "./rate_limiter.ts";

@@ -43,9 +43,9 @@
  *
  * @module
  */
-import { Account } from "../trading/account.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { ConfigError } from "../util/errors.ts";
+import { Account } from "../trading/mod.ts";
+import type { TradingConfig } from "../trading/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 import { validateRequest } from "./constraints.ts";
 import {
   type AccountInfo,

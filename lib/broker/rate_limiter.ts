@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** Clock and sleep, injectable for tests. */
 export interface TimeSource {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ToolkitError } from "../util/errors.ts";
+import { ToolkitError } from "../util/mod.ts";
 
 /** Which venue a broker talks to. */
 export type Venue = "paper" | "alpaca" | "binanceusdm";

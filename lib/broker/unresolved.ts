@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../util/atomic.ts";
-import { ToolkitError } from "../util/errors.ts";
+import { writeFileAtomic } from "../util/mod.ts";
+import { ToolkitError } from "../util/mod.ts";
 import type { OrderRequest } from "./types.ts";
 
 /** One unresolved submit. */

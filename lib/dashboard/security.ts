@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** Cookie holding the access token (rule 2). */
 export const TOKEN_COOKIE = "rlt_dash_token";

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import { resolveRunDir, runFile, type RunLocation } from "./_paths.ts";
 import { pageHtml, type PageKind } from "./_pages.ts";
 import { RunWatchers } from "./_watch.ts";

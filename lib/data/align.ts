@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { MarketData } from "./market_data.ts";
 
 /** A time-stamped series (UTC epoch ms, non-decreasing) of one value. */

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { DataError } from "../util/errors.ts";
+import { DataError } from "../util/mod.ts";
 import { formatUtc } from "./table.ts";
 import { detectFundingIntervalMs } from "./funding.ts";
 import type { MarketData } from "./market_data.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DataError } from "../util/errors.ts";
+import { DataError } from "../util/mod.ts";
 
 /** A parsed CSV: the header (or `null` when the file has none) and the data rows. */
 export interface CsvText {

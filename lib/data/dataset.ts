@@ -18,8 +18,8 @@
  *
  * @module
  */
-import { intervalToMs, msToInterval } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
+import { intervalToMs, msToInterval } from "../util/mod.ts";
+import { DataError } from "../util/mod.ts";
 import { alignAsOfWithSummary, type AlignOptions, type AlignSummary } from "./align.ts";
 import {
   checkFundingScale,

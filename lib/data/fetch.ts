@@ -17,8 +17,7 @@
  *
  * @module
  */
-import { sha256Hex } from "../util/hash.ts";
-import { ConfigError, FetchError } from "../util/errors.ts";
+import { ConfigError, FetchError, sha256Hex } from "../util/mod.ts";
 
 /** Which archive datasets to fetch. */
 export type ArchiveDataset = "klines" | "metrics" | "fundingRate";

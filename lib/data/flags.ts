@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { intervalToMs } from "../util/calendar.ts";
-import { ConfigError } from "../util/errors.ts";
-import type { FlagSpec } from "../util/flags.ts";
+import { intervalToMs } from "../util/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { FlagSpec } from "../util/mod.ts";
 import type { DatasetOptions, DatasetSources } from "./dataset.ts";
 import { parseColumnMapping } from "./layouts.ts";
 

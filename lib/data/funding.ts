@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { TimeSeries } from "./align.ts";
 
 /** Typical |funding rate| per 8 hours (Binance's interest component, 0.01 %). */

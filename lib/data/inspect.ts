@@ -18,13 +18,9 @@
  *
  * @module
  */
-import { intervalToMs, msToInterval } from "../util/calendar.ts";
-import { ConfigError } from "../util/errors.ts";
-import {
-  type MarketSession,
-  US_EQUITY_CALENDAR_YEARS,
-  usEquitySessions,
-} from "../util/us_equity_calendar.ts";
+import { intervalToMs, msToInterval } from "../util/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import { type MarketSession, US_EQUITY_CALENDAR_YEARS, usEquitySessions } from "../util/mod.ts";
 import { coverageBySplit, type CoverageReport } from "./coverage.ts";
 import { loadDataset } from "./dataset.ts";
 import { checkFundingScale, checkFundingUnits, type FundingUnits } from "./funding.ts";

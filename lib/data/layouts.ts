@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { ConfigError, DataError } from "../util/errors.ts";
+import { ConfigError, DataError } from "../util/mod.ts";
 import { baseName } from "./_names.ts";
 import { detectEpochUnit, type EpochUnit, isNumeric } from "./csv.ts";
 

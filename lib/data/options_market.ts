@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { DataError } from "../util/errors.ts";
-import { type MarketSession, usEquitySessions } from "../util/us_equity_calendar.ts";
+import { DataError } from "../util/mod.ts";
+import { type MarketSession, usEquitySessions } from "../util/mod.ts";
 import { parseCsv } from "./csv.ts";
 import { loadOhlcvCsv } from "./load.ts";
 import type { MarketData } from "./market_data.ts";

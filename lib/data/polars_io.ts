@@ -10,9 +10,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { intervalToMs, msToInterval } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
+import { DataError, intervalToMs, msToInterval, writeFileAtomic } from "../util/mod.ts";
 import type { MarketData } from "./market_data.ts";
 import { detectIntervalMs } from "./validate.ts";
 

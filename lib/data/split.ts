@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** A half-open range of bar indices `[start, end)`. */
 export interface IndexRange {

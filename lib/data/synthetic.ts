@@ -58,9 +58,7 @@
  *
  * @module
  */
-import { intervalToMs, periodsPerYear } from "../util/calendar.ts";
-import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
+import { ConfigError, intervalToMs, periodsPerYear, Rng } from "../util/mod.ts";
 import type { MarketData } from "./market_data.ts";
 
 /** Regime codes of the synthetic market. */

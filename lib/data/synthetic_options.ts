@@ -52,9 +52,9 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
-import { type MarketSession, usEquitySessions } from "../util/us_equity_calendar.ts";
+import { ConfigError } from "../util/mod.ts";
+import { Rng } from "../util/mod.ts";
+import { type MarketSession, usEquitySessions } from "../util/mod.ts";
 import type { OptionsMarket } from "./options_market.ts";
 
 /** Parameters of the synthetic SPY/VIX model (see the module docs). */

@@ -7,8 +7,7 @@
  * @module
  */
 import { unzipSync } from "fflate";
-import { intervalToMs } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
+import { DataError, intervalToMs } from "../util/mod.ts";
 import {
   type CsvText,
   type EpochUnit,

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { msToInterval } from "../util/calendar.ts";
-import { DataError } from "../util/errors.ts";
+import { DataError, msToInterval } from "../util/mod.ts";
 import type { MarketData } from "./market_data.ts";
 import { formatUtc, type RowSource } from "./table.ts";
 

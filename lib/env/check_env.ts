@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { EnvError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
+import { EnvError, Rng } from "../util/mod.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, StepResult } from "./types.ts";
 

@@ -17,8 +17,7 @@
  *
  * @module
  */
-import { Rng, type RngState } from "../util/prng.ts";
-import { EnvError } from "../util/errors.ts";
+import { EnvError, Rng, type RngState } from "../util/mod.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
 

@@ -46,73 +46,30 @@
  *
  * @module
  */
-import type { MarketData } from "../data/market_data.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import type { Signals } from "../signals/signals.ts";
+import type { MarketData } from "../data/mod.ts";
+import type { FeatureMatrix } from "../features/mod.ts";
+import type { Signals } from "./signals.ts";
 import {
   Account,
   ACCOUNT_FIELD_COUNT,
   AccountField as F,
   type AccountState,
-} from "../trading/account.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { ExitCode } from "../trading/ledger.ts";
-import type { Trade } from "../trading/ledger.ts";
-import { type MarketCalendar, periodsPerYear } from "../util/calendar.ts";
-import { EnvError } from "../util/errors.ts";
-import { Rng, type RngState } from "../util/prng.ts";
+  ExitCode,
+  type Trade,
+  type TradingConfig,
+} from "../trading/mod.ts";
+import { EnvError, type MarketCalendar, periodsPerYear, Rng, type RngState } from "../util/mod.ts";
 import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "./reward.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
-
-/** Action codes. */
-export const Action = {
-  HOLD: 0,
-  ENTER_LONG: 1,
-  ENTER_SHORT: 2,
-  EXIT: 3,
-  SCALE_IN: 4,
-  SCALE_OUT: 5,
-} as const;
-
-/** Action names by code. */
-export const ACTION_NAMES = [
-  "HOLD",
-  "ENTER_LONG",
-  "ENTER_SHORT",
-  "EXIT",
-  "SCALE_IN",
-  "SCALE_OUT",
-] as const;
-
-/** Names (and units) of the 20 observation entries, in order. All clipped to ±10. */
-export const OBSERVATION_NAMES = [
-  "position", // −1 short, 0 flat, 1 long
-  "unrealised_pnl_over_equity", // fraction
-  "time_in_position", // bars / 100, capped at 1
-  "ml_signal", // −1 down, 0 flat, 1 up (0 when unavailable)
-  "ml_confidence", // [0, 1] (0 when unavailable)
-  "ml_target", // expected forward return, fraction (0 when unavailable)
-  "return_20", // 20-bar return, fraction
-  "natr", // ATR/close, fraction (spec bug 11)
-  "rsi", // rsi_14 / 100
-  "oi_price_divergence_20", // as defined by the feature builder
-  "oi_change_20", // fraction
-  "funding_rate_x100", // last settled funding rate × 100 (i.e. percent)
-  "volume_ratio", // volume / 20-bar mean
-  "bb_position", // %B of Bollinger(20, 2)
-  "equity_over_initial", // ratio
-  "drawdown", // fraction of running peak equity
-  "balance_over_initial", // ratio
-  "recent_sharpe", // annualised Sharpe of the last sharpeWindow per-bar equity returns
-  "distance_to_liquidation", // fraction of price, [0, 1], 1 when flat
-  "win_rate", // winning closed trades / closed trades (0 when none)
-] as const;
-
-/** Observation size. */
-export const OBS_DIM = 20;
-/** Observation clip bound (the spec clips to ±10). */
-export const OBS_CLIP = 10;
+import {
+  ACTION_NAMES,
+  OBS_CLIP,
+  OBS_DIM,
+  OBS_INDEX,
+  OBSERVATION_NAMES,
+  TIME_IN_POSITION_SCALE,
+} from "./policy.ts";
 
 /** The feature columns the env reads (by name) from the {@link FeatureMatrix}. */
 export const ENV_FEATURES = [
@@ -126,6 +83,23 @@ export const ENV_FEATURES = [
   "bb_position",
   "atr_14",
 ] as const;
+
+// Observation slots (the layout lives in ./policy.ts; the market block is 8 consecutive
+// entries from return_20 to bb_position, the ML block 3 from ml_signal).
+const O_POSITION = OBS_INDEX.position;
+const O_UPNL = OBS_INDEX.unrealised_pnl_over_equity;
+const O_TIME = OBS_INDEX.time_in_position;
+const O_ML = OBS_INDEX.ml_signal;
+const O_MARKET = OBS_INDEX.return_20;
+const O_EQUITY = OBS_INDEX.equity_over_initial;
+const O_DD = OBS_INDEX.drawdown;
+const O_BALANCE = OBS_INDEX.balance_over_initial;
+const O_SHARPE = OBS_INDEX.recent_sharpe;
+const O_LIQ = OBS_INDEX.distance_to_liquidation;
+const O_WIN = OBS_INDEX.win_rate;
+if (OBSERVATION_NAMES[O_MARKET + 7] !== "bb_position" || OBSERVATION_NAMES.length !== OBS_DIM) {
+  throw new Error("observation layout and env writer disagree"); // a layout edit must update both
+}
 
 // obs market block: [scale, neutral] per required feature 0..7 (atr_14 is not observed)
 const MKT_SCALE = [1, 1, 0.01, 1, 1, 100, 1, 1];
@@ -958,21 +932,21 @@ export class FuturesTradingEnv implements Env<number> {
     const av = this.#av;
     const t = this.#t;
     const eq = this.#st[S_EQ];
-    o[0] = av[F.DIRECTION];
-    o[1] = eq > 0 ? av[F.UNREALISED_PNL] / eq : 0;
-    o[2] = this.#dur >= 100 ? 1 : this.#dur / 100;
+    o[O_POSITION] = av[F.DIRECTION];
+    o[O_UPNL] = eq > 0 ? av[F.UNREALISED_PNL] / eq : 0;
+    o[O_TIME] = this.#dur >= TIME_IN_POSITION_SCALE ? 1 : this.#dur / TIME_IN_POSITION_SCALE;
     const bars = this.#bars;
     const r = t * STRIDE;
-    o[3] = bars[r + C_SIG];
-    o[4] = bars[r + C_SIG + 1];
-    o[5] = bars[r + C_SIG + 2];
-    for (let k = 0; k < 8; k++) o[6 + k] = bars[r + C_MKT + k];
-    o[14] = eq / this.#initial;
-    o[15] = this.#st[S_DD];
-    o[16] = av[F.BALANCE] / this.#initial;
-    o[17] = this.#st[S_SHARPE];
-    o[18] = av[F.DISTANCE_TO_LIQUIDATION];
-    o[19] = this.#closed > 0 ? this.#wins / this.#closed : 0;
+    o[O_ML] = bars[r + C_SIG];
+    o[O_ML + 1] = bars[r + C_SIG + 1];
+    o[O_ML + 2] = bars[r + C_SIG + 2];
+    for (let k = 0; k < 8; k++) o[O_MARKET + k] = bars[r + C_MKT + k];
+    o[O_EQUITY] = eq / this.#initial;
+    o[O_DD] = this.#st[S_DD];
+    o[O_BALANCE] = av[F.BALANCE] / this.#initial;
+    o[O_SHARPE] = this.#st[S_SHARPE];
+    o[O_LIQ] = av[F.DISTANCE_TO_LIQUIDATION];
+    o[O_WIN] = this.#closed > 0 ? this.#wins / this.#closed : 0;
     // branch and store only when clipping (a value-selecting ternary made V8 box every entry)
     for (let k = 0; k < OBS_DIM; k++) {
       const v = o[k];

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
+import type { FeatureMatrix } from "../features/mod.ts";
 import {
   type ExitLadderConfig,
   ProfitManager,
@@ -40,10 +40,10 @@ import {
   type RiskState,
   sessionCalendarFor,
 } from "../risk/mod.ts";
-import { ExitCode } from "../trading/ledger.ts";
-import { EnvError } from "../util/errors.ts";
+import { ExitCode } from "../trading/mod.ts";
+import { EnvError } from "../util/mod.ts";
+import { Action } from "./policy.ts";
 import {
-  Action,
   type FuturesEnvInfo,
   type FuturesEnvOptions,
   type FuturesEnvState,

@@ -76,7 +76,7 @@
  *
  * @module
  */
-import type { MarketData } from "../data/market_data.ts";
+import type { MarketData } from "../data/mod.ts";
 import {
   bsmGreeks,
   CONTRACT_MULTIPLIER,
@@ -94,17 +94,12 @@ import {
   type VolSurfaceParams,
 } from "../options/mod.ts";
 import { type RiskConfig, RiskManager, type RiskState } from "../risk/mod.ts";
-import {
-  Account,
-  AccountField as F,
-  type AccountState,
-  type QuotedFill,
-} from "../trading/account.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { ExitCode, type Trade } from "../trading/ledger.ts";
-import { ConfigError, EnvError } from "../util/errors.ts";
-import { Rng, type RngState } from "../util/prng.ts";
-import { type MarketSession, usEquitySessions } from "../util/us_equity_calendar.ts";
+import { Account, AccountField as F, type AccountState, type QuotedFill } from "../trading/mod.ts";
+import type { TradingConfig } from "../trading/mod.ts";
+import { ExitCode, type Trade } from "../trading/mod.ts";
+import { ConfigError, EnvError } from "../util/mod.ts";
+import { Rng, type RngState } from "../util/mod.ts";
+import { type MarketSession, usEquitySessions } from "../util/mod.ts";
 import {
   type OptionsRewardConfig,
   type OptionsRewardOverrides,

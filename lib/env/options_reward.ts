@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { RewardTerm } from "./reward.ts";
 
 /** Every reward term of the options env. Signs are applied by the env. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** One reward term: its weight and whether it is used. */
 export interface RewardTerm {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Rng } from "../util/prng.ts";
+import type { Rng } from "../util/mod.ts";
 
 /** A finite set of actions `{0, …, n−1}`. */
 export class Discrete {

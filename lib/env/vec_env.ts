@@ -6,7 +6,7 @@
  */
 import type { Env, Info, ResetOptions, VecEnv } from "./types.ts";
 import type { Box, Discrete } from "./spaces.ts";
-import { EnvError } from "../util/errors.ts";
+import { EnvError } from "../util/mod.ts";
 
 /** N sub-envs stepped in lockstep on one `Float64Array(N × obsDim)`. */
 export class SyncVecEnv implements VecEnv {

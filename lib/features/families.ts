@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** Feature families. */
 export type FeatureFamily = "price" | "volume" | "oi" | "funding";

@@ -23,8 +23,8 @@
  * @module
  */
 
-import type { MarketData } from "../data/market_data.ts";
-import { ConfigError, DataError } from "../util/errors.ts";
+import type { MarketData } from "../data/mod.ts";
+import { ConfigError, DataError } from "../util/mod.ts";
 import type { FeatureMatrix } from "./feature_matrix.ts";
 import { type FeatureFamily, OPTIONAL_FAMILIES } from "./families.ts";
 import {

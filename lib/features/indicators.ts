@@ -13,7 +13,7 @@
  */
 
 import * as ti from "technicalindicators";
-import { DataError } from "../util/errors.ts";
+import { DataError } from "../util/mod.ts";
 
 /** Place `out` (a warm-up-free result) at the tail of a length-`n` NaN array. */
 function alignTail(

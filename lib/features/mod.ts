@@ -8,5 +8,4 @@ export * from "./feature_matrix.ts";
 export * from "./features.ts";
 export * from "./families.ts";
 export * from "./indicators.ts";
-export * from "./normalizer.ts";
-export * from "./figures.ts";
+export * from "./feature_normalizer.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import {
   annualReturn,
   annualVolatility,

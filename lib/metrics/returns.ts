@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ConfigError, DataError } from "../util/errors.ts";
+import { ConfigError, DataError } from "../util/mod.ts";
 
 /**
  * Relative tolerance under which a standard deviation counts as zero. Summing identical

@@ -9,9 +9,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../util/atomic.ts";
-import { ConfigError, DataError } from "../util/errors.ts";
-import type { MarketCalendar } from "../util/calendar.ts";
+import { ConfigError, DataError, type MarketCalendar, writeFileAtomic } from "../util/mod.ts";
 import { drawdownStats, sharpeRatio } from "./returns.ts";
 import { type TradeRecord, type TradeStats, tradeStats } from "./trades.ts";
 

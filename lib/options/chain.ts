@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { ConfigError, DataError } from "../util/errors.ts";
+import { ConfigError, DataError } from "../util/mod.ts";
 import { expiryCloseMs, MS_PER_YEAR } from "./time.ts";
 
 /** The fields read from a chain table. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /**
  * Coefficients `β` minimising `Σ wᵢ (yᵢ − xᵢ·β)²`. `x` is row-major `n × p`; `w` defaults to

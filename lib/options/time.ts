@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** Milliseconds in one 365-day year. */
 export const MS_PER_YEAR = 365 * 86_400_000;

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** A plotly figure: `data` traces, `layout` and an optional plotly `config`. */
 export interface PlotlyFigure {

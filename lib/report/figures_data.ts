@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { MarketData } from "../data/market_data.ts";
-import { ConfigError } from "../util/errors.ts";
+import type { MarketData } from "../data/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
 
 /** OHLCV bars aggregated for display. */

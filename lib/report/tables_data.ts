@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ValidationReport } from "../data/validate.ts";
+import type { ValidationReport } from "../data/mod.ts";
 
 /** One row of {@link validationRows}. */
 export interface CheckRow extends Record<string, unknown> {

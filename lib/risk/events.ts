@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ToolkitError } from "../util/errors.ts";
+import { ToolkitError } from "../util/mod.ts";
 
 /**
  * One intervention: a denied order, a shutdown or lockout that latched, a kill switch set or

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import type { MarketCalendar } from "../util/calendar.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { MarketCalendar } from "../util/mod.ts";
 import { DEFAULT_RISK_CONFIG, RISK_RULES, type RiskConfig } from "./risk_manager.ts";
 import { sessionCalendarFor } from "./session.ts";
 import { type ExitLadderConfig, SPEC_EXIT_LADDER } from "./profit_manager.ts";

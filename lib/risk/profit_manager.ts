@@ -46,7 +46,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import { pct, RiskError, type RiskEvent } from "./events.ts";
 
 /**

@@ -37,7 +37,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import { pct, RiskError, type RiskEvent, type RiskLevel } from "./events.ts";
 import {
   sessionAt,

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import type { MarketCalendar } from "../util/calendar.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { MarketCalendar } from "../util/mod.ts";
 
 /** Where a session starts: an IANA zone and the local wall-clock minute of the boundary. */
 export interface SessionCalendar {

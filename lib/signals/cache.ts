@@ -17,12 +17,12 @@
  *
  * @module
  */
-import type { MarketData } from "../data/market_data.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { hashArrays, sha256Hex } from "../util/hash.ts";
+import type { MarketData } from "../data/mod.ts";
+import type { FeatureMatrix } from "../features/mod.ts";
+import { writeFileAtomic } from "../util/mod.ts";
+import { hashArrays, sha256Hex } from "../util/mod.ts";
 import { SIGNAL_MODEL_VERSION } from "./persist.ts";
-import type { Signals } from "./signals.ts";
+import type { Signals } from "../env/mod.ts";
 import {
   buildSignals,
   type SignalConfig,

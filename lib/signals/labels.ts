@@ -19,8 +19,8 @@
  * @module
  */
 
-import type { MarketData } from "../data/market_data.ts";
-import { ConfigError } from "../util/errors.ts";
+import type { MarketData } from "../data/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /** Class codes of {@link Labels.label}. */
 export const SIGNAL_CLASSES = ["down", "flat", "up"] as const;

@@ -8,8 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "../util/prng.ts";
-import { ModelError } from "../util/errors.ts";
+import { ModelError, type Rng } from "../util/mod.ts";
 
 /** Training hyper-parameters of the classifier. */
 export interface MlpTrainConfig {

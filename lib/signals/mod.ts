@@ -5,11 +5,9 @@
  *
  * @module
  */
-export * from "./signals.ts";
 export * from "./labels.ts";
 export * from "./diagnostics.ts";
 export * from "./mlp.ts";
 export * from "./walk_forward.ts";
 export * from "./persist.ts";
-export * from "./figures.ts";
 export * from "./cache.ts";

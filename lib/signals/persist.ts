@@ -14,9 +14,8 @@
  * @module
  */
 
-import { writeFileAtomic } from "../util/atomic.ts";
-import { ModelError } from "../util/errors.ts";
-import { normalizerFromJson } from "../features/normalizer.ts";
+import { ModelError, writeFileAtomic } from "../util/mod.ts";
+import { normalizerFromJson } from "../features/mod.ts";
 import { modelFromArtifacts, modelToArtifacts, restoreBackend, useCpuBackend } from "./mlp.ts";
 import type { SignalConfig, SignalFold, SignalModel } from "./walk_forward.ts";
 

@@ -20,12 +20,14 @@
  */
 
 import type * as tf from "@tensorflow/tfjs";
-import type { MarketData } from "../data/market_data.ts";
-import { type Fold, walkForwardFolds } from "../data/split.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import { fitNormalizer, normalizeRow, type NormalizerStats } from "../features/normalizer.ts";
-import { ConfigError, DataError } from "../util/errors.ts";
-import { Rng } from "../util/prng.ts";
+import { type Fold, type MarketData, walkForwardFolds } from "../data/mod.ts";
+import {
+  type FeatureMatrix,
+  fitNormalizer,
+  normalizeRow,
+  type NormalizerStats,
+} from "../features/mod.ts";
+import { ConfigError, DataError, Rng } from "../util/mod.ts";
 import {
   type ClassificationReport,
   expectedCalibrationError,
@@ -41,7 +43,7 @@ import {
   trainClassifier,
   useCpuBackend,
 } from "./mlp.ts";
-import type { Signals } from "./signals.ts";
+import type { Signals } from "../env/mod.ts";
 
 /** Options of {@link buildSignals}. */
 export interface SignalOptions extends LabelOptions, Partial<MlpTrainConfig> {

@@ -1,7 +1,7 @@
 /**
- * The ONE accounting model of a single-instrument perpetual-futures account. The RL env, the
- * backtester and the paper broker all trade through it, so every comparison runs under
- * identical rules.
+ * The ONE accounting model of a single-instrument perpetual-futures account. The RL env and
+ * the backtester (which runs policies through that env) trade through it, so every comparison
+ * runs under identical rules.
  *
  * ## Conventions
  * - **Fills.** Every order fills at the current mark price (set with {@link Account.mark};
@@ -57,7 +57,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 import { resolveTradingConfig, type TradingConfig } from "./config.ts";
 import { ExitCode, type LedgerState, TradeLedger } from "./ledger.ts";
 

@@ -1,10 +1,10 @@
 /**
- * The trading rules shared by the env, the backtester and the paper broker. Defaults are
+ * The trading rules shared by the env and the backtester. Defaults are
  * the specification's values (`000_0983d3a6a3faf5b2.txt`, `FuturesTradingEnv.__init__`).
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../util/mod.ts";
 
 /**
  * How the margin backing a position is accounted:

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { Rng } from "../../util/prng.ts";
+import { Rng } from "../../util/mod.ts";
 import type { CellConfig, CompareSpec, ConfigValue } from "./grid.ts";
 import type { CellRecord } from "./manifest.ts";
 import type { MetricValues } from "./run_folder.ts";

@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { ToolkitError } from "../../util/errors.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { ToolkitError } from "../../util/mod.ts";
+import { writeFileAtomic } from "../../util/mod.ts";
 import type { Cell } from "./grid.ts";
 import { isRunComplete, readRunSummary, type RunSummary } from "./run_folder.ts";
 

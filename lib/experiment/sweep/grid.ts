@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { ConfigError } from "../../util/errors.ts";
-import { sha256Hex } from "../../util/hash.ts";
+import { ConfigError } from "../../util/mod.ts";
+import { sha256Hex } from "../../util/mod.ts";
 
 /** A configuration value: what a train CLI `--config` JSON file may hold. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | {

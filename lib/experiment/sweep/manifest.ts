@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../../util/atomic.ts";
-import { ConfigError } from "../../util/errors.ts";
+import { writeFileAtomic } from "../../util/mod.ts";
+import { ConfigError } from "../../util/mod.ts";
 import type { Cell, CellConfig } from "./grid.ts";
 
 /** A cell's state in the sweep. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../../util/atomic.ts";
-import { ConfigError } from "../../util/errors.ts";
+import { writeFileAtomic } from "../../util/mod.ts";
+import { ConfigError } from "../../util/mod.ts";
 import { aggregateResults, resultsCsv, type SweepResults } from "./aggregate.ts";
 import { canonicalJson, type SweepSpec } from "./grid.ts";
 import type { SweepManifest } from "./manifest.ts";

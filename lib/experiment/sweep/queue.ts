@@ -26,8 +26,8 @@
 import type { ConnectionOptions, Job } from "bullmq";
 import type { Redis } from "./_ioredis_types.d.ts";
 import { unzipSync, zipSync } from "fflate";
-import { ConfigError } from "../../util/errors.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { ConfigError } from "../../util/mod.ts";
+import { writeFileAtomic } from "../../util/mod.ts";
 import type { Cell, CellConfig } from "./grid.ts";
 import { CellInterrupted, runCell } from "./cell.ts";
 import { countCells, ManifestStore, type SweepManifest } from "./manifest.ts";

@@ -7,124 +7,69 @@
  *
  * @module
  */
-import { ConfigError } from "../util/errors.ts";
-import { SyncVecEnv } from "../env/vec_env.ts";
-import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/policies.ts";
-import type { ActorCriticEngine, EngineKind } from "./engine.ts";
-import { type BackendName, selectBackend } from "./backend.ts";
-import { networkConfigFor, type TrainResult } from "./common.ts";
-import { VecNormalizer } from "./normalizer.ts";
-import { trainPpo } from "./ppo.ts";
-import { trainA2c } from "./a2c.ts";
-import { type GrpoOptions, trainGrpo } from "./grpo.ts";
-import type { Callback } from "./callbacks.ts";
+import { ConfigError } from "../util/mod.ts";
+import { SyncVecEnv } from "../env/mod.ts";
 import {
+  AlwaysFlatPolicy,
+  evaluatePolicy,
+  type EvaluationResult,
+  RandomPolicy,
+} from "../backtest/mod.ts";
+import {
+  type ActorCriticEngine,
   buildEngine,
+  type Callback,
+  networkConfigFor,
+  selectBackend,
+  trainA2c,
+  trainGrpo,
+  trainPpo,
+  type TrainResult,
+  VecNormalizer,
+} from "../agents/mod.ts";
+import {
   gitCommit,
+  type LoadedRun,
   loadRun,
   makeRunId,
   modelFolder,
   readModelFolder,
   RunDir,
+  type RunModelChoice,
   runtimeVersions,
-} from "./run.ts";
+} from "./run_dir.ts";
+import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
+import type { TradingSetup } from "./setup.ts";
 import {
-  CheckpointCallback,
-  EvalCallback,
-  type EvalMetric,
-  evaluatePolicy,
-  type EvaluationResult,
-  MetricsLogger,
-  ProgressBar,
-} from "./train_callbacks.ts";
-import { buildTradingSetup, type TradingSetup, type TradingSetupOptions } from "./trading_setup.ts";
+  buildRunSetup,
+  mergeRunOverrides,
+  resolveRunConfig,
+  type RunConfig,
+  type RunConfigOverrides,
+} from "./config.ts";
 
-/** Algorithm hyperparameters accepted by {@link trainRun} (defaults: the specification's). */
-export interface Hyperparameters {
-  /** Learning rate (PPO/GRPO 3e-4, A2C 7e-4). */
-  learningRate?: number;
-  /** Linearly anneal the learning rate to 0 (default false, as the specification's SB3). */
-  annealLr?: boolean;
-  /** Steps per env per rollout (PPO 2048, A2C 5). */
-  nSteps?: number;
-  /** Minibatch size (PPO 64, GRPO 256). */
-  batchSize?: number;
-  /** Epochs per update (PPO 10, GRPO 4). */
-  nEpochs?: number;
-  /** Discount per step (0.99). */
-  gamma?: number;
-  /** GAE λ (PPO 0.95, A2C 1.0). */
-  gaeLambda?: number;
-  /** Ratio clip ε (0.2). */
-  clipRange?: number;
-  /** PPO value clip ε_v, or null (default) for none. */
-  clipRangeVf?: number | null;
-  /** Entropy coefficient (PPO/A2C 0.01, GRPO 0). */
-  entCoef?: number;
-  /** Value-loss coefficient (0.5). */
-  vfCoef?: number;
-  /** Global gradient-norm clip (0.5). */
-  maxGradNorm?: number;
-  /** PPO target KL for early epoch stop, or null (default). */
-  targetKl?: number | null;
-  /** Normalise advantages (PPO per minibatch, default true; A2C default false). */
-  normalizeAdvantage?: boolean;
-}
-
-/** Options of {@link trainRun}. */
+/** Options of {@link trainRun} (everything that is not the run's configuration). */
 export interface TrainRunOptions {
-  /** Algorithm. */
-  agent: "ppo" | "a2c" | "grpo";
-  /** Environment steps to train (global; on resume, the total including the checkpoint's). */
-  timesteps: number;
-  /** Seed of weights, sampling, shuffles and env starts. */
-  seed?: number;
+  /** Preset to resolve the configuration with (see `resolveRunConfig`). */
+  preset?: string | null;
+  /**
+   * An already built data pipeline (notebooks reuse one). It is used as is: its data, reward
+   * and episode length replace the configuration's `data` and `reward` in config.json.
+   */
+  setup?: TradingSetup;
   /** Run folder (default `models/<agent>-<date>-<time>-s<seed>`). */
   out?: string;
-  /** Engine (default fast). */
-  engine?: EngineKind;
-  /** tfjs backend (default auto). */
-  backend?: BackendName | "auto";
-  /** Parallel training envs (default 1, as the specification). */
-  nEnvs?: number;
-  /** Evaluate on validation every this many steps (default 10,000). 0 = only at the end. */
-  evalFreq?: number;
-  /** Evaluation episodes (default 1: the whole validation split). */
-  evalEpisodes?: number;
-  /** Checkpoint every this many steps (default 50,000). 0 = off. */
-  checkpointFreq?: number;
-  /** Keep only the newest N checkpoints (default all). */
-  keepCheckpoints?: number;
-  /** Early stopping: evaluations without improvement (default 0 = off). */
-  patience?: number;
-  /** Best-model metric (default sharpe). */
-  metric?: EvalMetric;
-  /** Hidden widths of both nets (default [64, 64]). */
-  hidden?: number[];
-  /** Running observation normalisation (default false: the specification's SB3 setup). */
-  normObs?: boolean;
-  /** Return-based reward scaling (default false). */
-  normReward?: boolean;
-  /** Algorithm hyperparameters. */
-  hyper?: Hyperparameters;
-  /** GRPO options (group size, horizon, KL coefficient, …), passed to `trainGrpo`. */
-  grpo?: Partial<Omit<GrpoOptions, "totalTimesteps" | "callbacks">>;
-  /** Data pipeline options, or an already built setup (notebooks reuse one). */
-  setup?: TradingSetupOptions | TradingSetup;
-  /** Progress bar on stderr (default true). */
-  progress?: boolean;
   /**
-   * Resume from this run folder's latest checkpoint (continues in the same folder): weights,
-   * optimiser state, normaliser and best-model record are restored and a linearly annealed
-   * learning rate continues where it stopped; env episodes and action sampling are reseeded
-   * with `seed + steps`, so a resumed run is reproducible but not bit-identical to an
+   * Resume from this run folder's latest checkpoint (continues in the same folder): its
+   * config.json supplies every value `config` does not set; weights, optimiser state,
+   * normaliser and best-model record are restored and a linearly annealed learning rate
+   * continues where it stopped; env episodes and action sampling are reseeded with
+   * `seed + steps`, so a resumed run is reproducible but not bit-identical to an
    * uninterrupted one.
    */
   resume?: string;
-  /** Name of the preset these options come from (recorded in manifest.json), if any. */
-  preset?: string;
-  /** Configuration recorded in config.json (default: these options). */
-  config?: Record<string, unknown>;
+  /** Progress bar on stderr (default true). */
+  progress?: boolean;
   /** Messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -139,6 +84,8 @@ export interface TrainRunResult {
   normalizer: VecNormalizer | null;
   /** The data/env pipeline used. */
   setup: TradingSetup;
+  /** The resolved configuration the run used (what config.json records). */
+  config: RunConfig;
   /** Per-update logs and timings. */
   train: TrainResult;
   /** Every validation evaluation during training. */
@@ -156,55 +103,117 @@ export interface TrainRunResult {
   stoppedEarly: boolean;
 }
 
-function isSetup(s: TradingSetupOptions | TradingSetup | undefined): s is TradingSetup {
-  return !!s && typeof (s as TradingSetup).makeTrainEnv === "function";
+/** Options of {@link trainFresh}. */
+export interface TrainFreshOptions extends Omit<TrainRunOptions, "resume" | "out"> {
+  /** Run folder; deleted first if it exists (the caller owns it). */
+  out: string;
+  /** Model to load back (default `final`). */
+  which?: RunModelChoice;
 }
 
-/** Train, evaluate and save one run. See the module docs. */
-export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
-  const log = options.log ?? ((m: string) => console.error(m));
-  const agent = options.agent;
-  if (!["ppo", "a2c", "grpo"].includes(agent)) {
-    throw new ConfigError(
-      `unknown agent "${agent}"`,
-      { parameter: "agent" },
-      "use ppo, a2c or grpo",
-    );
-  }
-  const seed = options.seed ?? 0;
-  const engineKind = options.engine ?? "fast";
-  if (engineKind !== "fast" && engineKind !== "tfjs") {
-    throw new ConfigError(
-      `unknown engine "${engineKind}"`,
-      { parameter: "engine" },
-      "use fast or tfjs",
-    );
-  }
-  const nEnvs = options.nEnvs ?? 1;
-  if (agent === "grpo" && (options.normObs || options.normReward || nEnvs !== 1)) {
-    throw new ConfigError(
-      "GRPO runs groups on one env without a normaliser",
-      { parameter: options.normObs || options.normReward ? "norm-obs/norm-reward" : "n-envs" },
-      "drop --norm-obs/--norm-reward/--n-envs for --agent grpo",
-    );
-  }
-  if (!Number.isInteger(nEnvs) || nEnvs < 1) {
-    throw new ConfigError(`n-envs must be a positive integer, got ${nEnvs}`, {
-      parameter: "n-envs",
+/** A trained run loaded back, with the training result. */
+export interface TrainFreshResult extends LoadedRun {
+  /** What {@link trainRun} returned. */
+  result: TrainRunResult;
+}
+
+/**
+ * Delete `options.out`, train a run there ({@link trainRun}; silent and without a progress bar
+ * unless `log` / `progress` are given) and load the chosen model back as a deterministic
+ * policy: the notebooks' "train, then evaluate the saved model" in one call.
+ */
+export async function trainFresh(
+  overrides: Readonly<RunConfigOverrides>,
+  options: TrainFreshOptions,
+): Promise<TrainFreshResult> {
+  await Deno.remove(options.out, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  const { which, ...rest } = options;
+  const result = await trainRun(overrides, { progress: false, log: () => {}, ...rest });
+  const loaded = await loadRun(result.runDir, { which: which ?? "final" });
+  return { ...loaded, result };
+}
+
+/** A hyperparameter the agent needs (null only for fields the agent does not use). */
+function need<T>(v: T | null, parameter: string): T {
+  if (v === null) {
+    throw new ConfigError(`algorithm.${parameter} must be set for this agent`, {
+      parameter: `algorithm.${parameter}`,
     });
   }
-  const { backend } = await selectBackend(options.backend ?? "auto");
+  return v;
+}
+
+/** The configuration saved in a run folder's config.json, as overrides (for resuming). */
+export async function readRunConfig(runDir: string): Promise<RunConfigOverrides> {
+  const path = `${runDir}/config.json`;
+  let saved: unknown;
+  try {
+    saved = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new ConfigError(
+      `cannot resume: ${(e as Error).message}`,
+      { file: path },
+      "resume takes a run folder written by deno task train or trainRun",
+    );
+  }
+  if (!saved || typeof saved !== "object" || !("algorithm" in saved)) {
+    throw new ConfigError(
+      "config.json is not a RunConfig (written by an older version?)",
+      { file: path },
+      "start a new run",
+    );
+  }
+  return saved as RunConfigOverrides;
+}
+
+/**
+ * Train, evaluate and save one run. `overrides` are resolved with `resolveRunConfig` (the
+ * specification's defaults < the preset < `overrides`; on resume, the saved config.json fills
+ * what `overrides` does not set). See the module docs.
+ */
+export async function trainRun(
+  overrides: Readonly<RunConfigOverrides> = {},
+  options: TrainRunOptions = {},
+): Promise<TrainRunResult> {
+  const log = options.log ?? ((m: string) => console.error(m));
+  let resolvedInput: RunConfigOverrides = { ...overrides };
+  let presetName = options.preset !== undefined ? options.preset : overrides.preset ?? null;
+  if (options.resume) {
+    const saved = await readRunConfig(options.resume);
+    resolvedInput = mergeRunOverrides(saved, overrides);
+    presetName ??= saved.preset ?? null;
+  }
+  let config = resolveRunConfig(resolvedInput, { preset: presetName });
+  const agent = config.agent;
+  const seed = config.seed;
+  const engineKind = config.engine;
+  const nEnvs = config.nEnvs;
+  const ev = config.evaluation;
+  const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
-  const setup = isSetup(options.setup)
-    ? options.setup
-    : await buildTradingSetup({ log, ...options.setup });
+  const setup = options.setup ?? await buildRunSetup(config, { log });
+  if (options.setup) {
+    config = {
+      ...config,
+      data: {
+        ...config.data,
+        source: setup.source,
+        bars: setup.market.time.length,
+        signals: setup.signals ? "ml" : "none",
+        episodeLength: setup.episodeLength,
+      },
+      reward: setup.reward ?? config.reward,
+    };
+  }
 
   // ---- engine, normaliser (fresh or from the latest checkpoint) ------------------------------
   const probeEnv = setup.makeTrainEnv(seed);
   const net = networkConfigFor(agent, {
     obsDim: probeEnv.observationSpace.size,
     actionSpace: probeEnv.actionSpace,
-  }, { hidden: options.hidden ?? [64, 64] });
+  }, { hidden: config.hidden });
   let engine: ActorCriticEngine;
   let normalizer: VecNormalizer | null = null;
   let stepOffset = 0;
@@ -221,44 +230,30 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     best = snap.state?.best ?? null;
     resumedFrom = folder;
     log(`resume: ${folder} at ${stepOffset} steps`);
-    if (stepOffset >= options.timesteps) {
+    if (stepOffset >= config.timesteps) {
       throw new ConfigError(
-        `the checkpoint already has ${stepOffset} ≥ ${options.timesteps} steps`,
+        `the checkpoint already has ${stepOffset} ≥ ${config.timesteps} steps`,
         { parameter: "timesteps" },
         "raise --timesteps to continue training",
       );
     }
   } else {
     engine = buildEngine(engineKind, net, { seed, name: agent });
-    if (options.normObs || options.normReward) {
+    if (config.normObs || config.normReward) {
       normalizer = new VecNormalizer(net.obsDim, nEnvs, {
-        normObs: options.normObs ?? false,
-        normReward: options.normReward ?? false,
-        gamma: options.hyper?.gamma ?? 0.99,
+        normObs: config.normObs,
+        normReward: config.normReward,
+        gamma: need(config.algorithm.gamma, "gamma"),
       });
     }
   }
-  const remaining = options.timesteps - stepOffset;
+  const remaining = config.timesteps - stepOffset;
 
   // ---- run folder -------------------------------------------------------------------------------
   const run = await RunDir.create(runDirPath, {
-    config: options.config ?? JSON.parse(JSON.stringify({
-      ...options,
-      log: undefined,
-      // a prebuilt setup is recorded by what identifies it (the arrays are not config)
-      setup: isSetup(options.setup)
-        ? {
-          data: setup.source,
-          bars: setup.market.time.length,
-          interval: setup.market.interval,
-          signals: setup.signals ? "ml" : "none",
-          episodeLength: setup.episodeLength,
-          dataSha256: setup.dataHash,
-        }
-        : options.setup,
-    })),
+    config: JSON.parse(JSON.stringify(config)),
     resume: !!options.resume,
-    keepCheckpoints: options.keepCheckpoints,
+    keepCheckpoints: ev.keepCheckpoints ?? undefined,
     manifest: {
       algorithm: agent,
       engine: engineKind,
@@ -272,7 +267,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       gitCommit: await gitCommit(),
       versions: runtimeVersions(),
-      totalTimesteps: options.timesteps,
+      totalTimesteps: config.timesteps,
       resumedFrom,
     },
   });
@@ -281,17 +276,17 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const evalEnv = setup.makeEvalEnv("validation");
   const evalCb = new EvalCallback({
     env: evalEnv,
-    evalFreq: options.evalFreq === 0 ? Infinity : (options.evalFreq ?? 10_000),
-    episodes: options.evalEpisodes ?? 1,
+    evalFreq: ev.evalFreq === 0 ? Infinity : ev.evalFreq,
+    episodes: ev.evalEpisodes,
     periodsPerYear: setup.periodsPerYear,
-    metric: options.metric ?? "sharpe",
+    metric: ev.metric,
     run,
-    patience: options.patience ?? 0,
+    patience: ev.patience,
     stepOffset,
     best,
   });
   const callbacks: Callback[] = [new MetricsLogger(run, { stepOffset }), evalCb];
-  const ckptFreq = options.checkpointFreq ?? 50_000;
+  const ckptFreq = ev.checkpointFreq;
   if (ckptFreq > 0) {
     callbacks.push(
       new CheckpointCallback({
@@ -307,7 +302,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     callbacks.push(
       new ProgressBar({
         stepOffset,
-        total: options.timesteps,
+        total: config.timesteps,
         lastEval: () =>
           evalCb.last ? { metric: evalCb.metric, value: evalCb.last.metricValue } : null,
       }),
@@ -317,11 +312,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // ---- train ----------------------------------------------------------------------------------
   const envs = Array.from({ length: nEnvs }, (_, i) => setup.makeTrainEnv(seed + i));
   const vec = new SyncVecEnv(envs);
-  const h = options.hyper ?? {};
+  const h = config.algorithm;
   // On resume, continue a linearly annealed learning rate where it stopped.
   const lrFor = (lr0: number, anneal: boolean) =>
     anneal && stepOffset > 0
-      ? { learningRate: (p: number) => lr0 * p * remaining / options.timesteps, annealLr: false }
+      ? { learningRate: (p: number) => lr0 * p * remaining / config.timesteps, annealLr: false }
       : { learningRate: lr0, annealLr: anneal };
   const t0 = performance.now();
   let train: TrainResult;
@@ -330,19 +325,19 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       train = await trainPpo(vec, engine, {
         totalTimesteps: remaining,
         seed: seed + stepOffset,
-        ...lrFor(h.learningRate ?? 3e-4, h.annealLr ?? false),
-        nSteps: h.nSteps,
-        batchSize: h.batchSize,
-        nEpochs: h.nEpochs,
-        gamma: h.gamma,
-        gaeLambda: h.gaeLambda,
-        clipRange: h.clipRange,
+        ...lrFor(h.learningRate, h.annealLr),
+        nSteps: need(h.nSteps, "nSteps"),
+        batchSize: need(h.batchSize, "batchSize"),
+        nEpochs: need(h.nEpochs, "nEpochs"),
+        gamma: need(h.gamma, "gamma"),
+        gaeLambda: need(h.gaeLambda, "gaeLambda"),
+        clipRange: need(h.clipRange, "clipRange"),
         clipRangeVf: h.clipRangeVf,
         entCoef: h.entCoef,
-        vfCoef: h.vfCoef,
+        vfCoef: need(h.vfCoef, "vfCoef"),
         maxGradNorm: h.maxGradNorm,
         targetKl: h.targetKl,
-        normalizeAdvantage: h.normalizeAdvantage,
+        normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
       });
@@ -350,14 +345,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       train = await trainA2c(vec, engine, {
         totalTimesteps: remaining,
         seed: seed + stepOffset,
-        ...lrFor(h.learningRate ?? 7e-4, h.annealLr ?? false),
-        nSteps: h.nSteps,
-        gamma: h.gamma,
-        gaeLambda: h.gaeLambda,
+        ...lrFor(h.learningRate, h.annealLr),
+        nSteps: need(h.nSteps, "nSteps"),
+        gamma: need(h.gamma, "gamma"),
+        gaeLambda: need(h.gaeLambda, "gaeLambda"),
         entCoef: h.entCoef,
-        vfCoef: h.vfCoef,
+        vfCoef: need(h.vfCoef, "vfCoef"),
         maxGradNorm: h.maxGradNorm,
-        normalizeAdvantage: h.normalizeAdvantage,
+        normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
       });
@@ -366,14 +361,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       train = await trainGrpo(envs[0], engine, {
         totalTimesteps: remaining,
         seed: seed + stepOffset,
-        ...lrFor(h.learningRate ?? 3e-4, h.annealLr ?? false),
-        clipRange: h.clipRange,
+        ...lrFor(h.learningRate, h.annealLr),
+        clipRange: need(h.clipRange, "clipRange"),
         entCoef: h.entCoef,
         maxGradNorm: h.maxGradNorm,
-        nEpochs: h.nEpochs,
-        batchSize: h.batchSize,
+        nEpochs: need(h.nEpochs, "nEpochs"),
+        batchSize: need(h.batchSize, "batchSize"),
         callbacks,
-        ...options.grpo,
+        ...config.grpo,
       });
     }
   } catch (e) {
@@ -397,7 +392,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   if (ckptFreq > 0) await run.saveCheckpoint({ engine, normalizer, state });
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
-  const evalOpts = { episodes: options.evalEpisodes ?? 1, periodsPerYear: setup.periodsPerYear };
+  const evalOpts = { episodes: ev.evalEpisodes, periodsPerYear: setup.periodsPerYear };
   const finalRun = await loadRun(run.dir, { which: "final", engine: engineKind });
   const final = evaluatePolicy(evalEnv, finalRun.policy, evalOpts);
   let bestRes: EvaluationResult | null = null;
@@ -442,13 +437,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       network: engine.config,
       split: setup.split,
-      preset: options.preset ?? null,
+      preset: config.preset,
       reward: setup.reward ?? null,
     },
   });
   run.close();
   return {
     runDir: run.dir,
+    config,
     engine,
     normalizer,
     setup,

@@ -29,16 +29,23 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../util/atomic.ts";
-import { ConfigError, ModelError } from "../util/errors.ts";
-import type { ActOptions, ActResult, Policy } from "./policy.ts";
-import type { ActorCriticEngine, EngineKind, NamedTensor } from "./engine.ts";
-import { decodeFloat64, encodeFloat64, loadModel, saveModel } from "./model_io.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
-import { VecNormalizer, type VecNormalizerJSON } from "./normalizer.ts";
+import { ConfigError, ModelError, writeFileAtomic } from "../util/mod.ts";
+import {
+  type ActorCriticEngine,
+  buildEngine,
+  decodeFloat64,
+  encodeFloat64,
+  type EngineKind,
+  loadModel,
+  type NamedTensor,
+  NormalizedPolicy,
+  type Policy,
+  saveModel,
+  tfjsVersion,
+  VecNormalizer,
+  type VecNormalizerJSON,
+} from "../agents/mod.ts";
 import { TensorBoardWriter } from "./tensorboard.ts";
-import { tfjsVersion } from "./backend.ts";
 
 /** Training state stored with every checkpoint (`state.json`). */
 export interface CheckpointState {
@@ -480,67 +487,6 @@ export interface LoadedRun {
   manifest: RunManifest | null;
   /** Whether the exact float64 weights were read. */
   precision: "float64" | "float32";
-}
-
-/** Build an engine of `kind` from weights. */
-export function buildEngine(
-  kind: EngineKind,
-  network: ActorCriticEngine["config"],
-  options: { weights?: NamedTensor[]; seed?: number; name?: string } = {},
-): ActorCriticEngine {
-  return kind === "tfjs" ? new TfjsEngine(network, options) : new FastEngine(network, options);
-}
-
-/**
- * A {@link Policy} that normalises observations with a frozen normaliser before calling the
- * engine; `deterministic` by default (evaluation, backtests).
- */
-export class NormalizedPolicy implements Policy {
-  readonly name: string;
-  /** The wrapped engine. */
-  readonly engine: ActorCriticEngine;
-  /** Frozen normaliser, or null. */
-  readonly normalizer: VecNormalizer | null;
-  /** Default of `act`'s `deterministic`. */
-  readonly deterministic: boolean;
-  #buf = new Float64Array(0);
-
-  /**
-   * Wrap `engine`; the normaliser is frozen (`training = false`).
-   * @param engine the model
-   * @param normalizer statistics to apply, or null
-   * @param options default determinism (true) and report name
-   */
-  constructor(
-    engine: ActorCriticEngine,
-    normalizer: VecNormalizer | null,
-    options: { deterministic?: boolean; name?: string } = {},
-  ) {
-    this.engine = engine;
-    this.normalizer = normalizer;
-    if (normalizer) normalizer.training = false;
-    this.deterministic = options.deterministic ?? true;
-    this.name = options.name ?? engine.name;
-  }
-
-  act(observations: Float64Array, options: ActOptions = {}): ActResult {
-    let obs = observations;
-    if (this.normalizer) {
-      if (this.#buf.length !== observations.length) {
-        this.#buf = new Float64Array(observations.length);
-      }
-      const batch = observations.length / this.normalizer.obsDim;
-      obs = this.normalizer.normalizeObs(observations, batch, this.#buf, false);
-    }
-    return this.engine.act(obs, {
-      ...options,
-      deterministic: options.deterministic ?? this.deterministic,
-    });
-  }
-
-  reset(): void {
-    this.engine.reset?.();
-  }
 }
 
 /** Load a trained run (or checkpoint) as an engine + frozen normaliser + deterministic policy. */

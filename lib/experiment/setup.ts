@@ -7,18 +7,36 @@
  *
  * @module
  */
-import { loadMarketData } from "../data/load.ts";
-import type { MarketData } from "../data/market_data.ts";
-import { splitByFraction, type SplitRanges } from "../data/split.ts";
-import { computeFeatures } from "../features/features.ts";
-import type { FeatureMatrix } from "../features/feature_matrix.ts";
-import { buildSignals } from "../signals/walk_forward.ts";
-import type { Signals } from "../signals/signals.ts";
-import { FuturesTradingEnv } from "../env/futures_env.ts";
-import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/reward.ts";
-import type { TradingConfig } from "../trading/config.ts";
-import { hashArrays } from "../util/hash.ts";
-import { ConfigError } from "../util/errors.ts";
+import {
+  type IndexRange,
+  loadMarketData,
+  type MarketData,
+  splitByFraction,
+  type SplitRanges,
+} from "../data/mod.ts";
+import { computeFeatures, type FeatureMatrix } from "../features/mod.ts";
+import { buildSignals } from "../signals/mod.ts";
+import {
+  FuturesTradingEnv,
+  resolveRewardConfig,
+  type RewardConfig,
+  type RewardOverrides,
+  type Signals,
+} from "../env/mod.ts";
+import type { TradingConfig } from "../trading/mod.ts";
+import { ConfigError, hashArrays } from "../util/mod.ts";
+
+/** Defaults of the data pipeline (the embedded synthetic market, ML signals, 2048-bar episodes). */
+export const SETUP_DEFAULTS = Object.freeze({
+  /** Data source. */
+  data: "synthetic",
+  /** Synthetic market seed (42: the embedded default market). */
+  dataSeed: 42,
+  /** Walk-forward ML signal inputs. */
+  signals: "ml" as "ml" | "none",
+  /** Steps per random-start training episode. */
+  episodeLength: 2048,
+});
 
 /** Options of {@link buildTradingSetup}. */
 export interface TradingSetupOptions {
@@ -122,15 +140,35 @@ export function withEnvConfig(
   };
 }
 
+/**
+ * The setup restricted to one bar range (a walk-forward window): training episodes and every
+ * evaluation split use `range`; the episode length is capped at half the range. Reward and
+ * trading rules stay the setup's (pass `options.trading` again if the setup had overrides).
+ */
+export function foldSetup(
+  setup: TradingSetup,
+  range: IndexRange,
+  options: Pick<EnvConfigOptions, "trading"> = {},
+): TradingSetup {
+  const episodeLength = Math.min(setup.episodeLength, Math.floor((range.end - range.start) / 2));
+  return withEnvConfig({
+    ...setup,
+    split: { ...setup.split, train: range, validation: range, test: range },
+  }, { reward: setup.reward ?? {}, trading: options.trading, episodeLength });
+}
+
 /** Build the market → features → signals → split → env pipeline. */
 export async function buildTradingSetup(options: TradingSetupOptions = {}): Promise<TradingSetup> {
   const log = options.log ?? (() => {});
-  const source = options.data ?? "synthetic";
-  const episodeLength = options.episodeLength ?? 2048;
+  const source = options.data ?? SETUP_DEFAULTS.data;
+  const episodeLength = options.episodeLength ?? SETUP_DEFAULTS.episodeLength;
   checkEpisodeLength(episodeLength);
   resolveRewardConfig(options.reward ?? {}); // fail on a bad reward before loading data
   const market = await loadMarketData(source, {
-    synthetic: { seed: options.dataSeed ?? 42, ...(options.bars ? { bars: options.bars } : {}) },
+    synthetic: {
+      seed: options.dataSeed ?? SETUP_DEFAULTS.dataSeed,
+      ...(options.bars ? { bars: options.bars } : {}),
+    },
   });
   log(`data: ${source} — ${market.time.length} bars of ${market.interval} (${market.symbol})`);
   const features = computeFeatures(market);
@@ -144,7 +182,7 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
     );
   }
   let signals: Signals | null = null;
-  if ((options.signals ?? "ml") === "ml") {
+  if ((options.signals ?? SETUP_DEFAULTS.signals) === "ml") {
     const t0 = performance.now();
     log("signals: training walk-forward ML models (out-of-sample predictions)…");
     signals = (await buildSignals(market, features, { seed: options.signalSeed ?? 0 })).signals;

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { ConfigError, DataError, ModelError } from "../util/errors.ts";
+import { ConfigError, DataError, ModelError } from "../util/mod.ts";
 import type { FeatureMatrix } from "./feature_matrix.ts";
 
 /** Serialisable normaliser statistics (plain JSON). */

@@ -5,12 +5,9 @@
  * @module
  */
 
-import type { MarketData } from "../data/market_data.ts";
-import type { PlotlyFigure } from "../report/display.ts";
-import type { FeatureMatrix } from "./feature_matrix.ts";
-import { featureColumn } from "./feature_matrix.ts";
-import { FEATURE_INFO } from "./features.ts";
-import { sma } from "./indicators.ts";
+import type { MarketData } from "../data/mod.ts";
+import type { PlotlyFigure } from "./display.ts";
+import { FEATURE_INFO, featureColumn, type FeatureMatrix, sma } from "../features/mod.ts";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

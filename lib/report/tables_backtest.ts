@@ -5,8 +5,12 @@
  *
  * @module
  */
-import type { BacktestResult } from "./backtest.ts";
-import type { BaselineComparison, ComparisonRow, WalkForwardReport } from "./compare.ts";
+import type {
+  BacktestResult,
+  BaselineComparison,
+  ComparisonRow,
+  WalkForwardReport,
+} from "../backtest/mod.ts";
 
 function r2(x: number | null | undefined, d = 2): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : +x.toFixed(d);

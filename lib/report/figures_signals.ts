@@ -4,12 +4,15 @@
  * @module
  */
 
-import type { MarketData } from "../data/market_data.ts";
-import type { PlotlyFigure } from "../report/display.ts";
-import type { ClassificationReport } from "./diagnostics.ts";
-import { SIGNAL_CLASSES } from "./labels.ts";
-import type { Signals } from "./signals.ts";
-import type { SignalDiagnostics, SignalModel } from "./walk_forward.ts";
+import type { MarketData } from "../data/mod.ts";
+import type { PlotlyFigure } from "./display.ts";
+import {
+  type ClassificationReport,
+  SIGNAL_CLASSES,
+  type SignalDiagnostics,
+  type SignalModel,
+} from "../signals/mod.ts";
+import type { Signals } from "../env/mod.ts";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

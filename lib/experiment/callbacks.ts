@@ -8,142 +8,16 @@
  *
  * @module
  */
-import type { Env } from "../env/types.ts";
-import { sharpeRatio, simpleReturns } from "../metrics/returns.ts";
-import type { Callback, TrainContext, UpdateLog } from "./callbacks.ts";
-import type { Policy } from "./policy.ts";
-import { VecNormalizer } from "./normalizer.ts";
-import { type CheckpointState, NormalizedPolicy, type RunDir } from "./run.ts";
-
-/** Result of {@link evaluatePolicy}. */
-export interface EvaluationResult {
-  /** Episodes run. */
-  episodes: number;
-  /** Mean undiscounted episode return (env reward units). */
-  meanReturn: number;
-  /** Standard deviation of the episode returns (population). */
-  stdReturn: number;
-  /** Each episode's return. */
-  returns: number[];
-  /** Each episode's length (steps). */
-  lengths: number[];
-  /**
-   * Annualised Sharpe ratio of the per-bar equity returns of the first episode (needs
-   * `info.equity` and `periodsPerYear`), or null (no equity, too short, or zero variance,
-   * e.g. a policy that never trades).
-   */
-  sharpe: number | null;
-  /** Equity at the end of the first episode (if the env reports `info.equity`), else null. */
-  finalEquity: number | null;
-  /**
-   * Total return of the first episode as a FRACTION (final / initial equity − 1), or null
-   * when the env reports no `info.equity`.
-   */
-  totalReturn?: number | null;
-  /**
-   * Trades closed in the first episode (the env's `info.totalTrades` at its end, including
-   * the close at the episode end), or null when the env does not report it.
-   */
-  trades?: number | null;
-  /** Wall-clock seconds. */
-  seconds: number;
-}
-
-/** Options of {@link evaluatePolicy}. */
-export interface EvaluateOptions {
-  /** Episodes (default 1: trading evaluation envs cover the whole split). */
-  episodes?: number;
-  /** Seed of the first reset (episode i uses seed + i). Default 0. */
-  seed?: number;
-  /** Bars per year for the Sharpe ratio (e.g. `periodsPerYear("1h", "crypto")` = 8760). */
-  periodsPerYear?: number;
-  /** Safety cap on steps per episode. Default 10,000,000. */
-  maxSteps?: number;
-  /** Act deterministically (default true). */
-  deterministic?: boolean;
-}
-
-/**
- * Run `policy` on `env` for whole episodes (deterministic by default) and summarise returns,
- * and, for trading envs reporting `info.equity`, the Sharpe ratio and final equity.
- */
-export function evaluatePolicy(
-  env: Env,
-  policy: Policy,
-  options: EvaluateOptions = {},
-): EvaluationResult {
-  const t0 = performance.now();
-  const episodes = options.episodes ?? 1;
-  const seed = options.seed ?? 0;
-  const maxSteps = options.maxSteps ?? 10_000_000;
-  const deterministic = options.deterministic ?? true;
-  const space = env.actionSpace;
-  const masks = space.kind === "discrete" && env.actionMask ? new Uint8Array(space.n) : undefined;
-  const returns: number[] = [];
-  const lengths: number[] = [];
-  let sharpe: number | null = null;
-  let finalEquity: number | null = null;
-  let totalReturn: number | null = null;
-  let trades: number | null = null;
-  const boxAction = space.kind === "box" ? new Float64Array(space.size) : null;
-  for (let ep = 0; ep < episodes; ep++) {
-    policy.reset?.();
-    const r = env.reset({ seed: seed + ep });
-    const obs = Float64Array.from(r.observation);
-    const equity: number[] = [];
-    const eq0 = (r.info as { equity?: unknown }).equity;
-    if (typeof eq0 === "number") equity.push(eq0);
-    let total = 0;
-    let steps = 0;
-    for (; steps < maxSteps;) {
-      if (masks) env.actionMask!(masks);
-      const out = policy.act(obs, { deterministic, masks });
-      let res;
-      if (boxAction && space.kind === "box") {
-        for (let k = 0; k < space.size; k++) {
-          const v = out.actions[k];
-          boxAction[k] = v < space.low[k] ? space.low[k] : v > space.high[k] ? space.high[k] : v;
-        }
-        res = env.step(boxAction);
-      } else {
-        res = env.step(out.actions[0]);
-      }
-      steps++;
-      total += res.reward;
-      const eq = (res.info as { equity?: unknown }).equity;
-      if (typeof eq === "number" && equity.length > 0) equity.push(eq);
-      if (res.terminated || res.truncated) {
-        const n = (res.info as { totalTrades?: unknown }).totalTrades;
-        if (ep === 0 && typeof n === "number") trades = n;
-        break;
-      }
-      obs.set(res.observation);
-    }
-    returns.push(total);
-    lengths.push(steps);
-    if (ep === 0 && equity.length > 0) {
-      finalEquity = equity[equity.length - 1];
-      totalReturn = equity[0] > 0 ? finalEquity / equity[0] - 1 : null;
-      if (options.periodsPerYear && equity.length > 2) {
-        sharpe = sharpeRatio(simpleReturns(equity), options.periodsPerYear);
-      }
-    }
-  }
-  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-  const variance = returns.reduce((a, b) => a + (b - mean) ** 2, 0) / returns.length;
-  return {
-    episodes,
-    meanReturn: mean,
-    stdReturn: Math.sqrt(variance),
-    returns,
-    lengths,
-    sharpe,
-    finalEquity,
-    totalReturn,
-    trades,
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
+import type { Env, Policy } from "../env/mod.ts";
+import { evaluatePolicy, type EvaluationResult } from "../backtest/mod.ts";
+import {
+  type Callback,
+  NormalizedPolicy,
+  type TrainContext,
+  type UpdateLog,
+  VecNormalizer,
+} from "../agents/mod.ts";
+import type { CheckpointState, RunDir } from "./run_dir.ts";
 
 /** A frozen deterministic policy of the current training state (normaliser copied). */
 export function snapshotPolicy(ctx: TrainContext): Policy {

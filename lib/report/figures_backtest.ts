@@ -10,11 +10,10 @@
  *
  * @module
  */
-import type { BacktestResult } from "../backtest/backtest.ts";
-import type { ComparisonRow, TargetCheck } from "../backtest/compare.ts";
-import { ACTION_LABELS } from "../backtest/policies.ts";
-import { drawdownSeries, rollingSharpe, simpleReturns } from "../metrics/returns.ts";
-import { ConfigError } from "../util/errors.ts";
+import type { BacktestResult, ComparisonRow, TargetCheck } from "../backtest/mod.ts";
+import { ACTION_LABELS } from "../env/mod.ts";
+import { drawdownSeries, rollingSharpe, simpleReturns } from "../metrics/mod.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
 
 /** A named curve for multi-strategy figures (a {@link BacktestResult} qualifies). */

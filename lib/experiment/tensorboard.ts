@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ModelError } from "../util/errors.ts";
+import { ModelError } from "../util/mod.ts";
 
 // ------------------------------------------------------------------- CRC32C
 

@@ -1,0 +1,596 @@
+/**
+ * Named, documented training presets for the futures env: a reward configuration, observation
+ * normalisation, vectorisation and PPO hyperparameters that are known (measured over several
+ * seeds) to learn on the seeded synthetic market. The env's and PPO's own defaults stay the
+ * specification's; a preset is an explicit, named departure from them with the reason for
+ * each change.
+ *
+ * ## `synthetic-ppo` ({@link SYNTHETIC_PPO_PRESET})
+ *
+ * What changes, and why (measured on the default synthetic market, seed 42, ML signals on,
+ * 70/15/15 split; validation = the 7,884 bars after the training split):
+ *
+ * - **Drawdown term off** (spec: `−5 × drawdown` every bar). The term charges the LEVEL of the
+ *   drawdown on every bar, so a 2 % drawdown that lasts 1,000 bars costs −100 — as much as a
+ *   +100 % return earns through the PnL term (`100 × Δequity / initial`, which sums to
+ *   100 × total return). Under it, profitable policies score below always-flat (0): the
+ *   specification's fixed-rule baseline makes +20.9 % on validation and sums −74.7 reward, a
+ *   rule trading the planted divergence makes +16 % and sums −969, and PPO trained with it
+ *   makes +27 … +37 % and sums −134 … −663. Reward and money disagree; without the term the
+ *   reward sum is 100 × the return minus small costs, so they agree.
+ * - **Sharpe bonus off** (spec: `+0.2` whenever the 20-bar recent Sharpe exceeds 0.5). It pays
+ *   for being in ANY position whose last bars went up, whatever its size. With the
+ *   specification's reward (100k steps, seed 0) PPO learned to enter and SCALE_OUT ~2,500 times
+ *   down to a dust position (5e-324 contracts) held for the whole validation split (−0.24 %,
+ *   bonus +19.6); with the drawdown term off but the bonus on, it held large positions most of
+ *   the time (exposure 82–97 %, −17 % on validation for 2 of 3 seeds).
+ * - **Kept**: the PnL term (the objective: fees, slippage and funding included), the
+ *   volatility charge while in a position, the duration penalty after 50 bars (the planted
+ *   edge plays out within ~12 bars), the per-action cost and the near-liquidation penalty,
+ *   all at the specification's weights.
+ * - **Observation normalisation on** (SB3 `VecNormalize`, statistics from training rollouts
+ *   only, frozen for evaluation). The informative inputs are tiny fractions (`return_20` ≈
+ *   0.008, `oi_change_20` ≈ 0.005); raw, the 64×64 tanh nets barely see them: this preset
+ *   without normalisation never traded (3 of 3 seeds, 300k steps).
+ * - **4 envs × 512 steps** per rollout (2,048 transitions per update, as the specification's
+ *   one env × 2,048), batch 64, 10 epochs, lr 3e-4 linearly annealed, γ 0.99, λ 0.95, clip
+ *   0.2, entropy 0.01: the specification's values except the vectorisation and the annealing.
+ * - **300,000 timesteps**, 2,048-bar random-start episodes on the training split (at 100k
+ *   steps results were positive but weaker and more seed-dependent).
+ *
+ * Ablation (seeds 0 / 1 / 2, 300k steps, 4 × 512, validation split; the reward sum is under
+ * the run's own reward; always-flat: 0 % and 0):
+ *
+ * | reward terms                     | obs norm | return %               | reward sum         |
+ * |----------------------------------|----------|------------------------|--------------------|
+ * | specification (all)              | on       | +19.0 / +31.0 / +8.9   | +15 / −331 / −873  |
+ * | spec − Sharpe bonus              | on       | +27.1 / +34.7 / +36.6  | −134 / −547 / −663 |
+ * | spec − drawdown                  | on       | +84.0 / −16.9 / −16.8  | +440 / +714 / +654 |
+ * | spec − drawdown − Sharpe (this)  | on       | +47.5 / +101.7 / +78.2 | +43 / +90 / +66    |
+ * | spec − drawdown − Sharpe         | off      | 0 / 0 / 0 (no trade)   | 0 / 0 / 0          |
+ *
+ * So normalisation is what makes PPO trade at all; with it even the specification's reward
+ * yields profitable policies at 300k steps, but 2 of 3 reward sums fall below always-flat's.
+ * The ablation and a 10-seed sweep (final models: 10 of 10 beat always-flat and random on
+ * validation and test, 9 of 10 beat the fixed-rule baseline) were measured BEFORE the
+ * minimum-order-size rule (trading `minNotional`, 100 USDT), which ended a dust-position
+ * exploit. After it, training is as chaotic as before but lands elsewhere: seed 0's FINAL
+ * model ruins on validation (−50.5 %) while earning +240 % on test, and its best model by
+ * validation Sharpe earns +84 % on validation and +175 % on the held-out test split (seed 1
+ * final: +62 % on validation). Use the best model (`best/`, chosen on validation) and judge
+ * it on the test split; `tests/agents_synthetic_learning_test.ts` asserts exactly that.
+ *
+ * ## The run configuration
+ *
+ * {@link RunConfig} is the ONE typed configuration of a training run: agent, budget, seed,
+ * engine, network, data pipeline, reward, the algorithm's hyperparameters, GRPO's group
+ * settings and evaluation. {@link resolveRunConfig} builds it: the specification's defaults
+ * ({@link runDefaults}, from the algorithms' tables in `lib/agents/defaults.ts`) < the preset's
+ * overrides < the caller's overrides (a `--config` file, then flags, for the CLI); the reward
+ * is merged term by term in the same order. `deno task train`, the notebooks and the tests
+ * resolve through this function, and the resolved config is what `config.json` records.
+ *
+ * Learning rate: the specification (SB3) keeps it constant, so `algorithm.annealLr` defaults
+ * to false for every agent (the `synthetic-ppo` preset switches it on). `trainPpo` called
+ * directly still anneals by default; runs always pass the resolved value.
+ *
+ * @module
+ */
+import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import {
+  A2C_DEFAULTS,
+  type BackendName,
+  type EngineKind,
+  GRPO_DEFAULTS,
+  PPO_DEFAULTS,
+} from "../agents/mod.ts";
+import {
+  buildTradingSetup,
+  type EnvConfigOptions,
+  SETUP_DEFAULTS,
+  type TradingSetup,
+  type TradingSetupOptions,
+  withEnvConfig,
+} from "./setup.ts";
+
+/** The learning algorithms. */
+export type AgentName = "ppo" | "a2c" | "grpo";
+
+/** Every agent name, in help order. */
+export const AGENT_NAMES: readonly AgentName[] = Object.freeze(["ppo", "a2c", "grpo"]);
+
+/**
+ * Algorithm hyperparameters. A field an agent does not use is `null` in its defaults (A2C has
+ * no minibatches, epochs or ratio clip; GRPO no rollout length, GAE, critic or value clip).
+ */
+export interface AlgorithmConfig {
+  /** Learning rate (PPO/GRPO 3e-4 Adam, A2C 7e-4 RMSprop). */
+  learningRate: number;
+  /** Linearly anneal the learning rate to 0 (default false, as the specification's SB3). */
+  annealLr: boolean;
+  /** Steps per env per rollout (PPO 2048, A2C 5; GRPO: null, see `grpo.horizon`). */
+  nSteps: number | null;
+  /** Minibatch size in transitions (PPO 64, GRPO 256; A2C null). */
+  batchSize: number | null;
+  /** Passes per update (PPO 10, GRPO 4; A2C null). */
+  nEpochs: number | null;
+  /** Discount per step (0.99; GRPO null: undiscounted group returns). */
+  gamma: number | null;
+  /** GAE λ (PPO 0.95, A2C 1.0; GRPO null). */
+  gaeLambda: number | null;
+  /** Ratio clip ε (PPO/GRPO 0.2; A2C null). */
+  clipRange: number | null;
+  /** PPO value clip ε_v, or null (default: off). */
+  clipRangeVf: number | null;
+  /** Entropy coefficient (PPO/A2C 0.01, GRPO 0). */
+  entCoef: number;
+  /** Value-loss coefficient (PPO/A2C 0.5; GRPO null: no critic). */
+  vfCoef: number | null;
+  /** Global gradient-norm clip (0.5). */
+  maxGradNorm: number;
+  /** PPO target KL for early epoch stop, or null (default: off). */
+  targetKl: number | null;
+  /** Normalise advantages (PPO true per minibatch, A2C false; GRPO null: group-normalised). */
+  normalizeAdvantage: boolean | null;
+}
+
+/** GRPO's group settings. */
+export interface GrpoConfig {
+  /** Rollouts per group, all from the same start state (16). */
+  groupSize: number;
+  /** Steps per group rollout (64). */
+  horizon: number;
+  /** Groups per update (4). */
+  groupsPerUpdate: number;
+  /** KL penalty β to the reference policy (0.04). */
+  klCoef: number;
+  /** `outcome` (one advantage per rollout) or `process` (per step). */
+  advantage: "outcome" | "process";
+}
+
+/** The data → features → signals → env pipeline of a run. */
+export interface DataConfig {
+  /** `synthetic` (the seeded default market) or a CSV/zip/Parquet file or folder. */
+  source: string;
+  /** Synthetic market: number of 5-minute bars, or null for the generator's default (52,560). */
+  bars: number | null;
+  /** Synthetic market seed (42: the embedded default market). */
+  dataSeed: number;
+  /** `ml`: walk-forward out-of-sample ML signals; `none`: signal inputs are 0. */
+  signals: "ml" | "none";
+  /** Steps per random-start training episode (2048). */
+  episodeLength: number;
+}
+
+/** Evaluation on the validation split, best model, early stopping and checkpoints. */
+export interface EvaluationConfig {
+  /** Evaluate every this many environment steps (10,000); 0 = only at the end. */
+  evalFreq: number;
+  /** Evaluation episodes (1 = the whole validation split once). */
+  evalEpisodes: number;
+  /** Best-model / early-stopping metric. */
+  metric: "sharpe" | "mean_return";
+  /** Early stop after this many evaluations without improvement (0 = off). */
+  patience: number;
+  /** Checkpoint every this many steps (50,000); 0 = off. */
+  checkpointFreq: number;
+  /** Keep only the newest N checkpoints, or null to keep all. */
+  keepCheckpoints: number | null;
+}
+
+/** The ONE typed configuration of a training run (see the module docs). */
+export interface RunConfig {
+  /** Algorithm. */
+  agent: AgentName;
+  /** Environment steps to train (global; on resume, the total). */
+  timesteps: number;
+  /** Seed of weights, sampling, shuffles and episode starts (env i: seed + i). */
+  seed: number;
+  /** Preset the run started from, or null. */
+  preset: string | null;
+  /** Actor-critic engine. */
+  engine: EngineKind;
+  /** tfjs backend (tfjs engine and model export); auto: tensorflow → wasm → cpu. */
+  backend: BackendName | "auto";
+  /** Parallel training envs (1, as the specification). */
+  nEnvs: number;
+  /** Hidden widths of the policy and value MLPs ([64, 64]). */
+  hidden: number[];
+  /** Running observation normalisation (VecNormalize), saved with the model. */
+  normObs: boolean;
+  /** Return-based reward scaling. */
+  normReward: boolean;
+  /** Data pipeline. */
+  data: DataConfig;
+  /** The full resolved reward (the specification's terms with overrides applied). */
+  reward: RewardConfig;
+  /** Algorithm hyperparameters. */
+  algorithm: AlgorithmConfig;
+  /** GRPO group settings (ignored by PPO and A2C). */
+  grpo: GrpoConfig;
+  /** Evaluation, best model and checkpoints. */
+  evaluation: EvaluationConfig;
+}
+
+/** A partial {@link RunConfig}: what presets, config files, flags and notebooks set. */
+export interface RunConfigOverrides {
+  agent?: AgentName;
+  timesteps?: number;
+  seed?: number;
+  preset?: string | null;
+  engine?: EngineKind;
+  backend?: BackendName | "auto";
+  nEnvs?: number;
+  hidden?: number[];
+  normObs?: boolean;
+  normReward?: boolean;
+  data?: Partial<DataConfig>;
+  /** Reward-term overrides, merged term by term over the preset's. */
+  reward?: RewardOverrides;
+  algorithm?: Partial<AlgorithmConfig>;
+  grpo?: Partial<GrpoConfig>;
+  evaluation?: Partial<EvaluationConfig>;
+}
+
+/** Default training budget per agent (environment steps). */
+export const DEFAULT_TIMESTEPS: Readonly<Record<AgentName, number>> = Object.freeze({
+  ppo: 1_000_000,
+  a2c: 500_000,
+  grpo: 200_000,
+});
+
+function algorithmDefaults(agent: AgentName): AlgorithmConfig {
+  const none = {
+    nSteps: null,
+    batchSize: null,
+    nEpochs: null,
+    gamma: null,
+    gaeLambda: null,
+    clipRange: null,
+    clipRangeVf: null,
+    vfCoef: null,
+    targetKl: null,
+    normalizeAdvantage: null,
+  };
+  if (agent === "ppo") return { ...none, ...PPO_DEFAULTS };
+  if (agent === "a2c") return { ...none, ...A2C_DEFAULTS };
+  const g = GRPO_DEFAULTS;
+  return {
+    ...none,
+    learningRate: g.learningRate,
+    annealLr: g.annealLr,
+    nEpochs: g.nEpochs,
+    batchSize: g.batchSize,
+    clipRange: g.clipRange,
+    entCoef: g.entCoef,
+    maxGradNorm: g.maxGradNorm,
+  };
+}
+
+/** The specification's defaults for `agent` (no preset). */
+export function runDefaults(agent: AgentName = "ppo"): RunConfig {
+  if (!AGENT_NAMES.includes(agent)) {
+    throw new ConfigError(
+      `unknown agent "${agent}"`,
+      { parameter: "agent" },
+      `use ${AGENT_NAMES.join(", ")}`,
+    );
+  }
+  const g = GRPO_DEFAULTS;
+  return {
+    agent,
+    timesteps: DEFAULT_TIMESTEPS[agent],
+    seed: 0,
+    preset: null,
+    engine: "fast",
+    backend: "auto",
+    nEnvs: 1,
+    hidden: [64, 64],
+    normObs: false,
+    normReward: false,
+    data: {
+      source: SETUP_DEFAULTS.data,
+      bars: null,
+      dataSeed: SETUP_DEFAULTS.dataSeed,
+      signals: SETUP_DEFAULTS.signals,
+      episodeLength: SETUP_DEFAULTS.episodeLength,
+    },
+    reward: resolveRewardConfig(),
+    algorithm: algorithmDefaults(agent),
+    grpo: {
+      groupSize: g.groupSize,
+      horizon: g.horizon,
+      groupsPerUpdate: g.groupsPerUpdate,
+      klCoef: g.klCoef,
+      advantage: g.advantage,
+    },
+    evaluation: {
+      evalFreq: 10_000,
+      evalEpisodes: 1,
+      metric: "sharpe",
+      patience: 0,
+      checkpointFreq: 50_000,
+      keepCheckpoints: null,
+    },
+  };
+}
+
+/** A named training configuration: a documented departure from the specification's defaults. */
+export interface TradingPreset {
+  /** Preset name (e.g. `"synthetic-ppo"`). */
+  readonly name: string;
+  /** One-line summary; the module docs give the reasons. */
+  readonly description: string;
+  /** What the preset changes, as overrides of the defaults (everything else stays the spec's). */
+  readonly config: Readonly<RunConfigOverrides>;
+}
+
+/**
+ * The `synthetic-ppo` preset: the specification's env and PPO with the drawdown-level and
+ * Sharpe-bonus reward terms switched off, observation normalisation, 4 envs × 512 steps, a
+ * linearly annealed learning rate and 300k timesteps. See the module docs for why each change
+ * is made; every other value is the specification's default.
+ */
+export const SYNTHETIC_PPO_PRESET: Readonly<TradingPreset> = Object.freeze({
+  name: "synthetic-ppo",
+  description: "PnL-driven reward (no drawdown-level or Sharpe-bonus terms), normalised " +
+    "observations, 4 envs × 512 steps, 300k steps",
+  config: Object.freeze({
+    agent: "ppo",
+    timesteps: 300_000,
+    nEnvs: 4,
+    normObs: true,
+    reward: Object.freeze({ drawdown: { enabled: false }, sharpe: { enabled: false } }),
+    algorithm: Object.freeze({ annealLr: true, nSteps: 512 }),
+  }) as RunConfigOverrides,
+});
+
+/** Every preset by name. */
+export const TRADING_PRESETS: Readonly<Record<string, Readonly<TradingPreset>>> = Object.freeze({
+  [SYNTHETIC_PPO_PRESET.name]: SYNTHETIC_PPO_PRESET,
+});
+
+/** The preset called `name`; throws a {@link ConfigError} listing the known names. */
+export function tradingPreset(name: string): Readonly<TradingPreset> {
+  const p = TRADING_PRESETS[name];
+  if (!p) {
+    throw new ConfigError(
+      `unknown preset "${name}"`,
+      { parameter: "preset" },
+      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")}`,
+    );
+  }
+  return p;
+}
+
+/**
+ * Merge reward overrides term by term (`b` on top of `a`): e.g. a preset's
+ * `{ drawdown: { enabled: false } }` and a user's `{ drawdown: { weight: 2 } }` give
+ * `{ drawdown: { enabled: false, weight: 2 } }`.
+ */
+export function mergeRewardOverrides(
+  a: Readonly<RewardOverrides> = {},
+  b: Readonly<RewardOverrides> = {},
+): RewardOverrides {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const src of [a, b]) {
+    for (const [k, v] of Object.entries(src as Record<string, object | undefined>)) {
+      out[k] = { ...(out[k] ?? {}), ...(v ?? {}) };
+    }
+  }
+  return out as RewardOverrides;
+}
+
+/** `b` over `a`, section by section (undefined values in `b` do not override). */
+export function mergeRunOverrides(
+  a: Readonly<RunConfigOverrides>,
+  b: Readonly<RunConfigOverrides>,
+): RunConfigOverrides {
+  const out: RunConfigOverrides = { ...defined(a), ...defined(b) };
+  for (const k of ["data", "algorithm", "grpo", "evaluation"] as const) {
+    if (a[k] || b[k]) {
+      (out as Record<string, unknown>)[k] = {
+        ...defined(a[k] as object),
+        ...defined(b[k] as object),
+      };
+    }
+  }
+  if (a.reward || b.reward) out.reward = mergeRewardOverrides(a.reward, b.reward);
+  return out;
+}
+
+/** Options of {@link resolveRunConfig}. */
+export interface ResolveRunConfigOptions {
+  /** Preset name (overrides `overrides.preset`); `none` or null = no preset. */
+  preset?: string | null;
+}
+
+/**
+ * The resolved, validated run configuration: defaults (the specification's, for the agent)
+ * < the preset's overrides < `overrides`; the reward is merged term by term in the same order.
+ * Throws a {@link ConfigError} naming the parameter on an unknown agent or preset, a PPO
+ * preset with another agent, or an invalid value.
+ */
+export function resolveRunConfig(
+  overrides: Readonly<RunConfigOverrides> = {},
+  options: ResolveRunConfigOptions = {},
+): RunConfig {
+  const presetName = options.preset !== undefined ? options.preset : overrides.preset ?? null;
+  const preset = presetName && presetName !== "none" ? tradingPreset(presetName) : null;
+  if (
+    preset && overrides.agent !== undefined && preset.config.agent !== undefined &&
+    overrides.agent !== preset.config.agent
+  ) {
+    throw new ConfigError(
+      `preset ${preset.name} is a ${preset.config.agent.toUpperCase()} preset, but agent is ${overrides.agent}`,
+      { parameter: "preset" },
+      `drop the agent (or use ${preset.config.agent}) with this preset`,
+    );
+  }
+  const merged = preset ? mergeRunOverrides(preset.config, overrides) : { ...overrides };
+  const base = runDefaults(merged.agent ?? "ppo");
+  for (const [section, values] of Object.entries(merged)) {
+    const known = section in base;
+    const sub = known && values && typeof values === "object" && !Array.isArray(values) &&
+        section !== "reward"
+      ? Object.keys(values).find((k) => !(k in (base[section as keyof RunConfig] as object)))
+      : undefined;
+    if (!known || sub !== undefined) {
+      const what = known ? `${section}.${sub}` : section;
+      throw new ConfigError(
+        `unknown run configuration field "${what}"`,
+        { parameter: what },
+        `fields: ${
+          Object.keys(known ? base[section as keyof RunConfig] as object : base).join(", ")
+        }`,
+      );
+    }
+  }
+  const config: RunConfig = {
+    ...base,
+    ...Object.fromEntries(
+      Object.entries(merged).filter(([k, v]) =>
+        v !== undefined && !["data", "algorithm", "grpo", "evaluation", "reward"].includes(k)
+      ),
+    ),
+    preset: preset ? preset.name : null,
+    hidden: [...(merged.hidden ?? base.hidden)],
+    data: { ...base.data, ...defined(merged.data) },
+    algorithm: { ...base.algorithm, ...defined(merged.algorithm) },
+    grpo: { ...base.grpo, ...defined(merged.grpo) },
+    evaluation: { ...base.evaluation, ...defined(merged.evaluation) },
+    reward: resolveRewardConfig(merged.reward ?? {}),
+  };
+  validateRunConfig(config);
+  return config;
+}
+
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
+}
+
+/**
+ * Check a resolved {@link RunConfig}; throws a {@link ConfigError} whose `parameter` is the
+ * config path (e.g. `algorithm.batchSize`).
+ */
+export function validateRunConfig(c: Readonly<RunConfig>): void {
+  const fail = (parameter: string, what: string, hint?: string): never => {
+    throw new ConfigError(`${parameter}: ${what}`, { parameter }, hint);
+  };
+  if (!AGENT_NAMES.includes(c.agent)) {
+    fail("agent", `unknown agent "${c.agent}"`, "use ppo, a2c or grpo");
+  }
+  if (c.engine !== "fast" && c.engine !== "tfjs") {
+    fail("engine", `unknown engine "${c.engine}"`, "use fast or tfjs");
+  }
+  const posInt = (p: string, v: number | null) => {
+    if (v !== null && (!Number.isInteger(v) || v < 1)) {
+      fail(p, `must be a positive integer, got ${v}`);
+    }
+  };
+  const nonNegInt = (p: string, v: number) => {
+    if (!Number.isInteger(v) || v < 0) fail(p, `must be a non-negative integer, got ${v}`);
+  };
+  const range = (p: string, v: number | null, lo: number, hi: number, loOpen = false) => {
+    if (v !== null && (!Number.isFinite(v) || v > hi || (loOpen ? v <= lo : v < lo))) {
+      fail(p, `must be in ${loOpen ? "(" : "["}${lo}, ${hi}], got ${v}`);
+    }
+  };
+  posInt("timesteps", c.timesteps);
+  nonNegInt("seed", c.seed);
+  posInt("nEnvs", c.nEnvs);
+  if (c.hidden.length === 0) fail("hidden", "needs at least one layer width");
+  c.hidden.forEach((h, i) => posInt(`hidden[${i}]`, h));
+  posInt("data.bars", c.data.bars);
+  posInt("data.episodeLength", c.data.episodeLength);
+  if (c.data.signals !== "ml" && c.data.signals !== "none") {
+    fail("data.signals", `expected ml or none, got ${c.data.signals}`);
+  }
+  const a = c.algorithm;
+  range("algorithm.learningRate", a.learningRate, 0, Infinity, true);
+  posInt("algorithm.nSteps", a.nSteps);
+  posInt("algorithm.batchSize", a.batchSize);
+  posInt("algorithm.nEpochs", a.nEpochs);
+  range("algorithm.gamma", a.gamma, 0, 1);
+  range("algorithm.gaeLambda", a.gaeLambda, 0, 1);
+  range("algorithm.clipRange", a.clipRange, 0, Infinity, true);
+  range("algorithm.clipRangeVf", a.clipRangeVf, 0, Infinity, true);
+  range("algorithm.entCoef", a.entCoef, 0, Infinity);
+  range("algorithm.vfCoef", a.vfCoef, 0, Infinity);
+  range("algorithm.maxGradNorm", a.maxGradNorm, 0, Infinity, true);
+  range("algorithm.targetKl", a.targetKl, 0, Infinity, true);
+  posInt("grpo.groupSize", c.grpo.groupSize);
+  posInt("grpo.horizon", c.grpo.horizon);
+  posInt("grpo.groupsPerUpdate", c.grpo.groupsPerUpdate);
+  range("grpo.klCoef", c.grpo.klCoef, 0, Infinity);
+  const e = c.evaluation;
+  nonNegInt("evaluation.evalFreq", e.evalFreq);
+  posInt("evaluation.evalEpisodes", e.evalEpisodes);
+  nonNegInt("evaluation.patience", e.patience);
+  nonNegInt("evaluation.checkpointFreq", e.checkpointFreq);
+  posInt("evaluation.keepCheckpoints", e.keepCheckpoints);
+  if (e.metric !== "sharpe" && e.metric !== "mean_return") {
+    fail("evaluation.metric", `expected sharpe or mean_return, got ${e.metric}`);
+  }
+  if (c.agent === "grpo" && (c.normObs || c.normReward || c.nEnvs !== 1)) {
+    fail(
+      c.normObs || c.normReward ? "normObs/normReward" : "nEnvs",
+      "GRPO runs groups on one env without a normaliser",
+      "drop --norm-obs/--norm-reward/--n-envs for --agent grpo",
+    );
+  }
+}
+
+/** The data-pipeline options (`buildTradingSetup`) of a resolved config. */
+export function setupOptionsFor(
+  config: Readonly<RunConfig>,
+  options: Omit<
+    TradingSetupOptions,
+    "data" | "bars" | "dataSeed" | "signals" | "episodeLength" | "reward"
+  > = {},
+): TradingSetupOptions {
+  return {
+    ...options,
+    data: config.data.source,
+    ...(config.data.bars !== null ? { bars: config.data.bars } : {}),
+    dataSeed: config.data.dataSeed,
+    signals: config.data.signals,
+    episodeLength: config.data.episodeLength,
+    reward: config.reward,
+  };
+}
+
+/** Build the data → features → signals → split → env pipeline a resolved config describes. */
+export function buildRunSetup(
+  config: Readonly<RunConfig>,
+  options: Pick<TradingSetupOptions, "log" | "trading" | "split" | "signalSeed"> = {},
+): Promise<TradingSetup> {
+  return buildTradingSetup(setupOptionsFor(config, options));
+}
+
+/** Options of {@link withReward} (see `EnvConfigOptions`). */
+export type WithRewardOptions = Omit<EnvConfigOptions, "reward">;
+
+/**
+ * The same setup (market, features, signals, split) whose train and evaluation envs use
+ * `reward`. Pass the setup's trading overrides again in `options.trading` if it had any.
+ * (Shorthand for `withEnvConfig(setup, { ...options, reward })`.)
+ */
+export function withReward(
+  setup: TradingSetup,
+  reward: RewardOverrides,
+  options: WithRewardOptions = {},
+): TradingSetup {
+  return withEnvConfig(setup, { ...options, reward });
+}
+
+/**
+ * The same setup whose envs use the config's reward and episode length (a setup built once
+ * and shared by runs with different rewards, e.g. spec-reward agents and a preset).
+ */
+export function setupForConfig(setup: TradingSetup, config: Readonly<RunConfig>): TradingSetup {
+  return withEnvConfig(setup, { reward: config.reward, episodeLength: config.data.episodeLength });
+}
