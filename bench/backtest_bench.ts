@@ -13,9 +13,9 @@
 import { generateSyntheticMarket } from "../lib/data/synthetic.ts";
 import { computeFeatures } from "../lib/features/features.ts";
 import { FuturesTradingEnv } from "../lib/env/futures_env.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
-import type { NetworkConfig } from "../lib/agents/engine.ts";
-import { saveModel } from "../lib/agents/model_io.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
+import type { NetworkConfig } from "../lib/agents/engines/engine.ts";
+import { saveModel } from "../lib/agents/engines/model_io.ts";
 import { loadRun } from "../lib/agents/run.ts";
 import { backtest, FixedRuleBaseline } from "../lib/backtest/mod.ts";
 import { periodsPerYear } from "../lib/util/calendar.ts";

@@ -21,13 +21,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { selectBackend } from "../lib/agents/backend.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { buildEngine } from "../lib/agents/run.ts";
 import { measureTrainingThroughput, type ThroughputResult } from "../lib/agents/throughput.ts";
 import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
-import type { EngineKind } from "../lib/agents/engine.ts";
+import type { EngineKind } from "../lib/agents/engines/engine.ts";
 
 const args = parseArgs({
   args: Deno.args,

@@ -1,6 +1,9 @@
 /**
  * Gradient cross-checks: the fast engine's analytic gradients (float64) against tfjs autodiff
  * (the reference, float32) on the same weights and minibatch, for every loss and head.
+ * Both engines take the loss's derivatives per sample from the algorithm's own `Loss`
+ * (checked against finite differences in `agents_loss_test.ts`); what is compared here is the
+ * chain through the action heads (masking, log-std) and the networks, and the statistics.
  *
  * Tolerance: tfjs has no float64 backend, so the reference carries float32 rounding. Inputs
  * and weights are first rounded to float32 so both engines see identical values; what is left
@@ -17,17 +20,18 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../lib/util/prng.ts";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { TfjsEngine } from "../lib/agents/tfjs_engine.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
+import { TfjsEngine } from "../lib/agents/engines/tfjs/tfjs_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import type {
   ActorCriticEngine,
-  LossConfig,
+  Loss,
   Minibatch,
   NamedTensor,
   NetworkConfig,
   UpdateStats,
-} from "../lib/agents/engine.ts";
+} from "../lib/agents/engines/engine.ts";
+import { type LossCase, lossOf, stepOf } from "./agents_loss_cases.ts";
 
 await selectBackend("cpu");
 
@@ -66,7 +70,7 @@ function makeBatch(
   engine: ActorCriticEngine,
   rng: Rng,
   size: number,
-  loss: LossConfig,
+  loss: LossCase,
   withMask: boolean,
 ): Minibatch {
   const cfg = engine.config;
@@ -127,14 +131,14 @@ function makeBatch(
 function gradientsOf(
   e: ActorCriticEngine,
   mb: Minibatch,
-  loss: LossConfig,
+  loss: LossCase,
 ): { gradients: NamedTensor[]; stats: UpdateStats } {
-  if (e.computeGradients) return e.computeGradients(mb, loss);
+  if (e.computeGradients) return e.computeGradients(mb, lossOf(loss));
   const fast = e as unknown as {
-    lossAndGradient(mb: Minibatch, loss: LossConfig): UpdateStats;
+    lossAndGradient(mb: Minibatch, loss: Loss): UpdateStats;
     getGradients(): NamedTensor[];
   };
-  const stats = fast.lossAndGradient(mb, loss);
+  const stats = fast.lossAndGradient(mb, lossOf(loss));
   return { gradients: fast.getGradients(), stats };
 }
 
@@ -150,7 +154,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor: number): numb
   return Math.sqrt(s) / Math.max(l2(b), floor);
 }
 
-function baseLoss(kind: LossConfig["kind"], clipRangeVf: number | null = null): LossConfig {
+function baseLoss(kind: LossCase["kind"], clipRangeVf: number | null = null): LossCase {
   return {
     kind,
     learningRate: 3e-3,
@@ -166,7 +170,7 @@ function baseLoss(kind: LossConfig["kind"], clipRangeVf: number | null = null): 
 interface Case {
   name: string;
   head: "categorical" | "gaussian";
-  loss: LossConfig;
+  loss: LossCase;
   mask: boolean;
 }
 
@@ -262,8 +266,8 @@ for (const opt of ["adam", "rmsprop"] as const) {
       const mb = makeBatch(fast, rng, 32, loss, true);
       let clipped = false;
       for (let s = 0; s < 3; s++) {
-        const sa = fast.update(mb, loss);
-        const sb = ref.update(mb, loss);
+        const sa = fast.update(mb, lossOf(loss), stepOf(loss));
+        const sb = ref.update(mb, lossOf(loss), stepOf(loss));
         if (sa.gradNorm > loss.maxGradNorm) clipped = true;
         assert.ok(Math.abs(sa.gradNorm - sb.gradNorm) < 1e-3 * sb.gradNorm);
       }
@@ -328,9 +332,9 @@ Deno.test("crosscheck: tfjs engine disposes its tensors", () => {
   const ref = new TfjsEngine(cfg, { seed: 1 });
   const rng = new Rng(1);
   const mb = makeBatch(ref, rng, 8, baseLoss("ppo"), false);
-  ref.update(mb, baseLoss("ppo"));
+  ref.update(mb, lossOf(baseLoss("ppo")), stepOf(baseLoss("ppo")));
   ref.act(mb.obs, {});
-  ref.computeGradients(mb, baseLoss("ppo"));
+  ref.computeGradients(mb, lossOf(baseLoss("ppo")));
   ref.dispose();
   assert.equal(tf.memory().numTensors, before);
 });

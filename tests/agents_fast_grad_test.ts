@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { Rng } from "../lib/util/prng.ts";
-import type { LossConfig, Minibatch, NetworkConfig } from "../lib/agents/engine.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
-import { initNetwork, orthogonalMatrix } from "../lib/agents/init.ts";
+import type { Minibatch, NetworkConfig } from "../lib/agents/engines/engine.ts";
+import { type LossCase, lossOf } from "./agents_loss_cases.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
+import { initNetwork, orthogonalMatrix } from "../lib/agents/engines/init.ts";
 import { createMinibatch } from "../lib/agents/buffer.ts";
 
 function netConfig(head: NetworkConfig["head"], critic = true): NetworkConfig {
@@ -56,7 +57,7 @@ function makeBatch(eng: FastEngine, size: number, seed: number, opts: {
   return mb;
 }
 
-function lossCfg(kind: LossConfig["kind"], extra: Partial<LossConfig> = {}): LossConfig {
+function lossCfg(kind: LossCase["kind"], extra: Partial<LossCase> = {}): LossCase {
   return {
     kind,
     learningRate: 1e-3,
@@ -71,8 +72,8 @@ function lossCfg(kind: LossConfig["kind"], extra: Partial<LossConfig> = {}): Los
 }
 
 /** Max relative error of analytic vs central-difference gradient over all parameters. */
-function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossConfig): number {
-  eng.lossAndGradient(mb, loss);
+function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossCase): number {
+  eng.lossAndGradient(mb, lossOf(loss));
   const grads = eng.getGradients();
   const weights = eng.getWeights();
   const h = 1e-6;
@@ -84,10 +85,10 @@ function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossConfig): number {
       const orig = w.data[k];
       w.data[k] = orig + h;
       eng.setWeights(weights);
-      const lp = eng.lossAndGradient(mb, loss).loss;
+      const lp = eng.lossAndGradient(mb, lossOf(loss)).loss;
       w.data[k] = orig - h;
       eng.setWeights(weights);
-      const lm = eng.lossAndGradient(mb, loss).loss;
+      const lm = eng.lossAndGradient(mb, lossOf(loss)).loss;
       w.data[k] = orig;
       const fd = (lp - lm) / (2 * h);
       const an = grads[t].data[k];
@@ -125,7 +126,7 @@ for (const [hname, head] of heads) {
           eng.setWeights(w);
           const mb = makeBatch(eng, 11, 5, { masked, ref: kind === "grpo" });
           const loss = lossCfg(kind, variant === "vfclip" ? { clipRangeVf: 0.3 } : {});
-          const stats = eng.lossAndGradient(mb, loss);
+          const stats = eng.lossAndGradient(mb, lossOf(loss));
           if (kind !== "a2c") {
             assert.ok(stats.clipFraction > 0 && stats.clipFraction < 1, "mix of clipped ratios");
           }

@@ -4,10 +4,10 @@
  * published formulas) and are written out literally.
  */
 import assert from "node:assert/strict";
-import { Adam, clipGradNorm, RmsProp } from "../lib/agents/fast/optim.ts";
+import { Adam, clipGradNorm, RmsProp } from "../lib/agents/engines/fast/optim.ts";
 import { explainedVariance, normalizeInPlace, RolloutBuffer } from "../lib/agents/buffer.ts";
 import { RunningMeanStd, VecNormalizer } from "../lib/agents/normalizer.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { trainA2c } from "../lib/agents/a2c.ts";
@@ -19,7 +19,7 @@ import {
   PointMassEnv,
 } from "../lib/env/classic_control.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
-import type { LossConfig } from "../lib/agents/engine.ts";
+import { type LossCase, lossOf, stepOf } from "./agents_loss_cases.ts";
 import { createMinibatch } from "../lib/agents/buffer.ts";
 import { SmoothedPolicy } from "../lib/agents/smoothing.ts";
 
@@ -68,7 +68,7 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
     mb.advantages[i] = Math.cos(i);
     mb.returns[i] = i * 0.1;
   }
-  const loss: LossConfig = {
+  const loss: LossCase = {
     kind: "ppo",
     learningRate: 0.01,
     clipRange: 0.2,
@@ -79,10 +79,10 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
     maxGradNorm: 0.1,
   };
   const w0 = a.getWeights();
-  const stats = a.lossAndGradient(mb, loss);
+  const stats = a.lossAndGradient(mb, lossOf(loss));
   const g = a.getGradients();
   const coef = Math.min(1, 0.1 / (stats.gradNorm + 1e-6));
-  a.update(mb, loss);
+  a.update(mb, lossOf(loss), stepOf(loss));
   const w1 = a.getWeights();
   // first Adam step: p − lr·m̂/(√v̂ + eps) with m̂ = g, √v̂ = |g|
   for (let t = 0; t < w0.length; t++) {
@@ -99,8 +99,8 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
   const b = new FastEngine(cfg, { seed: 99 });
   b.setWeights(w1);
   b.setOptimizerState(os);
-  a.update(mb, loss);
-  b.update(mb, loss);
+  a.update(mb, lossOf(loss), stepOf(loss));
+  b.update(mb, lossOf(loss), stepOf(loss));
   assert.deepEqual(b.getWeights().map((t) => [...t.data]), a.getWeights().map((t) => [...t.data]));
 });
 

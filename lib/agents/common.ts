@@ -7,7 +7,7 @@
 import { ConfigError } from "../util/errors.ts";
 import type { Box, Discrete } from "../env/spaces.ts";
 import type { VecEnv } from "../env/types.ts";
-import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engine.ts";
+import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engines/engine.ts";
 import type { RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 import type { UpdateLog } from "./callbacks.ts";

@@ -4,15 +4,15 @@
  *
  * @module
  */
-export * from "./engine.ts";
+export * from "./engines/engine.ts";
 export * from "./policy.ts";
-export * from "./init.ts";
-export * from "./fast_engine.ts";
+export * from "./engines/init.ts";
+export * from "./engines/fast/fast_engine.ts";
 export * from "./buffer.ts";
-export * from "./backend.ts";
-export * from "./tfjs_engine.ts";
+export * from "./engines/tfjs/backend.ts";
+export * from "./engines/tfjs/tfjs_engine.ts";
 export * from "./tensorboard.ts";
-export * from "./model_io.ts";
+export * from "./engines/model_io.ts";
 export * from "./run.ts";
 export * from "./train_callbacks.ts";
 export * from "./trading_setup.ts";

@@ -67,7 +67,7 @@ import { SyncVecEnv } from "../env/vec_env.ts";
 import { ConfigError } from "../util/errors.ts";
 import type { Callback } from "./callbacks.ts";
 import { networkConfigFor, type TrainResult } from "./common.ts";
-import { FastEngine } from "./fast_engine.ts";
+import { FastEngine } from "./engines/fast/fast_engine.ts";
 import { VecNormalizer } from "./normalizer.ts";
 import { trainPpo } from "./ppo.ts";
 import { NormalizedPolicy } from "./run.ts";

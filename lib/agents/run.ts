@@ -32,13 +32,13 @@
 import { writeFileAtomic } from "../util/atomic.ts";
 import { ConfigError, ModelError } from "../util/errors.ts";
 import type { ActOptions, ActResult, Policy } from "./policy.ts";
-import type { ActorCriticEngine, EngineKind, NamedTensor } from "./engine.ts";
-import { decodeFloat64, encodeFloat64, loadModel, saveModel } from "./model_io.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import type { ActorCriticEngine, EngineKind, NamedTensor } from "./engines/engine.ts";
+import { decodeFloat64, encodeFloat64, loadModel, saveModel } from "./engines/model_io.ts";
+import { FastEngine } from "./engines/fast/fast_engine.ts";
+import { TfjsEngine } from "./engines/tfjs/tfjs_engine.ts";
 import { VecNormalizer, type VecNormalizerJSON } from "./normalizer.ts";
 import { TensorBoardWriter } from "./tensorboard.ts";
-import { tfjsVersion } from "./backend.ts";
+import { tfjsVersion } from "./engines/tfjs/backend.ts";
 
 /** Training state stored with every checkpoint (`state.json`). */
 export interface CheckpointState {

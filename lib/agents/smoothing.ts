@@ -13,7 +13,7 @@
  */
 import { Rng } from "../util/prng.ts";
 import { ConfigError } from "../util/errors.ts";
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import type { ActOptions, ActResult, Policy } from "./policy.ts";
 
 /** Options of {@link SmoothedPolicy}. */

@@ -8,7 +8,7 @@
 import { Rng } from "../util/prng.ts";
 import { Box, Discrete } from "../env/spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult, VecEnv } from "../env/types.ts";
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import { type PpoOptions, trainPpo } from "./ppo.ts";
 import { type A2cOptions, trainA2c } from "./a2c.ts";
 

@@ -10,8 +10,8 @@
 import { ConfigError } from "../util/errors.ts";
 import { SyncVecEnv } from "../env/vec_env.ts";
 import { AlwaysFlatPolicy, RandomPolicy } from "../backtest/policies.ts";
-import type { ActorCriticEngine, EngineKind } from "./engine.ts";
-import { type BackendName, selectBackend } from "./backend.ts";
+import type { ActorCriticEngine, EngineKind } from "./engines/engine.ts";
+import { type BackendName, selectBackend } from "./engines/tfjs/backend.ts";
 import { networkConfigFor, type TrainResult } from "./common.ts";
 import { VecNormalizer } from "./normalizer.ts";
 import { trainPpo } from "./ppo.ts";

@@ -1,6 +1,7 @@
 /**
  * The fast actor-critic engine: hand-written forward/backward passes on Float64Array with
- * analytic loss gradients for PPO, A2C and GRPO. For the small MLPs the agents use
+ * analytic gradients of the action heads; the algorithm's {@link Loss} (PPO, A2C, GRPO, in
+ * their own files) supplies the loss and its derivatives per sample. For the small MLPs the agents use
  * (e.g. 20 → 64 → 64), this is several times faster than tfjs, whose per-operation overhead
  * dominates at these sizes. The tfjs engine is the reference; the tests cross-check gradients.
  *
@@ -18,20 +19,23 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ModelError } from "../util/errors.ts";
+import { Rng } from "../../../util/prng.ts";
+import { ModelError } from "../../../util/errors.ts";
 import type {
   ActorCriticEngine,
-  LossConfig,
+  Loss,
+  LossGradients,
+  LossInputs,
   Minibatch,
   NamedTensor,
   NetworkConfig,
+  StepConfig,
   UpdateStats,
-} from "./engine.ts";
-import type { ActOptions, ActResult } from "./policy.ts";
-import { initNetwork, policyOutputSize, tensorSpecs, validateNetworkConfig } from "./init.ts";
-import { type DenseLayer, Mlp } from "./fast/mlp.ts";
-import { Adam, clipGradNorm, type FlatOptimizer, RmsProp } from "./fast/optim.ts";
+} from "../engine.ts";
+import type { ActOptions, ActResult } from "../../policy.ts";
+import { initNetwork, policyOutputSize, tensorSpecs, validateNetworkConfig } from "../init.ts";
+import { type DenseLayer, Mlp } from "./mlp.ts";
+import { Adam, clipGradNorm, type FlatOptimizer, RmsProp } from "./optim.ts";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -57,12 +61,17 @@ interface Scratch {
   capacity: number;
   logp: Float64Array;
   entropy: Float64Array;
+  /** dLoss/dLogProb, dLoss/dEntropy and dLoss/dV, written by the algorithm's loss. */
+  dLogp: Float64Array;
+  dEntropy: Float64Array;
+  dV: Float64Array;
   /** dLoss/dPolicyOutput, `capacity × nOut`. */
   dPi: Float64Array;
-  /** dLoss/dV. */
-  dV: Float64Array;
   /** Probabilities, `capacity × nOut` (categorical). */
   probs: Float64Array;
+  /** The loss's view of the above (allocated once per capacity). */
+  inputs: LossInputs;
+  lossGrads: LossGradients;
 }
 
 /** Fast engine: Float64Array MLPs with analytic gradients. See the module docs. */
@@ -142,13 +151,22 @@ export class FastEngine implements ActorCriticEngine {
   }
 
   #makeScratch(capacity: number): Scratch {
+    const logp = new Float64Array(capacity);
+    const entropy = new Float64Array(capacity);
+    const dLogp = new Float64Array(capacity);
+    const dEntropy = new Float64Array(capacity);
+    const dV = new Float64Array(capacity);
     return {
       capacity,
-      logp: new Float64Array(capacity),
-      entropy: new Float64Array(capacity),
+      logp,
+      entropy,
+      dLogp,
+      dEntropy,
+      dV,
       dPi: new Float64Array(capacity * this.#nOut),
-      dV: new Float64Array(capacity),
       probs: new Float64Array(capacity * this.#nOut),
+      inputs: { size: 0, logProb: logp, entropy, value: null },
+      lossGrads: { logProb: dLogp, entropy: dEntropy, value: dV },
     };
   }
 
@@ -355,11 +373,11 @@ export class FastEngine implements ActorCriticEngine {
    * {@link getGradients}) without clipping or stepping. `gradNorm` in the result is the
    * unclipped global norm. Used by {@link update} and by the gradient tests.
    */
-  lossAndGradient(mb: Minibatch, loss: LossConfig): UpdateStats {
+  lossAndGradient(mb: Minibatch, loss: Loss): UpdateStats {
     const B = mb.size;
     if (!(B > 0)) throw new ModelError("minibatch size must be ≥ 1", { parameter: "size" });
-    if (loss.kind !== "grpo" && !this.#vf) {
-      throw new ModelError(`loss '${loss.kind}' needs a critic; this network has none`, {
+    if (loss.usesCritic && !this.#vf) {
+      throw new ModelError("this loss needs a critic; this network has none", {
         parameter: "critic",
       });
     }
@@ -367,132 +385,70 @@ export class FastEngine implements ActorCriticEngine {
     const s = this.#s;
     const n = this.#nOut;
     this.#grads.fill(0);
+
+    // ---- forward: policy output → log π(a|s) and entropy per sample; critic → V(s) ---------
     const out = this.#pi.forward(mb.obs, B);
     this.#logProbEntropy(out, mb.actions, B, mb.masks);
+    s.inputs.size = B;
+    s.inputs.value = loss.usesCritic ? this.#vf!.forward(mb.obs, B) : null;
 
-    const invB = 1 / B;
-    const eps = loss.clipRange;
-    const entW = -loss.entCoef * invB; // dLoss/dEntropy_i
-    let policyLoss = 0;
-    let entropySum = 0;
-    let approxKl = 0;
-    let clipCount = 0;
-    let refKl = 0;
+    // ---- the algorithm's loss: statistics and dLoss/d(logProb, entropy, value) --------------
+    const stats = loss.evaluate(mb, s.inputs, s.lossGrads);
+
+    // ---- backward through the action head: dLoss/dPolicyOutput (and dLoss/dLogStd) ---------
     const dPi = s.dPi;
     const probs = s.probs;
     const ls = this.#logStd;
     const gls = this.#gLogStd;
     for (let i = 0; i < B; i++) {
-      const lp = s.logp[i];
-      const A = mb.advantages[i];
-      let dLogp: number;
-      if (loss.kind === "a2c") {
-        policyLoss -= lp * A;
-        dLogp = -A * invB;
-      } else {
-        const logRatio = lp - mb.oldLogProb[i];
-        const r = Math.exp(logRatio);
-        const rc = r < 1 - eps ? 1 - eps : r > 1 + eps ? 1 + eps : r;
-        const u = r * A;
-        const c = rc * A;
-        policyLoss -= u < c ? u : c;
-        // Gradient flows through the unclipped term when it is the min (or when r is inside
-        // the clip range, where both terms coincide); a clipped, out-of-range ratio is constant.
-        dLogp = u <= c ? -u * invB : 0;
-        approxKl += r - 1 - logRatio;
-        if (Math.abs(r - 1) > eps) clipCount++;
-        if (loss.kind === "grpo" && mb.refLogProb) {
-          const rho = Math.exp(mb.refLogProb[i] - lp); // π_ref / π
-          refKl += rho - Math.log(rho) - 1;
-          dLogp += loss.klCoef * (1 - rho) * invB;
-        }
-      }
-      entropySum += s.entropy[i];
+      const dLogp = s.dLogp[i];
+      const dEnt = s.dEntropy[i];
       const o = i * n;
       if (this.#categorical) {
+        // d log p_a / dz_j = 1[j = a] − p_j;  dH / dz_j = −p_j (log p_j + H)
         const a = mb.actions[i];
         const h = s.entropy[i];
+        const lp = s.logp[i];
         for (let j = 0; j < n; j++) {
           const p = probs[o + j];
           if (p > 0) {
             const logpj = out[o + j] - (out[o + a] - lp); // z_j − lse
-            dPi[o + j] = dLogp * ((j === a ? 1 : 0) - p) - entW * p * (logpj + h);
+            dPi[o + j] = dLogp * ((j === a ? 1 : 0) - p) - dEnt * p * (logpj + h);
           } else dPi[o + j] = 0;
         }
       } else {
+        // d log p / dμ_k = (a_k − μ_k)/σ_k²;  d log p / d log σ_k = (a_k − μ_k)²/σ_k² − 1;
+        // dH / d log σ_k = 1
         for (let k = 0; k < n; k++) {
           const inv2 = Math.exp(-2 * ls![k]);
           const diff = mb.actions[o + k] - out[o + k];
           dPi[o + k] = dLogp * diff * inv2;
-          gls![k] += dLogp * (diff * diff * inv2 - 1) + entW;
+          gls![k] += dLogp * (diff * diff * inv2 - 1) + dEnt;
         }
       }
     }
-    this.#pi.backward(mb.obs, B, dPi);
 
-    let valueLoss = 0;
-    if (loss.kind !== "grpo" && this.#vf) {
-      const v = this.#vf.forward(mb.obs, B);
-      const dV = s.dV;
-      const vw = loss.vfCoef * 2 * invB;
-      const cvf = loss.clipRangeVf;
-      for (let i = 0; i < B; i++) {
-        const diff = v[i] - mb.returns[i];
-        if (cvf === null || loss.kind === "a2c") {
-          valueLoss += diff * diff;
-          dV[i] = vw * diff;
-        } else {
-          const dv = v[i] - mb.oldValues[i];
-          const inside = dv >= -cvf && dv <= cvf;
-          const vc = mb.oldValues[i] + (inside ? dv : dv < 0 ? -cvf : cvf);
-          const diffC = vc - mb.returns[i];
-          const l1 = diff * diff;
-          const l2 = diffC * diffC;
-          if (l1 >= l2) {
-            valueLoss += l1;
-            dV[i] = vw * diff;
-          } else {
-            valueLoss += l2;
-            dV[i] = inside ? vw * diffC : 0;
-          }
-        }
-      }
-      this.#vf.backward(mb.obs, B, dV);
-      valueLoss *= invB;
-    }
-    policyLoss *= invB;
-    const entropy = entropySum * invB;
-    refKl *= invB;
-    let total = policyLoss - loss.entCoef * entropy;
-    if (loss.kind !== "grpo") total += loss.vfCoef * valueLoss;
-    else total += loss.klCoef * refKl;
+    // ---- backward through the networks --------------------------------------------------------
+    this.#pi.backward(mb.obs, B, dPi);
+    if (loss.usesCritic) this.#vf!.backward(mb.obs, B, s.dV);
     let g2 = 0;
     const g = this.#grads;
     for (let i = 0; i < g.length; i++) g2 += g[i] * g[i];
-    return {
-      loss: total,
-      policyLoss,
-      valueLoss,
-      entropy,
-      approxKl: approxKl * invB,
-      clipFraction: clipCount * invB,
-      refKl,
-      gradNorm: Math.sqrt(g2),
-    };
+    return { ...stats, gradNorm: Math.sqrt(g2) };
   }
 
   computeGradients(
     mb: Minibatch,
-    loss: LossConfig,
+    loss: Loss,
   ): { gradients: NamedTensor[]; stats: UpdateStats } {
     const stats = this.lossAndGradient(mb, loss);
     return { gradients: this.getGradients(), stats };
   }
 
-  update(mb: Minibatch, loss: LossConfig): UpdateStats {
+  update(mb: Minibatch, loss: Loss, step: StepConfig): UpdateStats {
     const stats = this.lossAndGradient(mb, loss);
-    clipGradNorm(this.#grads, loss.maxGradNorm);
-    this.#opt.apply(this.#params, this.#grads, loss.learningRate);
+    clipGradNorm(this.#grads, step.maxGradNorm);
+    this.#opt.apply(this.#params, this.#grads, step.learningRate);
     return stats;
   }
 
