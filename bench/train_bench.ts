@@ -4,8 +4,13 @@
  * ent 0.01, vf 0.5, grad-norm 0.5; A2C lr 7e-4, n_steps 5, λ 1, RMSprop), 64×64 tanh nets,
  * both engines. Prints ONE JSON line:
  *
- * `{"bench":"train","ppo_steps_per_s","a2c_steps_per_s","backend","engine","rollout_share",
- *   "engines":{"fast":{…},"tfjs":{…},"tfjs_cpu":{…}},"timesteps":{…},"sb3_reference":{…}}`
+ * `{"bench":"train","ppo_steps_per_s","a2c_steps_per_s","backend","engine","fast_precision",
+ *   "rollout_share","engines":{"fast":{…},"fast_float64":{…},"tfjs":{…},"tfjs_cpu":{…}},
+ *   "timesteps":{…},"sb3_reference":{…}}`
+ *
+ * The fast engine runs on its default path (`fast_precision`, float32 WebAssembly SIMD when the
+ * kernels load) and on the other one (`engines.fast_float64`, the JavaScript reference), the
+ * measurement behind the default.
  *
  * The default engine (fast) trains 50,000 steps per algorithm. tfjs is ~20× slower, so it
  * trains fewer steps (`timesteps.tfjs_*`, override with `--tfjs-steps`) on `wasm` and on `cpu`:
@@ -28,6 +33,12 @@ import { measureTrainingThroughput, type ThroughputResult } from "../lib/agents/
 import { buildTradingSetup } from "../lib/agents/trading_setup.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
 import type { EngineKind } from "../lib/agents/engines/engine.ts";
+import {
+  DEFAULT_FAST_PRECISION,
+  FastEngine,
+  type FastPrecision,
+} from "../lib/agents/engines/fast/fast_engine.ts";
+import { WASM_KERNELS } from "../lib/agents/engines/fast/wasm_kernels.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -56,10 +67,13 @@ async function measure(
   algorithm: "ppo" | "a2c",
   engine: EngineKind,
   timesteps: number,
+  precision?: FastPrecision,
 ): Promise<ThroughputResult> {
   const env = new SyncVecEnv([setup.makeTrainEnv(0)]);
   const net = networkConfigFor(algorithm, { obsDim: env.obsDim, actionSpace: env.actionSpace });
-  const e = buildEngine(engine, net, { seed: 0 });
+  const e = precision ? new FastEngine(net, { seed: 0, precision }) : buildEngine(engine, net, {
+    seed: 0,
+  });
   try {
     return await measureTrainingThroughput(algorithm, env, {
       engine: e,
@@ -87,9 +101,22 @@ function summary(ppo: ThroughputResult, a2c: ThroughputResult) {
 }
 
 const { backend } = await selectBackend("auto");
-const fastPpo = await measure("ppo", "fast", STEPS);
-const fastA2c = await measure("a2c", "fast", STEPS);
-const engines: Record<string, unknown> = { fast: summary(fastPpo, fastA2c) };
+const fastPpo = await measure("ppo", "fast", STEPS, DEFAULT_FAST_PRECISION);
+const fastA2c = await measure("a2c", "fast", STEPS, DEFAULT_FAST_PRECISION);
+const engines: Record<string, unknown> = {
+  fast: { precision: DEFAULT_FAST_PRECISION, ...summary(fastPpo, fastA2c) },
+};
+// the other arithmetic path of the fast engine, for the choice of the default
+const other: FastPrecision = DEFAULT_FAST_PRECISION === "float32" ? "float64" : "float32";
+if (other === "float64" || WASM_KERNELS) {
+  engines[`fast_${other}`] = {
+    precision: other,
+    ...summary(
+      await measure("ppo", "fast", STEPS, other),
+      await measure("a2c", "fast", STEPS, other),
+    ),
+  };
+}
 if (!args.values["skip-tfjs"]) {
   for (const b of backend === "cpu" ? ["cpu"] : [backend, "cpu"]) {
     await selectBackend(b as "wasm" | "cpu");
@@ -105,6 +132,7 @@ console.log(JSON.stringify({
   a2c_steps_per_s: Math.round(fastA2c.stepsPerSecond),
   backend,
   engine: "fast",
+  fast_precision: DEFAULT_FAST_PRECISION,
   rollout_share: Math.round(fastPpo.rolloutShare * 1000) / 1000,
   engines,
   timesteps: {

@@ -190,122 +190,129 @@ cases.push({
 });
 
 for (const c of cases) {
-  Deno.test(`crosscheck gradients: ${c.name}`, () => {
-    const cfg = netConfig(c.head, c.loss.kind !== "grpo");
-    const rng = new Rng(2024);
-    const fast = new FastEngine(cfg, { seed: 1 });
-    const weights = randomWeights(fast, rng);
-    fast.setWeights(weights);
-    const ref = new TfjsEngine(cfg, { weights });
-    try {
-      const mb = makeBatch(fast, rng, 48, c.loss, c.mask);
-      const a = gradientsOf(fast, mb, c.loss);
-      const b = gradientsOf(ref, mb, c.loss);
-      const bByName = new Map(b.gradients.map((g) => [g.name, g]));
-      const globalNorm = b.stats.gradNorm;
-      assert.ok(globalNorm > 1e-3, `degenerate test: gradient norm ${globalNorm}`);
-      for (const g of a.gradients) {
-        const r = bByName.get(g.name);
-        assert.ok(r, `tfjs has no gradient for ${g.name}`);
-        assert.deepEqual(g.shape, r.shape);
-        const err = relErr(g.data, r.data, 1e-6 * globalNorm + 1e-12);
-        assert.ok(err < TOL, `${c.name}: ${g.name} relative error ${err.toExponential(2)}`);
-      }
-      assert.equal(a.gradients.length, b.gradients.length);
-      for (
-        const key of [
-          "loss",
-          "policyLoss",
-          "valueLoss",
-          "entropy",
-          "approxKl",
-          "refKl",
-          "gradNorm",
-        ] as const
-      ) {
-        const x = a.stats[key];
-        const y = b.stats[key];
-        assert.ok(
-          Math.abs(x - y) <= TOL * Math.max(1, Math.abs(y)),
-          `${c.name}: stat ${key} fast ${x} vs tfjs ${y}`,
+  for (const precision of ["float64", "float32"] as const) {
+    Deno.test(`crosscheck gradients: ${c.name}, fast ${precision}`, () => {
+      const cfg = netConfig(c.head, c.loss.kind !== "grpo");
+      const rng = new Rng(2024);
+      const fast = new FastEngine(cfg, { seed: 1, precision });
+      const weights = randomWeights(fast, rng);
+      fast.setWeights(weights);
+      const ref = new TfjsEngine(cfg, { weights });
+      try {
+        const mb = makeBatch(fast, rng, 48, c.loss, c.mask);
+        const a = gradientsOf(fast, mb, c.loss);
+        const b = gradientsOf(ref, mb, c.loss);
+        const bByName = new Map(b.gradients.map((g) => [g.name, g]));
+        const globalNorm = b.stats.gradNorm;
+        assert.ok(globalNorm > 1e-3, `degenerate test: gradient norm ${globalNorm}`);
+        for (const g of a.gradients) {
+          const r = bByName.get(g.name);
+          assert.ok(r, `tfjs has no gradient for ${g.name}`);
+          assert.deepEqual(g.shape, r.shape);
+          const err = relErr(g.data, r.data, 1e-6 * globalNorm + 1e-12);
+          assert.ok(err < TOL, `${c.name}: ${g.name} relative error ${err.toExponential(2)}`);
+        }
+        assert.equal(a.gradients.length, b.gradients.length);
+        for (
+          const key of [
+            "loss",
+            "policyLoss",
+            "valueLoss",
+            "entropy",
+            "approxKl",
+            "refKl",
+            "gradNorm",
+          ] as const
+        ) {
+          const x = a.stats[key];
+          const y = b.stats[key];
+          assert.ok(
+            Math.abs(x - y) <= TOL * Math.max(1, Math.abs(y)),
+            `${c.name}: stat ${key} fast ${x} vs tfjs ${y}`,
+          );
+        }
+        // clipFraction is a count / size (float32 in tfjs)
+        assert.equal(
+          Math.round(a.stats.clipFraction * mb.size),
+          Math.round(b.stats.clipFraction * mb.size),
         );
+        if (c.loss.kind !== "a2c") {
+          // the test batch exercises both sides of the clipped surrogate
+          assert.ok(
+            a.stats.clipFraction > 0.05 && a.stats.clipFraction < 0.95,
+            `${a.stats.clipFraction}`,
+          );
+        }
+      } finally {
+        ref.dispose();
       }
-      // clipFraction is a count / size (float32 in tfjs)
-      assert.equal(
-        Math.round(a.stats.clipFraction * mb.size),
-        Math.round(b.stats.clipFraction * mb.size),
-      );
-      if (c.loss.kind !== "a2c") {
-        // the test batch exercises both sides of the clipped surrogate
-        assert.ok(
-          a.stats.clipFraction > 0.05 && a.stats.clipFraction < 0.95,
-          `${a.stats.clipFraction}`,
-        );
-      }
-    } finally {
-      ref.dispose();
-    }
-  });
+    });
+  }
 }
 
 for (const opt of ["adam", "rmsprop"] as const) {
-  Deno.test(`crosscheck updates: three ${opt} steps with grad clipping agree`, () => {
-    const cfg = netConfig("categorical", true);
-    cfg.optimizer = opt === "adam" ? { kind: "adam", eps: 1e-5 } : {
-      kind: "rmsprop",
-      alpha: 0.99,
-      eps: 1e-5,
-    };
-    const rng = new Rng(7);
-    const fast = new FastEngine(cfg, { seed: 3 });
-    const w0 = randomWeights(fast, rng);
-    fast.setWeights(w0);
-    const ref = new TfjsEngine(cfg, { weights: w0 });
-    try {
-      const loss = baseLoss(opt === "adam" ? "ppo" : "a2c", opt === "adam" ? 0.2 : null);
-      const mb = makeBatch(fast, rng, 32, loss, true);
-      let clipped = false;
-      for (let s = 0; s < 3; s++) {
-        const sa = fast.update(mb, lossOf(loss), stepOf(loss));
-        const sb = ref.update(mb, lossOf(loss), stepOf(loss));
-        if (sa.gradNorm > loss.maxGradNorm) clipped = true;
-        assert.ok(Math.abs(sa.gradNorm - sb.gradNorm) < 1e-3 * sb.gradNorm);
-      }
-      assert.ok(clipped, "test should exercise gradient clipping");
-      const wa = fast.getWeights();
-      const wb = new Map(ref.getWeights().map((w) => [w.name, w]));
-      let dn = 0;
-      let en = 0;
-      for (let t = 0; t < wa.length; t++) {
-        const b = wb.get(wa[t].name)!;
-        for (let i = 0; i < b.data.length; i++) {
-          const da = wa[t].data[i] - w0[t].data[i];
-          const db = b.data[i] - w0[t].data[i];
-          dn += da * da;
-          en += (da - db) ** 2;
+  for (const precision of ["float64", "float32"] as const) {
+    Deno.test(`crosscheck updates: three ${opt} steps with grad clipping agree, fast ${precision}`, () => {
+      const cfg = netConfig("categorical", true);
+      cfg.optimizer = opt === "adam" ? { kind: "adam", eps: 1e-5 } : {
+        kind: "rmsprop",
+        alpha: 0.99,
+        eps: 1e-5,
+      };
+      const rng = new Rng(7);
+      const fast = new FastEngine(cfg, { seed: 3, precision });
+      const w0 = randomWeights(fast, rng);
+      fast.setWeights(w0);
+      const ref = new TfjsEngine(cfg, { weights: w0 });
+      try {
+        const loss = baseLoss(opt === "adam" ? "ppo" : "a2c", opt === "adam" ? 0.2 : null);
+        const mb = makeBatch(fast, rng, 32, loss, true);
+        let clipped = false;
+        for (let s = 0; s < 3; s++) {
+          const sa = fast.update(mb, lossOf(loss), stepOf(loss));
+          const sb = ref.update(mb, lossOf(loss), stepOf(loss));
+          if (sa.gradNorm > loss.maxGradNorm) clipped = true;
+          assert.ok(Math.abs(sa.gradNorm - sb.gradNorm) < 1e-3 * sb.gradNorm);
         }
+        assert.ok(clipped, "test should exercise gradient clipping");
+        const wa = fast.getWeights();
+        const wb = new Map(ref.getWeights().map((w) => [w.name, w]));
+        let dn = 0;
+        let en = 0;
+        for (let t = 0; t < wa.length; t++) {
+          const b = wb.get(wa[t].name)!;
+          for (let i = 0; i < b.data.length; i++) {
+            const da = wa[t].data[i] - w0[t].data[i];
+            const db = b.data[i] - w0[t].data[i];
+            dn += da * da;
+            en += (da - db) ** 2;
+          }
+        }
+        // Weight deltas (~lr·steps) are compared after float32 storage of the tfjs weights,
+        // whose rounding (6e-8 × |w| ≈ 1e-7) is ~1e-5 of a 3e-3 step: tolerance 1e-3.
+        assert.ok(dn > 0);
+        assert.ok(Math.sqrt(en / dn) < 1e-3, `update mismatch ${Math.sqrt(en / dn)}`);
+        // optimiser state is interchangeable between the engines (same names and shapes)
+        const sa = fast.getOptimizerState();
+        const sb = ref.getOptimizerState();
+        assert.equal(sa.step, 3);
+        assert.equal(sb.step, 3);
+        assert.deepEqual(
+          sa.tensors.map((t) => t.name).sort(),
+          sb.tensors.map((t) => t.name).sort(),
+        );
+        ref.setOptimizerState(sa);
+        fast.setOptimizerState(sb);
+      } finally {
+        ref.dispose();
       }
-      // Weight deltas (~lr·steps) are compared after float32 storage of the tfjs weights,
-      // whose rounding (6e-8 × |w| ≈ 1e-7) is ~1e-5 of a 3e-3 step: tolerance 1e-3.
-      assert.ok(dn > 0);
-      assert.ok(Math.sqrt(en / dn) < 1e-3, `update mismatch ${Math.sqrt(en / dn)}`);
-      // optimiser state is interchangeable between the engines (same names and shapes)
-      const sa = fast.getOptimizerState();
-      const sb = ref.getOptimizerState();
-      assert.equal(sa.step, 3);
-      assert.equal(sb.step, 3);
-      assert.deepEqual(sa.tensors.map((t) => t.name).sort(), sb.tensors.map((t) => t.name).sort());
-      ref.setOptimizerState(sa);
-      fast.setOptimizerState(sb);
-    } finally {
-      ref.dispose();
-    }
-  });
+    });
+  }
 }
 
 Deno.test("crosscheck: same seed gives the same initial weights and deterministic actions", () => {
   const cfg = netConfig("categorical", true);
-  const fast = new FastEngine(cfg, { seed: 11 });
+  const fast = new FastEngine(cfg, { seed: 11, precision: "float64" });
   const ref = new TfjsEngine(cfg, { seed: 11 });
   try {
     const wa = fast.getWeights();

@@ -1,6 +1,7 @@
 /**
- * Fast engine: analytic gradients of every loss and head against central finite differences
- * (float64), masking, initialisation.
+ * Fast engine, Float64 path (the reference): analytic gradients of every loss and head against
+ * central finite differences (float64), masking, initialisation. The Float32 SIMD path is
+ * checked against this one in `agents_wasm_test.ts`.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../lib/util/prng.ts";
@@ -116,7 +117,10 @@ for (const [hname, head] of heads) {
           masked ? " masked" : ""
         }`;
         Deno.test(`fast engine gradient = finite differences: ${label}`, () => {
-          const eng = new FastEngine(netConfig(head, kind !== "grpo"), { seed: 3 });
+          const eng = new FastEngine(netConfig(head, kind !== "grpo"), {
+            seed: 3,
+            precision: "float64",
+          });
           // larger weights than the 0.01 head init so the policy is not uniform
           const w = eng.getWeights();
           const rng = new Rng(11);
@@ -139,7 +143,10 @@ for (const [hname, head] of heads) {
 }
 
 Deno.test("masking: invalid actions get probability 0, entropy over valid ones", () => {
-  const eng = new FastEngine(netConfig({ kind: "categorical", n: 4 }), { seed: 1 });
+  const eng = new FastEngine(netConfig({ kind: "categorical", n: 4 }), {
+    seed: 1,
+    precision: "float64",
+  });
   const obs = new Float64Array(5).map((_, i) => i * 0.3 - 0.5);
   const masks = new Uint8Array([0, 1, 0, 1]);
   eng.seed(9);
@@ -221,7 +228,7 @@ Deno.test("init: orthogonal kernels with the specified gains, zero biases, log_s
   assert.deepEqual(w2.map((t) => [...t.data]), w.map((t) => [...t.data]));
   assert.notDeepEqual([...initNetwork(cfg, new Rng(43))[0].data], [...w[0].data]);
   // engine with seed s starts from initNetwork(config, new Rng(s))
-  const eng = new FastEngine(cfg, { seed: 42 });
+  const eng = new FastEngine(cfg, { seed: 42, precision: "float64" });
   assert.deepEqual(eng.getWeights().map((t) => [...t.data]), w.map((t) => [...t.data]));
   assert.equal(orthogonalMatrix([3, 2], new Rng(1)).length, 6);
 });

@@ -58,7 +58,7 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
   const cfg = networkConfigFor("ppo", { obsDim: 3, actionSpace: new CartPoleEnv().actionSpace }, {
     hidden: [4],
   });
-  const a = new FastEngine(cfg, { seed: 2 });
+  const a = new FastEngine(cfg, { seed: 2, precision: "float64" });
   const mb = createMinibatch(6, 3);
   mb.size = 6;
   for (let i = 0; i < 18; i++) mb.obs[i] = Math.sin(i);
@@ -96,7 +96,7 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
   const os = a.getOptimizerState();
   assert.equal(os.step, 1);
   assert.ok(os.tensors.some((t) => t.name === "adam/m/pi/head/kernel"));
-  const b = new FastEngine(cfg, { seed: 99 });
+  const b = new FastEngine(cfg, { seed: 99, precision: "float64" });
   b.setWeights(w1);
   b.setOptimizerState(os);
   a.update(mb, lossOf(loss), stepOf(loss));
@@ -281,55 +281,57 @@ Deno.test("Pendulum-v1 physics and point mass / offset-match dynamics", () => {
   close(om.step((nextCue + 1) % 4).reward, offset); // a wrong action earns just the offset
 });
 
-Deno.test("determinism: same seed → identical PPO/A2C/GRPO curves and weights; other seed differs", async () => {
-  const runPpo = async (seed: number) => {
-    const env = new SyncVecEnv([new CartPoleEnv(), new CartPoleEnv()]);
-    const eng = new FastEngine(networkConfigFor("ppo", env), { seed });
-    const res = await trainPpo(env, eng, {
-      totalTimesteps: 512,
-      seed,
-      nSteps: 128,
-      batchSize: 64,
-      nEpochs: 2,
-    });
-    return {
-      logs: res.logs.map((l) => [l.loss, l.approxKl, l.episodeReturnMean]),
-      w: eng.getWeights(),
+for (const precision of ["float32", "float64"] as const) {
+  Deno.test(`determinism (${precision} path): same seed → identical PPO/A2C/GRPO curves and weights; other seed differs`, async () => {
+    const runPpo = async (seed: number) => {
+      const env = new SyncVecEnv([new CartPoleEnv(), new CartPoleEnv()]);
+      const eng = new FastEngine(networkConfigFor("ppo", env), { seed, precision });
+      const res = await trainPpo(env, eng, {
+        totalTimesteps: 512,
+        seed,
+        nSteps: 128,
+        batchSize: 64,
+        nEpochs: 2,
+      });
+      return {
+        logs: res.logs.map((l) => [l.loss, l.approxKl, l.episodeReturnMean]),
+        w: eng.getWeights(),
+      };
     };
-  };
-  const a = await runPpo(1);
-  const b = await runPpo(1);
-  const c = await runPpo(2);
-  assert.deepEqual(a.logs, b.logs);
-  assert.deepEqual(a.w.map((t) => [...t.data]), b.w.map((t) => [...t.data]));
-  assert.notDeepEqual(a.logs, c.logs);
+    const a = await runPpo(1);
+    const b = await runPpo(1);
+    const c = await runPpo(2);
+    assert.deepEqual(a.logs, b.logs);
+    assert.deepEqual(a.w.map((t) => [...t.data]), b.w.map((t) => [...t.data]));
+    assert.notDeepEqual(a.logs, c.logs);
 
-  const runA2c = async (seed: number) => {
-    const env = new SyncVecEnv([new PointMassEnv(), new PointMassEnv()]);
-    const eng = new FastEngine(networkConfigFor("a2c", env), { seed });
-    const res = await trainA2c(env, eng, { totalTimesteps: 400, seed, logInterval: 10 });
-    return res.logs.map((l) => [l.loss, l.entropy, l.valueLoss]);
-  };
-  assert.deepEqual(await runA2c(3), await runA2c(3));
-  assert.notDeepEqual(await runA2c(3), await runA2c(4));
+    const runA2c = async (seed: number) => {
+      const env = new SyncVecEnv([new PointMassEnv(), new PointMassEnv()]);
+      const eng = new FastEngine(networkConfigFor("a2c", env), { seed, precision });
+      const res = await trainA2c(env, eng, { totalTimesteps: 400, seed, logInterval: 10 });
+      return res.logs.map((l) => [l.loss, l.entropy, l.valueLoss]);
+    };
+    assert.deepEqual(await runA2c(3), await runA2c(3));
+    assert.notDeepEqual(await runA2c(3), await runA2c(4));
 
-  const runGrpo = async (seed: number) => {
-    const env = new OffsetMatchEnv();
-    const eng = new FastEngine(
-      networkConfigFor("grpo", { obsDim: 5, actionSpace: env.actionSpace }),
-      { seed },
-    );
-    const res = await trainGrpo(env, eng, {
-      totalTimesteps: 512,
-      seed,
-      horizon: 4,
-      groupsPerUpdate: 4,
-    });
-    return res.logs.map((l) => [l.loss, l.refKl, l.episodeReturnMean]);
-  };
-  assert.deepEqual(await runGrpo(5), await runGrpo(5));
-  assert.notDeepEqual(await runGrpo(5), await runGrpo(6));
-});
+    const runGrpo = async (seed: number) => {
+      const env = new OffsetMatchEnv();
+      const eng = new FastEngine(
+        networkConfigFor("grpo", { obsDim: 5, actionSpace: env.actionSpace }),
+        { seed, precision },
+      );
+      const res = await trainGrpo(env, eng, {
+        totalTimesteps: 512,
+        seed,
+        horizon: 4,
+        groupsPerUpdate: 4,
+      });
+      return res.logs.map((l) => [l.loss, l.refKl, l.episodeReturnMean]);
+    };
+    assert.deepEqual(await runGrpo(5), await runGrpo(5));
+    assert.notDeepEqual(await runGrpo(5), await runGrpo(6));
+  });
+}
 
 Deno.test("GRPO: group members start from the identical state; zero-std groups are counted", async () => {
   // A one-action env: rewards are offset + 1 with a random offset per reset, so a group's
