@@ -11,38 +11,21 @@
 ;;   input gradient   Δ' += Δ · Wᵀ       (B = Wᵀ, transposed once per step by `transpose`)
 ;; Its micro-kernel keeps a 4-row × 8-column block of C in eight 128-bit registers and streams
 ;; the K dimension: per step two vector loads of B, four splatted scalars of A, 8 mul + 8 add.
-;; Column tails (N mod 8) run a 4-wide block, then scalars, so C is written exactly within its
-;; M × N bounds (gradients of neighbouring tensors are never touched).
+;; Column tails (N mod 8) run a 4-wide block, then a 4-wide block of which only the valid lanes
+;; are stored, so C is written exactly within its M × N bounds (gradients of neighbouring
+;; tensors are never touched; reads may run up to 3 values past a row: allocations have slack).
 (module
   (memory (import "env" "memory") 1)
 
-  ;; ---- C[i, j] += Σ_p A[i·ars + p·acs] · B[p·brs + j] over the columns j0 ≤ j < N of one row
-  ;; (scalar; the tail of a row block).
-  (func $row_scalar (param $a i32) (param $acs i32) (param $b i32) (param $brs i32) (param $c i32)
-    (param $K i32) (param $j0 i32) (param $N i32)
-    (local $j i32) (local $p i32) (local $pa i32) (local $pb i32) (local $s f32)
-    (local.set $j (local.get $j0))
-    (block $done
-      (loop $cols
-        (br_if $done (i32.ge_u (local.get $j) (local.get $N)))
-        (local.set $s (f32.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))))
-        (local.set $pa (local.get $a))
-        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
-        (local.set $p (local.get $K))
-        (block $kdone
-          (loop $k
-            (br_if $kdone (i32.eqz (local.get $p)))
-            (local.set $s (f32.add (local.get $s)
-              (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
-            (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $brs)))
-            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-            (br $k)))
-        (f32.store (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $cols))))
+  ;; ---- store the first $count (1–3) lanes of $v at $addr.
+  (func $store_lanes (param $addr i32) (param $v v128) (param $count i32)
+    (f32.store (local.get $addr) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.ge_u (local.get $count) (i32.const 2))
+      (then (f32.store offset=4 (local.get $addr) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.ge_u (local.get $count) (i32.const 3))
+      (then (f32.store offset=8 (local.get $addr) (f32x4.extract_lane 2 (local.get $v))))))
 
-  ;; ---- one row of C: 4-wide vector blocks, then the scalar tail.
+  ;; ---- one row of C: 4-wide vector blocks, then the 1–3 column tail.
   ;; $a: address of A[i, 0]; $acs, $brs in BYTES.
   (func $row (param $a i32) (param $acs i32) (param $b i32) (param $brs i32) (param $c i32)
     (param $K i32) (param $N i32)
@@ -66,8 +49,24 @@
         (v128.store (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $acc))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $cols)))
-    (call $row_scalar (local.get $a) (local.get $acs) (local.get $b) (local.get $brs) (local.get $c)
-      (local.get $K) (local.get $j) (local.get $N)))
+    ;; 1–3 remaining columns: one 4-wide block, valid lanes stored
+    (if (i32.lt_u (local.get $j) (local.get $N))
+      (then
+        (local.set $acc (v128.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $pa (local.get $a))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $p (local.get $K))
+        (block $tdone
+          (loop $t
+            (br_if $tdone (i32.eqz (local.get $p)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul (v128.load32_splat (local.get $pa)) (v128.load (local.get $pb)))))
+            (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $brs)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $t)))
+        (call $store_lanes (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $acc) (i32.sub (local.get $N) (local.get $j))))))
 
   ;; ---- C (M × N, row stride crs) += A (M × K, strides ars/acs) · B (K × N, row stride brs).
   (func (export "gemm") (param $A i32) (param $ars i32) (param $acs i32) (param $B i32)
@@ -175,17 +174,39 @@
             (v128.store (i32.add (local.get $c2) (local.get $off)) (local.get $s20))
             (v128.store (i32.add (local.get $c3) (local.get $off)) (local.get $s30))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))))
-        ;; scalar column tail of the 4 rows
+        ;; column tail of the 4 rows (1–3 columns): 4-wide vectors whose extra lanes read the
+        ;; next values in memory (allocations carry 4 values of slack) and are never stored
         (if (i32.lt_u (local.get $j) (local.get $N))
           (then
-            (call $row_scalar (local.get $a0) (local.get $acs) (local.get $B) (local.get $brs)
-              (local.get $c0) (local.get $K) (local.get $j) (local.get $N))
-            (call $row_scalar (local.get $a1) (local.get $acs) (local.get $B) (local.get $brs)
-              (local.get $c1) (local.get $K) (local.get $j) (local.get $N))
-            (call $row_scalar (local.get $a2) (local.get $acs) (local.get $B) (local.get $brs)
-              (local.get $c2) (local.get $K) (local.get $j) (local.get $N))
-            (call $row_scalar (local.get $a3) (local.get $acs) (local.get $B) (local.get $brs)
-              (local.get $c3) (local.get $K) (local.get $j) (local.get $N))))
+            (local.set $off (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $s00 (v128.load (i32.add (local.get $c0) (local.get $off))))
+            (local.set $s10 (v128.load (i32.add (local.get $c1) (local.get $off))))
+            (local.set $s20 (v128.load (i32.add (local.get $c2) (local.get $off))))
+            (local.set $s30 (v128.load (i32.add (local.get $c3) (local.get $off))))
+            (local.set $pa (i32.const 0))
+            (local.set $pb (i32.add (local.get $B) (local.get $off)))
+            (local.set $p (local.get $K))
+            (block $kt_done
+              (loop $kt
+                (br_if $kt_done (i32.eqz (local.get $p)))
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul
+                  (v128.load32_splat (i32.add (local.get $a0) (local.get $pa))) (local.get $b0))))
+                (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul
+                  (v128.load32_splat (i32.add (local.get $a1) (local.get $pa))) (local.get $b0))))
+                (local.set $s20 (f32x4.add (local.get $s20) (f32x4.mul
+                  (v128.load32_splat (i32.add (local.get $a2) (local.get $pa))) (local.get $b0))))
+                (local.set $s30 (f32x4.add (local.get $s30) (f32x4.mul
+                  (v128.load32_splat (i32.add (local.get $a3) (local.get $pa))) (local.get $b0))))
+                (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $brs)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                (br $kt)))
+            (local.set $p (i32.sub (local.get $N) (local.get $j)))
+            (call $store_lanes (i32.add (local.get $c0) (local.get $off)) (local.get $s00) (local.get $p))
+            (call $store_lanes (i32.add (local.get $c1) (local.get $off)) (local.get $s10) (local.get $p))
+            (call $store_lanes (i32.add (local.get $c2) (local.get $off)) (local.get $s20) (local.get $p))
+            (call $store_lanes (i32.add (local.get $c3) (local.get $off)) (local.get $s30) (local.get $p))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $rows)))
     ;; remaining rows one at a time

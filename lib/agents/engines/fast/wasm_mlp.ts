@@ -121,7 +121,10 @@ export class WasmMlp {
   #forwardChunk(x: Float64Array, start: number, rows: number): void {
     const k = this.#k;
     const n = this.layers.length;
-    this.#xView!.set(x.subarray(start * this.#inSize, (start + rows) * this.#inSize));
+    const xv = this.#xView!;
+    const off = start * this.#inSize;
+    const len = rows * this.#inSize;
+    for (let i = 0; i < len; i++) xv[i] = x[off + i]; // (a loop: subarray would allocate)
     let input = this.#x;
     for (let l = 0; l < n; l++) {
       const { inSize, outSize, w, b } = this.layers[l];
@@ -144,7 +147,10 @@ export class WasmMlp {
     for (let start = 0; start < batch; start += WASM_CHUNK_ROWS) {
       const rows = Math.min(WASM_CHUNK_ROWS, batch - start);
       this.#forwardChunk(x, start, rows);
-      this.#out.set(this.#outView!.subarray(0, rows * out), start * out);
+      const o = this.#out;
+      const ov = this.#outView!;
+      const off = start * out;
+      for (let i = 0; i < rows * out; i++) o[off + i] = ov[i];
     }
     this.#lastX = x;
     this.#lastBatch = batch;
@@ -156,7 +162,9 @@ export class WasmMlp {
     const k = this.#k;
     const n = this.layers.length;
     const out = this.outSize;
-    this.#dOutView!.set(dOut.subarray(start * out, (start + rows) * out));
+    const dv = this.#dOutView!;
+    const off = start * out;
+    for (let i = 0; i < rows * out; i++) dv[i] = dOut[off + i];
     for (let l = n - 1; l >= 0; l--) {
       const { inSize, outSize, w, gw, gb } = this.layers[l];
       const { delta, wT } = this.#scratch[l];
