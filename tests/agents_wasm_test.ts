@@ -2,17 +2,21 @@
  * The fast engine's Float32 WebAssembly SIMD path against its Float64 reference path and
  * against finite differences:
  *
- * - the kernels' tanh against float64 `Math.tanh` (max abs error < 5e-7; measured 3.3e-7);
+ * - the kernels' tanh against float64 `Math.tanh` (max abs error < 5e-7; measured 2.7e-7 on
+ *   this grid, 3.3e-7 on a finer one);
  * - gradients of every loss and head (masked and not) on the same float32-representable
  *   weights and minibatch, at a one-chunk size (48 rows) and at a size that needs three
  *   chunks (600 rows, re-running each chunk's forward pass): relative L2 error per tensor
- *   < 1e-5 (float32 arithmetic over ≤ 64-term dot products; measured ≤ 1.5e-6), with a floor
- *   of 1e-6 × the global norm for (near-)zero tensors; loss statistics within 1e-5;
+ *   < 2e-5 (float32 arithmetic, unit roundoff 6e-8, over ≤ 64-term dot products and up to
+ *   600-row sums; measured ≤ 4.8e-6), with a floor of 1e-6 × the global norm for (near-)zero
+ *   tensors; loss statistics within 1e-5. A wrong sign, a missing term or a factor of 2 gives
+ *   errors of order 1;
  * - a directional finite difference of the loss on the Float32 path itself (central, step
  *   1e-3 along a random unit direction; float32 rounding of the loss, ~1e-7, over 2e-3 makes
- *   the difference quotient good to ~1e-4 of the directional derivative): relative < 1e-3;
+ *   the difference quotient good to ~1e-4 of the directional derivative): relative < 1e-3
+ *   (measured 3.9e-4);
  * - ten Adam and ten RMSprop steps with gradient clipping: weight changes within 1e-3
- *   (relative L2) of the Float64 path's.
+ *   (relative L2) of the Float64 path's (measured 6.3e-6).
  * The tfjs cross-check of both paths is in `agents_crosscheck_test.ts`, same-seed determinism
  * per path in `agents_fast_unit_test.ts`.
  *
@@ -142,7 +146,7 @@ for (const [hname, head] of heads) {
           assert.equal(a.gradients.length, b.gradients.length);
           for (let t = 0; t < a.gradients.length; t++) {
             const err = relL2(b.gradients[t].data, a.gradients[t].data, 1e-6 * a.stats.gradNorm);
-            assert.ok(err < 1e-5, `${size} rows: ${a.gradients[t].name} rel error ${err}`);
+            assert.ok(err < 2e-5, `${size} rows: ${a.gradients[t].name} rel error ${err}`);
           }
           for (const key of ["loss", "policyLoss", "valueLoss", "entropy", "gradNorm"] as const) {
             const x = a.stats[key];
