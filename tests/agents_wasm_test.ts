@@ -231,9 +231,13 @@ for (const opt of ["adam", "rmsprop"] as const) {
   });
 }
 
-Deno.test("float32 path: clone keeps the path and the weights", () => {
+Deno.test("float32 path: clone keeps the path and the weights; unknown paths are refused", () => {
   const [, f32] = enginePair(netConfig({ kind: "categorical", n: 3 }, true), 2);
   const c = f32.clone();
   assert.equal(c.precision, "float32");
   assert.deepEqual(c.getWeights(), f32.getWeights());
+  assert.throws(
+    () => new FastEngine(c.config, { precision: "float16" as "float32" }),
+    /unknown precision 'float16'/,
+  );
 });

@@ -144,6 +144,13 @@ export class FastEngine implements ActorCriticEngine {
     this.config = structuredClone(config);
     this.name = options.name ?? "fast";
     this.precision = options.precision ?? DEFAULT_FAST_PRECISION;
+    if (this.precision !== "float32" && this.precision !== "float64") {
+      throw new ModelError(
+        `unknown precision '${this.precision}'`,
+        { parameter: "precision" },
+        "use 'float32' or 'float64'",
+      );
+    }
     if (this.precision === "float32" && !WASM_KERNELS) {
       throw new ModelError(
         `the fast engine's float32 path needs the WebAssembly kernels: ${wasmKernelsUnavailable}`,
