@@ -4,8 +4,13 @@
  * ent 0.01, vf 0.5, grad-norm 0.5; A2C lr 7e-4, n_steps 5, λ 1, RMSprop), 64×64 tanh nets,
  * both engines. Prints ONE JSON line:
  *
- * `{"bench":"train","ppo_steps_per_s","a2c_steps_per_s","backend","engine","rollout_share",
- *   "engines":{"fast":{…},"tfjs":{…},"tfjs_cpu":{…}},"timesteps":{…},"sb3_reference":{…}}`
+ * `{"bench":"train","ppo_steps_per_s","a2c_steps_per_s","backend","engine","fast_precision",
+ *   "rollout_share","engines":{"fast":{…},"fast_float64":{…},"tfjs":{…},"tfjs_cpu":{…}},
+ *   "timesteps":{…},"sb3_reference":{…}}`
+ *
+ * The fast engine runs on its default path (`fast_precision`, float32 WebAssembly SIMD when the
+ * kernels load) and on the other one (`engines.fast_float64`, the JavaScript reference), the
+ * measurement behind the default.
  *
  * The default engine (fast) trains 50,000 steps per algorithm. tfjs is ~20× slower, so it
  * trains fewer steps (`timesteps.tfjs_*`, override with `--tfjs-steps`) on `wasm` and on `cpu`:
@@ -23,11 +28,15 @@
 import { parseArgs } from "node:util";
 import {
   buildEngine,
+  DEFAULT_FAST_PRECISION,
   type EngineKind,
+  FastEngine,
+  type FastPrecision,
   measureTrainingThroughput,
   networkConfigFor,
   selectBackend,
   type ThroughputResult,
+  WASM_KERNELS,
 } from "../lib/agents/mod.ts";
 import { buildTradingSetup } from "../lib/experiment/mod.ts";
 import { SyncVecEnv } from "../lib/env/mod.ts";
@@ -59,10 +68,13 @@ async function measure(
   algorithm: "ppo" | "a2c",
   engine: EngineKind,
   timesteps: number,
+  precision?: FastPrecision,
 ): Promise<ThroughputResult> {
   const env = new SyncVecEnv([setup.makeTrainEnv(0)]);
   const net = networkConfigFor(algorithm, { obsDim: env.obsDim, actionSpace: env.actionSpace });
-  const e = buildEngine(engine, net, { seed: 0 });
+  const e = precision ? new FastEngine(net, { seed: 0, precision }) : buildEngine(engine, net, {
+    seed: 0,
+  });
   try {
     return await measureTrainingThroughput(algorithm, env, {
       engine: e,
@@ -90,9 +102,22 @@ function summary(ppo: ThroughputResult, a2c: ThroughputResult) {
 }
 
 const { backend } = await selectBackend("auto");
-const fastPpo = await measure("ppo", "fast", STEPS);
-const fastA2c = await measure("a2c", "fast", STEPS);
-const engines: Record<string, unknown> = { fast: summary(fastPpo, fastA2c) };
+const fastPpo = await measure("ppo", "fast", STEPS, DEFAULT_FAST_PRECISION);
+const fastA2c = await measure("a2c", "fast", STEPS, DEFAULT_FAST_PRECISION);
+const engines: Record<string, unknown> = {
+  fast: { precision: DEFAULT_FAST_PRECISION, ...summary(fastPpo, fastA2c) },
+};
+// the other arithmetic path of the fast engine, for the choice of the default
+const other: FastPrecision = DEFAULT_FAST_PRECISION === "float32" ? "float64" : "float32";
+if (other === "float64" || WASM_KERNELS) {
+  engines[`fast_${other}`] = {
+    precision: other,
+    ...summary(
+      await measure("ppo", "fast", STEPS, other),
+      await measure("a2c", "fast", STEPS, other),
+    ),
+  };
+}
 if (!args.values["skip-tfjs"]) {
   for (const b of backend === "cpu" ? ["cpu"] : [backend, "cpu"]) {
     await selectBackend(b as "wasm" | "cpu");
@@ -108,6 +133,7 @@ console.log(JSON.stringify({
   a2c_steps_per_s: Math.round(fastA2c.stepsPerSecond),
   backend,
   engine: "fast",
+  fast_precision: DEFAULT_FAST_PRECISION,
   rollout_share: Math.round(fastPpo.rolloutShare * 1000) / 1000,
   engines,
   timesteps: {

@@ -5,7 +5,7 @@ import {
   ensureBackendSync,
   selectBackend,
   tfjsVersion,
-} from "../lib/agents/backend.ts";
+} from "../lib/agents/engines/tfjs/backend.ts";
 import { ConfigError } from "../lib/util/errors.ts";
 
 Deno.test("backend: auto picks tensorflow → wasm → cpu and reports why it skipped", async () => {

@@ -1,6 +1,9 @@
 /**
  * Gradient cross-checks: the fast engine's analytic gradients (float64) against tfjs autodiff
  * (the reference, float32) on the same weights and minibatch, for every loss and head.
+ * Both engines take the loss's derivatives per sample from the algorithm's own `Loss`
+ * (checked against finite differences in `agents_loss_test.ts`); what is compared here is the
+ * chain through the action heads (masking, log-std) and the networks, and the statistics.
  *
  * Tolerance: tfjs has no float64 backend, so the reference carries float32 rounding. Inputs
  * and weights are first rounded to float32 so both engines see identical values; what is left
@@ -17,17 +20,18 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../lib/util/prng.ts";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { TfjsEngine } from "../lib/agents/tfjs_engine.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
+import { TfjsEngine } from "../lib/agents/engines/tfjs/tfjs_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import type {
   ActorCriticEngine,
-  LossConfig,
+  Loss,
   Minibatch,
   NamedTensor,
   NetworkConfig,
   UpdateStats,
-} from "../lib/agents/engine.ts";
+} from "../lib/agents/engines/engine.ts";
+import { type LossCase, lossOf, stepOf } from "./agents_loss_cases.ts";
 
 await selectBackend("cpu");
 
@@ -66,7 +70,7 @@ function makeBatch(
   engine: ActorCriticEngine,
   rng: Rng,
   size: number,
-  loss: LossConfig,
+  loss: LossCase,
   withMask: boolean,
 ): Minibatch {
   const cfg = engine.config;
@@ -127,14 +131,14 @@ function makeBatch(
 function gradientsOf(
   e: ActorCriticEngine,
   mb: Minibatch,
-  loss: LossConfig,
+  loss: LossCase,
 ): { gradients: NamedTensor[]; stats: UpdateStats } {
-  if (e.computeGradients) return e.computeGradients(mb, loss);
+  if (e.computeGradients) return e.computeGradients(mb, lossOf(loss));
   const fast = e as unknown as {
-    lossAndGradient(mb: Minibatch, loss: LossConfig): UpdateStats;
+    lossAndGradient(mb: Minibatch, loss: Loss): UpdateStats;
     getGradients(): NamedTensor[];
   };
-  const stats = fast.lossAndGradient(mb, loss);
+  const stats = fast.lossAndGradient(mb, lossOf(loss));
   return { gradients: fast.getGradients(), stats };
 }
 
@@ -150,7 +154,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor: number): numb
   return Math.sqrt(s) / Math.max(l2(b), floor);
 }
 
-function baseLoss(kind: LossConfig["kind"], clipRangeVf: number | null = null): LossConfig {
+function baseLoss(kind: LossCase["kind"], clipRangeVf: number | null = null): LossCase {
   return {
     kind,
     learningRate: 3e-3,
@@ -166,7 +170,7 @@ function baseLoss(kind: LossConfig["kind"], clipRangeVf: number | null = null): 
 interface Case {
   name: string;
   head: "categorical" | "gaussian";
-  loss: LossConfig;
+  loss: LossCase;
   mask: boolean;
 }
 
@@ -186,122 +190,129 @@ cases.push({
 });
 
 for (const c of cases) {
-  Deno.test(`crosscheck gradients: ${c.name}`, () => {
-    const cfg = netConfig(c.head, c.loss.kind !== "grpo");
-    const rng = new Rng(2024);
-    const fast = new FastEngine(cfg, { seed: 1 });
-    const weights = randomWeights(fast, rng);
-    fast.setWeights(weights);
-    const ref = new TfjsEngine(cfg, { weights });
-    try {
-      const mb = makeBatch(fast, rng, 48, c.loss, c.mask);
-      const a = gradientsOf(fast, mb, c.loss);
-      const b = gradientsOf(ref, mb, c.loss);
-      const bByName = new Map(b.gradients.map((g) => [g.name, g]));
-      const globalNorm = b.stats.gradNorm;
-      assert.ok(globalNorm > 1e-3, `degenerate test: gradient norm ${globalNorm}`);
-      for (const g of a.gradients) {
-        const r = bByName.get(g.name);
-        assert.ok(r, `tfjs has no gradient for ${g.name}`);
-        assert.deepEqual(g.shape, r.shape);
-        const err = relErr(g.data, r.data, 1e-6 * globalNorm + 1e-12);
-        assert.ok(err < TOL, `${c.name}: ${g.name} relative error ${err.toExponential(2)}`);
-      }
-      assert.equal(a.gradients.length, b.gradients.length);
-      for (
-        const key of [
-          "loss",
-          "policyLoss",
-          "valueLoss",
-          "entropy",
-          "approxKl",
-          "refKl",
-          "gradNorm",
-        ] as const
-      ) {
-        const x = a.stats[key];
-        const y = b.stats[key];
-        assert.ok(
-          Math.abs(x - y) <= TOL * Math.max(1, Math.abs(y)),
-          `${c.name}: stat ${key} fast ${x} vs tfjs ${y}`,
+  for (const precision of ["float64", "float32"] as const) {
+    Deno.test(`crosscheck gradients: ${c.name}, fast ${precision}`, () => {
+      const cfg = netConfig(c.head, c.loss.kind !== "grpo");
+      const rng = new Rng(2024);
+      const fast = new FastEngine(cfg, { seed: 1, precision });
+      const weights = randomWeights(fast, rng);
+      fast.setWeights(weights);
+      const ref = new TfjsEngine(cfg, { weights });
+      try {
+        const mb = makeBatch(fast, rng, 48, c.loss, c.mask);
+        const a = gradientsOf(fast, mb, c.loss);
+        const b = gradientsOf(ref, mb, c.loss);
+        const bByName = new Map(b.gradients.map((g) => [g.name, g]));
+        const globalNorm = b.stats.gradNorm;
+        assert.ok(globalNorm > 1e-3, `degenerate test: gradient norm ${globalNorm}`);
+        for (const g of a.gradients) {
+          const r = bByName.get(g.name);
+          assert.ok(r, `tfjs has no gradient for ${g.name}`);
+          assert.deepEqual(g.shape, r.shape);
+          const err = relErr(g.data, r.data, 1e-6 * globalNorm + 1e-12);
+          assert.ok(err < TOL, `${c.name}: ${g.name} relative error ${err.toExponential(2)}`);
+        }
+        assert.equal(a.gradients.length, b.gradients.length);
+        for (
+          const key of [
+            "loss",
+            "policyLoss",
+            "valueLoss",
+            "entropy",
+            "approxKl",
+            "refKl",
+            "gradNorm",
+          ] as const
+        ) {
+          const x = a.stats[key];
+          const y = b.stats[key];
+          assert.ok(
+            Math.abs(x - y) <= TOL * Math.max(1, Math.abs(y)),
+            `${c.name}: stat ${key} fast ${x} vs tfjs ${y}`,
+          );
+        }
+        // clipFraction is a count / size (float32 in tfjs)
+        assert.equal(
+          Math.round(a.stats.clipFraction * mb.size),
+          Math.round(b.stats.clipFraction * mb.size),
         );
+        if (c.loss.kind !== "a2c") {
+          // the test batch exercises both sides of the clipped surrogate
+          assert.ok(
+            a.stats.clipFraction > 0.05 && a.stats.clipFraction < 0.95,
+            `${a.stats.clipFraction}`,
+          );
+        }
+      } finally {
+        ref.dispose();
       }
-      // clipFraction is a count / size (float32 in tfjs)
-      assert.equal(
-        Math.round(a.stats.clipFraction * mb.size),
-        Math.round(b.stats.clipFraction * mb.size),
-      );
-      if (c.loss.kind !== "a2c") {
-        // the test batch exercises both sides of the clipped surrogate
-        assert.ok(
-          a.stats.clipFraction > 0.05 && a.stats.clipFraction < 0.95,
-          `${a.stats.clipFraction}`,
-        );
-      }
-    } finally {
-      ref.dispose();
-    }
-  });
+    });
+  }
 }
 
 for (const opt of ["adam", "rmsprop"] as const) {
-  Deno.test(`crosscheck updates: three ${opt} steps with grad clipping agree`, () => {
-    const cfg = netConfig("categorical", true);
-    cfg.optimizer = opt === "adam" ? { kind: "adam", eps: 1e-5 } : {
-      kind: "rmsprop",
-      alpha: 0.99,
-      eps: 1e-5,
-    };
-    const rng = new Rng(7);
-    const fast = new FastEngine(cfg, { seed: 3 });
-    const w0 = randomWeights(fast, rng);
-    fast.setWeights(w0);
-    const ref = new TfjsEngine(cfg, { weights: w0 });
-    try {
-      const loss = baseLoss(opt === "adam" ? "ppo" : "a2c", opt === "adam" ? 0.2 : null);
-      const mb = makeBatch(fast, rng, 32, loss, true);
-      let clipped = false;
-      for (let s = 0; s < 3; s++) {
-        const sa = fast.update(mb, loss);
-        const sb = ref.update(mb, loss);
-        if (sa.gradNorm > loss.maxGradNorm) clipped = true;
-        assert.ok(Math.abs(sa.gradNorm - sb.gradNorm) < 1e-3 * sb.gradNorm);
-      }
-      assert.ok(clipped, "test should exercise gradient clipping");
-      const wa = fast.getWeights();
-      const wb = new Map(ref.getWeights().map((w) => [w.name, w]));
-      let dn = 0;
-      let en = 0;
-      for (let t = 0; t < wa.length; t++) {
-        const b = wb.get(wa[t].name)!;
-        for (let i = 0; i < b.data.length; i++) {
-          const da = wa[t].data[i] - w0[t].data[i];
-          const db = b.data[i] - w0[t].data[i];
-          dn += da * da;
-          en += (da - db) ** 2;
+  for (const precision of ["float64", "float32"] as const) {
+    Deno.test(`crosscheck updates: three ${opt} steps with grad clipping agree, fast ${precision}`, () => {
+      const cfg = netConfig("categorical", true);
+      cfg.optimizer = opt === "adam" ? { kind: "adam", eps: 1e-5 } : {
+        kind: "rmsprop",
+        alpha: 0.99,
+        eps: 1e-5,
+      };
+      const rng = new Rng(7);
+      const fast = new FastEngine(cfg, { seed: 3, precision });
+      const w0 = randomWeights(fast, rng);
+      fast.setWeights(w0);
+      const ref = new TfjsEngine(cfg, { weights: w0 });
+      try {
+        const loss = baseLoss(opt === "adam" ? "ppo" : "a2c", opt === "adam" ? 0.2 : null);
+        const mb = makeBatch(fast, rng, 32, loss, true);
+        let clipped = false;
+        for (let s = 0; s < 3; s++) {
+          const sa = fast.update(mb, lossOf(loss), stepOf(loss));
+          const sb = ref.update(mb, lossOf(loss), stepOf(loss));
+          if (sa.gradNorm > loss.maxGradNorm) clipped = true;
+          assert.ok(Math.abs(sa.gradNorm - sb.gradNorm) < 1e-3 * sb.gradNorm);
         }
+        assert.ok(clipped, "test should exercise gradient clipping");
+        const wa = fast.getWeights();
+        const wb = new Map(ref.getWeights().map((w) => [w.name, w]));
+        let dn = 0;
+        let en = 0;
+        for (let t = 0; t < wa.length; t++) {
+          const b = wb.get(wa[t].name)!;
+          for (let i = 0; i < b.data.length; i++) {
+            const da = wa[t].data[i] - w0[t].data[i];
+            const db = b.data[i] - w0[t].data[i];
+            dn += da * da;
+            en += (da - db) ** 2;
+          }
+        }
+        // Weight deltas (~lr·steps) are compared after float32 storage of the tfjs weights,
+        // whose rounding (6e-8 × |w| ≈ 1e-7) is ~1e-5 of a 3e-3 step: tolerance 1e-3.
+        assert.ok(dn > 0);
+        assert.ok(Math.sqrt(en / dn) < 1e-3, `update mismatch ${Math.sqrt(en / dn)}`);
+        // optimiser state is interchangeable between the engines (same names and shapes)
+        const sa = fast.getOptimizerState();
+        const sb = ref.getOptimizerState();
+        assert.equal(sa.step, 3);
+        assert.equal(sb.step, 3);
+        assert.deepEqual(
+          sa.tensors.map((t) => t.name).sort(),
+          sb.tensors.map((t) => t.name).sort(),
+        );
+        ref.setOptimizerState(sa);
+        fast.setOptimizerState(sb);
+      } finally {
+        ref.dispose();
       }
-      // Weight deltas (~lr·steps) are compared after float32 storage of the tfjs weights,
-      // whose rounding (6e-8 × |w| ≈ 1e-7) is ~1e-5 of a 3e-3 step: tolerance 1e-3.
-      assert.ok(dn > 0);
-      assert.ok(Math.sqrt(en / dn) < 1e-3, `update mismatch ${Math.sqrt(en / dn)}`);
-      // optimiser state is interchangeable between the engines (same names and shapes)
-      const sa = fast.getOptimizerState();
-      const sb = ref.getOptimizerState();
-      assert.equal(sa.step, 3);
-      assert.equal(sb.step, 3);
-      assert.deepEqual(sa.tensors.map((t) => t.name).sort(), sb.tensors.map((t) => t.name).sort());
-      ref.setOptimizerState(sa);
-      fast.setOptimizerState(sb);
-    } finally {
-      ref.dispose();
-    }
-  });
+    });
+  }
 }
 
 Deno.test("crosscheck: same seed gives the same initial weights and deterministic actions", () => {
   const cfg = netConfig("categorical", true);
-  const fast = new FastEngine(cfg, { seed: 11 });
+  const fast = new FastEngine(cfg, { seed: 11, precision: "float64" });
   const ref = new TfjsEngine(cfg, { seed: 11 });
   try {
     const wa = fast.getWeights();
@@ -328,9 +339,9 @@ Deno.test("crosscheck: tfjs engine disposes its tensors", () => {
   const ref = new TfjsEngine(cfg, { seed: 1 });
   const rng = new Rng(1);
   const mb = makeBatch(ref, rng, 8, baseLoss("ppo"), false);
-  ref.update(mb, baseLoss("ppo"));
+  ref.update(mb, lossOf(baseLoss("ppo")), stepOf(baseLoss("ppo")));
   ref.act(mb.obs, {});
-  ref.computeGradients(mb, baseLoss("ppo"));
+  ref.computeGradients(mb, lossOf(baseLoss("ppo")));
   ref.dispose();
   assert.equal(tf.memory().numTensors, before);
 });

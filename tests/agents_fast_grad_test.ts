@@ -1,12 +1,14 @@
 /**
- * Fast engine: analytic gradients of every loss and head against central finite differences
- * (float64), masking, initialisation.
+ * Fast engine, Float64 path (the reference): analytic gradients of every loss and head against
+ * central finite differences (float64), masking, initialisation. The Float32 SIMD path is
+ * checked against this one in `agents_wasm_test.ts`.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../lib/util/prng.ts";
-import type { LossConfig, Minibatch, NetworkConfig } from "../lib/agents/engine.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
-import { initNetwork, orthogonalMatrix } from "../lib/agents/init.ts";
+import type { Minibatch, NetworkConfig } from "../lib/agents/engines/engine.ts";
+import { type LossCase, lossOf } from "./agents_loss_cases.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
+import { initNetwork, orthogonalMatrix } from "../lib/agents/engines/init.ts";
 import { createMinibatch } from "../lib/agents/buffer.ts";
 
 function netConfig(head: NetworkConfig["head"], critic = true): NetworkConfig {
@@ -56,7 +58,7 @@ function makeBatch(eng: FastEngine, size: number, seed: number, opts: {
   return mb;
 }
 
-function lossCfg(kind: LossConfig["kind"], extra: Partial<LossConfig> = {}): LossConfig {
+function lossCfg(kind: LossCase["kind"], extra: Partial<LossCase> = {}): LossCase {
   return {
     kind,
     learningRate: 1e-3,
@@ -71,8 +73,8 @@ function lossCfg(kind: LossConfig["kind"], extra: Partial<LossConfig> = {}): Los
 }
 
 /** Max relative error of analytic vs central-difference gradient over all parameters. */
-function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossConfig): number {
-  eng.lossAndGradient(mb, loss);
+function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossCase): number {
+  eng.lossAndGradient(mb, lossOf(loss));
   const grads = eng.getGradients();
   const weights = eng.getWeights();
   const h = 1e-6;
@@ -84,10 +86,10 @@ function gradCheck(eng: FastEngine, mb: Minibatch, loss: LossConfig): number {
       const orig = w.data[k];
       w.data[k] = orig + h;
       eng.setWeights(weights);
-      const lp = eng.lossAndGradient(mb, loss).loss;
+      const lp = eng.lossAndGradient(mb, lossOf(loss)).loss;
       w.data[k] = orig - h;
       eng.setWeights(weights);
-      const lm = eng.lossAndGradient(mb, loss).loss;
+      const lm = eng.lossAndGradient(mb, lossOf(loss)).loss;
       w.data[k] = orig;
       const fd = (lp - lm) / (2 * h);
       const an = grads[t].data[k];
@@ -115,7 +117,10 @@ for (const [hname, head] of heads) {
           masked ? " masked" : ""
         }`;
         Deno.test(`fast engine gradient = finite differences: ${label}`, () => {
-          const eng = new FastEngine(netConfig(head, kind !== "grpo"), { seed: 3 });
+          const eng = new FastEngine(netConfig(head, kind !== "grpo"), {
+            seed: 3,
+            precision: "float64",
+          });
           // larger weights than the 0.01 head init so the policy is not uniform
           const w = eng.getWeights();
           const rng = new Rng(11);
@@ -125,7 +130,7 @@ for (const [hname, head] of heads) {
           eng.setWeights(w);
           const mb = makeBatch(eng, 11, 5, { masked, ref: kind === "grpo" });
           const loss = lossCfg(kind, variant === "vfclip" ? { clipRangeVf: 0.3 } : {});
-          const stats = eng.lossAndGradient(mb, loss);
+          const stats = eng.lossAndGradient(mb, lossOf(loss));
           if (kind !== "a2c") {
             assert.ok(stats.clipFraction > 0 && stats.clipFraction < 1, "mix of clipped ratios");
           }
@@ -138,7 +143,10 @@ for (const [hname, head] of heads) {
 }
 
 Deno.test("masking: invalid actions get probability 0, entropy over valid ones", () => {
-  const eng = new FastEngine(netConfig({ kind: "categorical", n: 4 }), { seed: 1 });
+  const eng = new FastEngine(netConfig({ kind: "categorical", n: 4 }), {
+    seed: 1,
+    precision: "float64",
+  });
   const obs = new Float64Array(5).map((_, i) => i * 0.3 - 0.5);
   const masks = new Uint8Array([0, 1, 0, 1]);
   eng.seed(9);
@@ -220,7 +228,7 @@ Deno.test("init: orthogonal kernels with the specified gains, zero biases, log_s
   assert.deepEqual(w2.map((t) => [...t.data]), w.map((t) => [...t.data]));
   assert.notDeepEqual([...initNetwork(cfg, new Rng(43))[0].data], [...w[0].data]);
   // engine with seed s starts from initNetwork(config, new Rng(s))
-  const eng = new FastEngine(cfg, { seed: 42 });
+  const eng = new FastEngine(cfg, { seed: 42, precision: "float64" });
   assert.deepEqual(eng.getWeights().map((t) => [...t.data]), w.map((t) => [...t.data]));
   assert.equal(orthogonalMatrix([3, 2], new Rng(1)).length, 6);
 });

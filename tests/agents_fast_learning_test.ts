@@ -15,7 +15,7 @@
  * Each test prints its wall time. Typical total on a quiet 2-core machine: ~40 s.
  */
 import assert from "node:assert/strict";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { trainA2c } from "../lib/agents/a2c.ts";

@@ -4,10 +4,10 @@
  * published formulas) and are written out literally.
  */
 import assert from "node:assert/strict";
-import { Adam, clipGradNorm, RmsProp } from "../lib/agents/fast/optim.ts";
+import { Adam, clipGradNorm, RmsProp } from "../lib/agents/engines/fast/optim.ts";
 import { explainedVariance, normalizeInPlace, RolloutBuffer } from "../lib/agents/buffer.ts";
 import { RunningMeanStd, VecNormalizer } from "../lib/agents/normalizer.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { trainA2c } from "../lib/agents/a2c.ts";
@@ -19,7 +19,7 @@ import {
   PointMassEnv,
 } from "../lib/env/classic_control.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
-import type { LossConfig } from "../lib/agents/engine.ts";
+import { type LossCase, lossOf, stepOf } from "./agents_loss_cases.ts";
 import { createMinibatch } from "../lib/agents/buffer.ts";
 import { SmoothedPolicy } from "../lib/agents/smoothing.ts";
 
@@ -58,7 +58,7 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
   const cfg = networkConfigFor("ppo", { obsDim: 3, actionSpace: new CartPoleEnv().actionSpace }, {
     hidden: [4],
   });
-  const a = new FastEngine(cfg, { seed: 2 });
+  const a = new FastEngine(cfg, { seed: 2, precision: "float64" });
   const mb = createMinibatch(6, 3);
   mb.size = 6;
   for (let i = 0; i < 18; i++) mb.obs[i] = Math.sin(i);
@@ -68,7 +68,7 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
     mb.advantages[i] = Math.cos(i);
     mb.returns[i] = i * 0.1;
   }
-  const loss: LossConfig = {
+  const loss: LossCase = {
     kind: "ppo",
     learningRate: 0.01,
     clipRange: 0.2,
@@ -79,10 +79,10 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
     maxGradNorm: 0.1,
   };
   const w0 = a.getWeights();
-  const stats = a.lossAndGradient(mb, loss);
+  const stats = a.lossAndGradient(mb, lossOf(loss));
   const g = a.getGradients();
   const coef = Math.min(1, 0.1 / (stats.gradNorm + 1e-6));
-  a.update(mb, loss);
+  a.update(mb, lossOf(loss), stepOf(loss));
   const w1 = a.getWeights();
   // first Adam step: p − lr·m̂/(√v̂ + eps) with m̂ = g, √v̂ = |g|
   for (let t = 0; t < w0.length; t++) {
@@ -96,11 +96,11 @@ Deno.test("engine.update = gradient, then clip, then Adam step on every weight",
   const os = a.getOptimizerState();
   assert.equal(os.step, 1);
   assert.ok(os.tensors.some((t) => t.name === "adam/m/pi/head/kernel"));
-  const b = new FastEngine(cfg, { seed: 99 });
+  const b = new FastEngine(cfg, { seed: 99, precision: "float64" });
   b.setWeights(w1);
   b.setOptimizerState(os);
-  a.update(mb, loss);
-  b.update(mb, loss);
+  a.update(mb, lossOf(loss), stepOf(loss));
+  b.update(mb, lossOf(loss), stepOf(loss));
   assert.deepEqual(b.getWeights().map((t) => [...t.data]), a.getWeights().map((t) => [...t.data]));
 });
 
@@ -281,55 +281,57 @@ Deno.test("Pendulum-v1 physics and point mass / offset-match dynamics", () => {
   close(om.step((nextCue + 1) % 4).reward, offset); // a wrong action earns just the offset
 });
 
-Deno.test("determinism: same seed → identical PPO/A2C/GRPO curves and weights; other seed differs", async () => {
-  const runPpo = async (seed: number) => {
-    const env = new SyncVecEnv([new CartPoleEnv(), new CartPoleEnv()]);
-    const eng = new FastEngine(networkConfigFor("ppo", env), { seed });
-    const res = await trainPpo(env, eng, {
-      totalTimesteps: 512,
-      seed,
-      nSteps: 128,
-      batchSize: 64,
-      nEpochs: 2,
-    });
-    return {
-      logs: res.logs.map((l) => [l.loss, l.approxKl, l.episodeReturnMean]),
-      w: eng.getWeights(),
+for (const precision of ["float32", "float64"] as const) {
+  Deno.test(`determinism (${precision} path): same seed → identical PPO/A2C/GRPO curves and weights; other seed differs`, async () => {
+    const runPpo = async (seed: number) => {
+      const env = new SyncVecEnv([new CartPoleEnv(), new CartPoleEnv()]);
+      const eng = new FastEngine(networkConfigFor("ppo", env), { seed, precision });
+      const res = await trainPpo(env, eng, {
+        totalTimesteps: 512,
+        seed,
+        nSteps: 128,
+        batchSize: 64,
+        nEpochs: 2,
+      });
+      return {
+        logs: res.logs.map((l) => [l.loss, l.approxKl, l.episodeReturnMean]),
+        w: eng.getWeights(),
+      };
     };
-  };
-  const a = await runPpo(1);
-  const b = await runPpo(1);
-  const c = await runPpo(2);
-  assert.deepEqual(a.logs, b.logs);
-  assert.deepEqual(a.w.map((t) => [...t.data]), b.w.map((t) => [...t.data]));
-  assert.notDeepEqual(a.logs, c.logs);
+    const a = await runPpo(1);
+    const b = await runPpo(1);
+    const c = await runPpo(2);
+    assert.deepEqual(a.logs, b.logs);
+    assert.deepEqual(a.w.map((t) => [...t.data]), b.w.map((t) => [...t.data]));
+    assert.notDeepEqual(a.logs, c.logs);
 
-  const runA2c = async (seed: number) => {
-    const env = new SyncVecEnv([new PointMassEnv(), new PointMassEnv()]);
-    const eng = new FastEngine(networkConfigFor("a2c", env), { seed });
-    const res = await trainA2c(env, eng, { totalTimesteps: 400, seed, logInterval: 10 });
-    return res.logs.map((l) => [l.loss, l.entropy, l.valueLoss]);
-  };
-  assert.deepEqual(await runA2c(3), await runA2c(3));
-  assert.notDeepEqual(await runA2c(3), await runA2c(4));
+    const runA2c = async (seed: number) => {
+      const env = new SyncVecEnv([new PointMassEnv(), new PointMassEnv()]);
+      const eng = new FastEngine(networkConfigFor("a2c", env), { seed, precision });
+      const res = await trainA2c(env, eng, { totalTimesteps: 400, seed, logInterval: 10 });
+      return res.logs.map((l) => [l.loss, l.entropy, l.valueLoss]);
+    };
+    assert.deepEqual(await runA2c(3), await runA2c(3));
+    assert.notDeepEqual(await runA2c(3), await runA2c(4));
 
-  const runGrpo = async (seed: number) => {
-    const env = new OffsetMatchEnv();
-    const eng = new FastEngine(
-      networkConfigFor("grpo", { obsDim: 5, actionSpace: env.actionSpace }),
-      { seed },
-    );
-    const res = await trainGrpo(env, eng, {
-      totalTimesteps: 512,
-      seed,
-      horizon: 4,
-      groupsPerUpdate: 4,
-    });
-    return res.logs.map((l) => [l.loss, l.refKl, l.episodeReturnMean]);
-  };
-  assert.deepEqual(await runGrpo(5), await runGrpo(5));
-  assert.notDeepEqual(await runGrpo(5), await runGrpo(6));
-});
+    const runGrpo = async (seed: number) => {
+      const env = new OffsetMatchEnv();
+      const eng = new FastEngine(
+        networkConfigFor("grpo", { obsDim: 5, actionSpace: env.actionSpace }),
+        { seed, precision },
+      );
+      const res = await trainGrpo(env, eng, {
+        totalTimesteps: 512,
+        seed,
+        horizon: 4,
+        groupsPerUpdate: 4,
+      });
+      return res.logs.map((l) => [l.loss, l.refKl, l.episodeReturnMean]);
+    };
+    assert.deepEqual(await runGrpo(5), await runGrpo(5));
+    assert.notDeepEqual(await runGrpo(5), await runGrpo(6));
+  });
+}
 
 Deno.test("GRPO: group members start from the identical state; zero-std groups are counted", async () => {
   // A one-action env: rewards are offset + 1 with a random offset per reset, so a group's

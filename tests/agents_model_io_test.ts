@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
-import { TfjsEngine } from "../lib/agents/tfjs_engine.ts";
-import { loadModel, loadTfjsLayersModel, saveModel } from "../lib/agents/model_io.ts";
-import type { NetworkConfig } from "../lib/agents/engine.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
+import { TfjsEngine } from "../lib/agents/engines/tfjs/tfjs_engine.ts";
+import { loadModel, loadTfjsLayersModel, saveModel } from "../lib/agents/engines/model_io.ts";
+import type { NetworkConfig } from "../lib/agents/engines/engine.ts";
 import { Rng } from "../lib/util/prng.ts";
 import { ModelError } from "../lib/util/errors.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CartPoleEnv } from "../lib/env/classic_control.ts";
 import { SyncVecEnv } from "../lib/env/vec_env.ts";
-import { FastEngine } from "../lib/agents/fast_engine.ts";
+import { FastEngine } from "../lib/agents/engines/fast/fast_engine.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { VecNormalizer } from "../lib/agents/normalizer.ts";
@@ -174,7 +174,7 @@ Deno.test("run: SIGKILL at random moments always leaves the previous checkpoint 
   Deno.writeTextFileSync(
     script,
     `
-import { FastEngine } from "${ROOT}lib/agents/fast_engine.ts";
+import { FastEngine } from "${ROOT}lib/agents/engines/fast/fast_engine.ts";
 import { RunDir } from "${ROOT}lib/experiment/run_dir.ts";
 import { VecNormalizer } from "${ROOT}lib/agents/normalizer.ts";
 const runDir = Deno.args[0];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { TfjsEngine } from "../lib/agents/tfjs_engine.ts";
-import type { NetworkConfig } from "../lib/agents/engine.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
+import { TfjsEngine } from "../lib/agents/engines/tfjs/tfjs_engine.ts";
+import type { NetworkConfig } from "../lib/agents/engines/engine.ts";
 import { ModelError } from "../lib/util/errors.ts";
 
 await selectBackend("cpu");

@@ -12,8 +12,8 @@
  * expert −5.81), offset-match 2.5 s (hit rate 1.0) — about 1 min in total.
  */
 import assert from "node:assert/strict";
-import { selectBackend } from "../lib/agents/backend.ts";
-import { TfjsEngine } from "../lib/agents/tfjs_engine.ts";
+import { selectBackend } from "../lib/agents/engines/tfjs/backend.ts";
+import { TfjsEngine } from "../lib/agents/engines/tfjs/tfjs_engine.ts";
 import { networkConfigFor } from "../lib/agents/common.ts";
 import { trainPpo } from "../lib/agents/ppo.ts";
 import { trainGrpo } from "../lib/agents/grpo.ts";

@@ -166,26 +166,8 @@ Deno.test("architecture: no circular imports between folders", () => {
   assert.deepEqual(cycles, []);
 });
 
-/**
- * Engine and algorithm files whose import lines are being rewritten by the engines move
- * (`lib/agents/engines/`, issue 10 part b, done on a parallel branch). Remove an entry once
- * the file imports `util/mod.ts` / `env/mod.ts`; the list must only shrink.
- */
-const PENDING_ENGINE_MOVE = new Set([
-  "lib/agents/a2c.ts",
-  "lib/agents/backend.ts",
-  "lib/agents/fast_engine.ts",
-  "lib/agents/grpo.ts",
-  "lib/agents/init.ts",
-  "lib/agents/model_io.ts",
-  "lib/agents/ppo.ts",
-  "lib/agents/tfjs_engine.ts",
-]);
-
 Deno.test("architecture: other folders are imported through their mod.ts", () => {
-  const deep = EDGES.filter((e) =>
-    e.target !== `${e.to}/mod.ts` && !PENDING_ENGINE_MOVE.has(e.file)
-  )
+  const deep = EDGES.filter((e) => e.target !== `${e.to}/mod.ts`)
     .map((e) => `${e.file}: imports ${e.spec} (use ${e.to}/mod.ts)`);
   assert.deepEqual(deep, []);
 });

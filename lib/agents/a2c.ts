@@ -15,10 +15,18 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
-import type { VecEnv } from "../env/types.ts";
-import type { ActorCriticEngine, LossConfig, Minibatch } from "./engine.ts";
+import { Rng } from "../util/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { VecEnv } from "../env/mod.ts";
+import type {
+  ActorCriticEngine,
+  Loss,
+  LossGradients,
+  LossInputs,
+  LossStats,
+  Minibatch,
+  StepConfig,
+} from "./engines/engine.ts";
 import { explainedVariance, normalizeInPlace, RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 import { type Callback, runCallbacks, type TrainContext, type UpdateLog } from "./callbacks.ts";
@@ -64,6 +72,60 @@ export interface A2cOptions {
   logInterval?: number;
   /** Training callbacks. */
   callbacks?: Callback[];
+}
+
+/** The coefficients of A2C's loss. */
+export interface A2cLossConfig {
+  /** Entropy bonus coefficient. */
+  entCoef: number;
+  /** Value-loss coefficient. */
+  vfCoef: number;
+}
+
+/**
+ * A2C's loss (3), as SB3's `A2C.train`: −mean(log π(a|s)·A) + vfCoef·mean((V − R)²) −
+ * entCoef·mean(H), with its derivative per sample. No ratio, so approx-KL and clip fraction
+ * are reported as 0.
+ */
+export class A2cLoss implements Loss {
+  readonly usesCritic = true;
+  /** @param config the loss coefficients. */
+  constructor(readonly config: A2cLossConfig) {}
+
+  /** Loss statistics of `mb`; writes dLoss/d(logProb, entropy, value) per sample. */
+  evaluate(mb: Minibatch, inputs: LossInputs, grads: LossGradients): LossStats {
+    const { entCoef, vfCoef } = this.config;
+    const size = inputs.size;
+    const invB = 1 / size;
+    const value = inputs.value!;
+    let policyLoss = 0;
+    let valueLoss = 0;
+    let entropySum = 0;
+    for (let i = 0; i < size; i++) {
+      // policy gradient: −log π(a|s)·A
+      policyLoss -= inputs.logProb[i] * mb.advantages[i];
+      grads.logProb[i] = -mb.advantages[i] * invB;
+      // entropy bonus
+      entropySum += inputs.entropy[i];
+      grads.entropy[i] = -entCoef * invB;
+      // value regression to the n-step returns (no ½ factor, as SB3)
+      const diff = value[i] - mb.returns[i];
+      valueLoss += diff * diff;
+      grads.value[i] = vfCoef * 2 * invB * diff;
+    }
+    policyLoss *= invB;
+    valueLoss *= invB;
+    const entropy = entropySum * invB;
+    return {
+      loss: policyLoss - entCoef * entropy + vfCoef * valueLoss,
+      policyLoss,
+      valueLoss,
+      entropy,
+      approxKl: 0,
+      clipFraction: 0,
+      refKl: 0,
+    };
+  }
 }
 
 /** Train `engine` with A2C on `env`. */
@@ -150,17 +212,9 @@ export async function trainA2c(
     // ---- one gradient step on the whole rollout ---------------------------------------------
     const tTrain = performance.now();
     if (normalizeAdvantage) normalizeInPlace(buffer.advantages, { n: rolloutSize });
-    const loss: LossConfig = {
-      kind: "a2c",
-      learningRate,
-      clipRange: 0,
-      clipRangeVf: null,
-      entCoef,
-      vfCoef,
-      klCoef: 0,
-      maxGradNorm,
-    };
-    const st = engine.update(mb, loss); // policy gradient + value MSE − entropy, clip, RMSprop
+    const loss = new A2cLoss({ entCoef, vfCoef });
+    const step: StepConfig = { learningRate, maxGradNorm };
+    const st = engine.update(mb, loss, step); // A2cLoss, then grad-norm clip and RMSprop
     trainSecondsWindow += (performance.now() - tTrain) / 1000;
     ctx.updates = update;
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Minibatch } from "./engine.ts";
+import type { Minibatch } from "./engines/engine.ts";
 
 /** Allocate a {@link Minibatch} able to hold `capacity` rows. */
 export function createMinibatch(

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { ActorCriticEngine, EngineKind, NamedTensor } from "./engine.ts";
-import { FastEngine } from "./fast_engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import type { ActorCriticEngine, EngineKind, NamedTensor } from "./engines/engine.ts";
+import { FastEngine } from "./engines/fast/fast_engine.ts";
+import { TfjsEngine } from "./engines/tfjs/tfjs_engine.ts";
 
 /** Build an engine of `kind` from weights. */
 export function buildEngine(

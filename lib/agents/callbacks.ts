@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 
 /** What a callback sees. Read-only by convention; the engine may be saved/evaluated. */

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "../util/mod.ts";
 import type { Box, Discrete, VecEnv } from "../env/mod.ts";
-import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engine.ts";
+import type { ActorCriticEngine, NetworkConfig, UpdateStats } from "./engines/engine.ts";
 import type { RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 import type { UpdateLog } from "./callbacks.ts";

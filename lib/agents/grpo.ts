@@ -24,10 +24,18 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
-import type { Env } from "../env/types.ts";
-import type { ActorCriticEngine, LossConfig } from "./engine.ts";
+import { Rng } from "../util/mod.ts";
+import { ConfigError, ModelError } from "../util/mod.ts";
+import type { Env } from "../env/mod.ts";
+import type {
+  ActorCriticEngine,
+  Loss,
+  LossGradients,
+  LossInputs,
+  LossStats,
+  Minibatch,
+  StepConfig,
+} from "./engines/engine.ts";
 import { createMinibatch } from "./buffer.ts";
 import { type Callback, runCallbacks, type TrainContext, type UpdateLog } from "./callbacks.ts";
 import {
@@ -48,6 +56,84 @@ export interface LogProbSource {
     batch: number,
     masks?: Uint8Array,
   ): { logProb: Float64Array };
+}
+
+/** The coefficients of GRPO's minibatch loss (one update's values, after schedules). */
+export interface GrpoLossConfig {
+  /** Ratio clip ε. */
+  clipRange: number;
+  /** Entropy bonus coefficient. */
+  entCoef: number;
+  /** KL penalty β to the reference policy. */
+  klCoef: number;
+}
+
+/**
+ * GRPO's minibatch loss (3–4), with its derivative per sample; no critic:
+ * −mean(min(r·A, clip(r, 1 ± ε)·A)) + β·mean(ρ − log ρ − 1) − entCoef·mean(H), with
+ * r = π/π_old and ρ = π_ref/π (the k3 KL estimator). Logged: approx-KL = mean((r − 1) − log r),
+ * clip fraction, and the KL estimate to the reference (`refKl`).
+ */
+export class GrpoLoss implements Loss {
+  readonly usesCritic = false;
+  /** @param config this update's coefficients. */
+  constructor(readonly config: GrpoLossConfig) {}
+
+  /** Loss statistics of `mb`; writes dLoss/d(logProb, entropy) per sample. */
+  evaluate(mb: Minibatch, inputs: LossInputs, grads: LossGradients): LossStats {
+    const { clipRange, entCoef, klCoef } = this.config;
+    const refLogProb = mb.refLogProb;
+    if (!refLogProb) {
+      throw new ModelError("GRPO minibatch has no refLogProb", { parameter: "refLogProb" });
+    }
+    const size = inputs.size;
+    const invB = 1 / size;
+    let policyLoss = 0;
+    let entropySum = 0;
+    let approxKl = 0;
+    let clipCount = 0;
+    let refKl = 0;
+    for (let i = 0; i < size; i++) {
+      // ---- clipped ratio against the collection-time policy (as PPO) ------------------------
+      const logProb = inputs.logProb[i];
+      const logRatio = logProb - mb.oldLogProb[i];
+      const ratio = Math.exp(logRatio);
+      const clipped = ratio < 1 - clipRange
+        ? 1 - clipRange
+        : ratio > 1 + clipRange
+        ? 1 + clipRange
+        : ratio;
+      const surr1 = ratio * mb.advantages[i];
+      const surr2 = clipped * mb.advantages[i];
+      policyLoss -= surr1 < surr2 ? surr1 : surr2;
+      // gradient only through the unclipped term when it is the min
+      let dLogProb = surr1 <= surr2 ? -surr1 * invB : 0;
+      approxKl += ratio - 1 - logRatio;
+      if (Math.abs(ratio - 1) > clipRange) clipCount++;
+
+      // ---- KL penalty to the reference: k3 = ρ − log ρ − 1, dk3/d log π = 1 − ρ ---------------
+      const rho = Math.exp(refLogProb[i] - logProb); // π_ref / π
+      refKl += rho - Math.log(rho) - 1;
+      dLogProb += klCoef * (1 - rho) * invB;
+      grads.logProb[i] = dLogProb;
+
+      // ---- entropy bonus ------------------------------------------------------------------------
+      entropySum += inputs.entropy[i];
+      grads.entropy[i] = -entCoef * invB;
+    }
+    policyLoss *= invB;
+    refKl *= invB;
+    const entropy = entropySum * invB;
+    return {
+      loss: policyLoss - entCoef * entropy + klCoef * refKl,
+      policyLoss,
+      valueLoss: 0,
+      entropy,
+      approxKl: approxKl * invB,
+      clipFraction: clipCount * invB,
+      refKl,
+    };
+  }
 }
 
 /** GRPO hyperparameters (the specification gives none; defaults follow DeepSeekMath/PPO). */
@@ -279,16 +365,8 @@ export async function trainGrpo(
 
     // ---- optimisation: clipped ratio + β·KL to the reference, shuffled minibatches ----------
     const tTrain = performance.now();
-    const loss: LossConfig = {
-      kind: "grpo",
-      learningRate,
-      clipRange,
-      clipRangeVf: null,
-      entCoef,
-      vfCoef: 0,
-      klCoef,
-      maxGradNorm,
-    };
+    const loss = new GrpoLoss({ clipRange, entCoef, klCoef });
+    const step: StepConfig = { learningRate, maxGradNorm };
     const stats = new UpdateStatsMean();
     for (let i = 0; i < n; i++) indices[i] = i;
     const idx = indices.subarray(0, n);
@@ -310,7 +388,7 @@ export async function trainGrpo(
           }
         }
         mb.size = size;
-        stats.add(engine.update(mb, loss));
+        stats.add(engine.update(mb, loss, step)); // GrpoLoss, grad-norm clip, Adam
       }
     }
     const trainSeconds = (performance.now() - tTrain) / 1000;

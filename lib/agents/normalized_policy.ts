@@ -5,7 +5,7 @@
  * @module
  */
 import type { ActOptions, ActResult, Policy } from "./policy.ts";
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 
 /**

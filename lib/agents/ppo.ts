@@ -15,7 +15,8 @@
  * 10. entropy bonus;
  * 11. global gradient-norm clipping;
  * plus optional target-KL early stopping, and logged approx-KL, clip fraction and explained
- * variance. The loss and its gradient live in the engine (`ActorCriticEngine.update`), so the
+ * variance. The loss (8–10) and its derivatives are {@link PpoLoss}, below; the engine
+ * (`ActorCriticEngine.update`) carries them through the networks and applies 11 and 3, so the
  * same code trains the fast and the tfjs engine.
  *
  * Determinism: one seed drives env resets (sub-env i gets seed + i), action sampling and
@@ -23,10 +24,18 @@
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
-import type { VecEnv } from "../env/types.ts";
-import type { ActorCriticEngine, LossConfig } from "./engine.ts";
+import { Rng } from "../util/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import type { VecEnv } from "../env/mod.ts";
+import type {
+  ActorCriticEngine,
+  Loss,
+  LossGradients,
+  LossInputs,
+  LossStats,
+  Minibatch,
+  StepConfig,
+} from "./engines/engine.ts";
 import { createMinibatch, explainedVariance, normalizeInPlace, RolloutBuffer } from "./buffer.ts";
 import type { VecNormalizer } from "./normalizer.ts";
 import { type Callback, runCallbacks, type TrainContext, type UpdateLog } from "./callbacks.ts";
@@ -83,6 +92,104 @@ export interface PpoOptions {
   logInterval?: number;
   /** Training callbacks (evaluation, checkpoints, early stop). */
   callbacks?: Callback[];
+}
+
+/** The coefficients of PPO's minibatch loss (one update's values, after schedules). */
+export interface PpoLossConfig {
+  /** Ratio clip ε. */
+  clipRange: number;
+  /** Value clip ε_v around the collection-time value, or null for none. */
+  clipRangeVf: number | null;
+  /** Entropy bonus coefficient. */
+  entCoef: number;
+  /** Value-loss coefficient. */
+  vfCoef: number;
+}
+
+/**
+ * PPO's minibatch loss, as CleanRL's `ppo.py` writes it (`pg_loss − ent_coef·entropy +
+ * vf_coef·v_loss`), with its derivative per sample for the engine's backward pass:
+ *
+ * - clipped surrogate (8): −mean(min(r·A, clip(r, 1 ± ε)·A)), r = π(a|s) / π_old(a|s);
+ * - value loss (9): mean((V − R)²), or with `clipRangeVf` mean(max((V − R)², (V_clip − R)²)),
+ *   V_clip = V_old + clip(V − V_old, ±ε_v). Like SB3, no ½ factor;
+ * - entropy bonus (10): −entCoef · mean(H);
+ * - logged: approx-KL = mean((r − 1) − log r) (CleanRL's), clip fraction = share of |r − 1| > ε.
+ */
+export class PpoLoss implements Loss {
+  readonly usesCritic = true;
+  /** @param config this update's coefficients. */
+  constructor(readonly config: PpoLossConfig) {}
+
+  /** Loss statistics of `mb`; writes dLoss/d(logProb, entropy, value) per sample. */
+  evaluate(mb: Minibatch, inputs: LossInputs, grads: LossGradients): LossStats {
+    const { clipRange, clipRangeVf, entCoef, vfCoef } = this.config;
+    const size = inputs.size;
+    const invB = 1 / size; // every term is a minibatch mean
+    const value = inputs.value!;
+    let policyLoss = 0;
+    let valueLoss = 0;
+    let entropySum = 0;
+    let approxKl = 0;
+    let clipCount = 0;
+    for (let i = 0; i < size; i++) {
+      // ---- 8. clipped surrogate objective ----------------------------------------------------
+      const logRatio = inputs.logProb[i] - mb.oldLogProb[i];
+      const ratio = Math.exp(logRatio);
+      const clipped = ratio < 1 - clipRange
+        ? 1 - clipRange
+        : ratio > 1 + clipRange
+        ? 1 + clipRange
+        : ratio;
+      const surr1 = ratio * mb.advantages[i];
+      const surr2 = clipped * mb.advantages[i];
+      policyLoss -= surr1 < surr2 ? surr1 : surr2;
+      // The gradient flows through the unclipped term when it is the min (or when r is inside
+      // the clip range, where both terms coincide); a clipped, out-of-range ratio is constant.
+      // d(r·A)/d log π = r·A.
+      grads.logProb[i] = surr1 <= surr2 ? -surr1 * invB : 0;
+      approxKl += ratio - 1 - logRatio;
+      if (Math.abs(ratio - 1) > clipRange) clipCount++;
+
+      // ---- 10. entropy bonus ---------------------------------------------------------------------
+      entropySum += inputs.entropy[i];
+      grads.entropy[i] = -entCoef * invB;
+
+      // ---- 9. value loss, optionally clipped around the collection-time value --------------------
+      const vGrad = vfCoef * 2 * invB;
+      const diff = value[i] - mb.returns[i];
+      if (clipRangeVf === null) {
+        valueLoss += diff * diff;
+        grads.value[i] = vGrad * diff;
+      } else {
+        const dv = value[i] - mb.oldValues[i];
+        const inside = dv >= -clipRangeVf && dv <= clipRangeVf;
+        const vClipped = mb.oldValues[i] + (inside ? dv : dv < 0 ? -clipRangeVf : clipRangeVf);
+        const diffClipped = vClipped - mb.returns[i];
+        const lossUnclipped = diff * diff;
+        const lossClipped = diffClipped * diffClipped;
+        if (lossUnclipped >= lossClipped) {
+          valueLoss += lossUnclipped;
+          grads.value[i] = vGrad * diff;
+        } else {
+          valueLoss += lossClipped;
+          grads.value[i] = inside ? vGrad * diffClipped : 0; // clipped V is constant outside
+        }
+      }
+    }
+    policyLoss *= invB;
+    valueLoss *= invB;
+    const entropy = entropySum * invB;
+    return {
+      loss: policyLoss - entCoef * entropy + vfCoef * valueLoss,
+      policyLoss,
+      valueLoss,
+      entropy,
+      approxKl: approxKl * invB,
+      clipFraction: clipCount * invB,
+      refKl: 0,
+    };
+  }
 }
 
 /** Train `engine` with PPO on `env`. Returns the per-update logs. */
@@ -174,16 +281,8 @@ export async function trainPpo(
 
     // ---- optimisation: nEpochs over shuffled minibatches ------------------------------------
     const tTrain = performance.now();
-    const loss: LossConfig = {
-      kind: "ppo",
-      learningRate,
-      clipRange,
-      clipRangeVf,
-      entCoef,
-      vfCoef,
-      klCoef: 0,
-      maxGradNorm,
-    };
+    const loss = new PpoLoss({ clipRange, clipRangeVf, entCoef, vfCoef });
+    const step: StepConfig = { learningRate, maxGradNorm };
     const stats = new UpdateStatsMean();
     let epochsRun = 0;
     for (let i = 0; i < rolloutSize; i++) indices[i] = i;
@@ -194,7 +293,7 @@ export async function trainPpo(
         const size = Math.min(batchSize, rolloutSize - start);
         buffer.fillMinibatch(mb, indices, { start, size });
         if (normalizeAdvantage) normalizeInPlace(mb.advantages, { n: size }); // per-minibatch
-        const st = engine.update(mb, loss); // clipped surrogate + vf + entropy, clip, Adam
+        const st = engine.update(mb, loss, step); // PpoLoss, then grad-norm clip and Adam
         stats.add(st);
         lastKl = st.approxKl;
       }

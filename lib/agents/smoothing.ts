@@ -12,7 +12,7 @@
  * @module
  */
 import { ConfigError, Rng } from "../util/mod.ts";
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import type { ActOptions, ActResult, Policy } from "./policy.ts";
 
 /** Options of {@link SmoothedPolicy}. */

@@ -15,7 +15,7 @@ import {
   type StepResult,
   type VecEnv,
 } from "../env/mod.ts";
-import type { ActorCriticEngine } from "./engine.ts";
+import type { ActorCriticEngine } from "./engines/engine.ts";
 import { type PpoOptions, trainPpo } from "./ppo.ts";
 import { type A2cOptions, trainA2c } from "./a2c.ts";
 

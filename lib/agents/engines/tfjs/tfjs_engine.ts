@@ -3,9 +3,11 @@
  *
  * Separate policy and value MLPs (tanh hidden layers) held as tfjs variables; a categorical
  * head with optional invalid-action masking or a diagonal Gaussian head with a
- * state-independent log-std; the PPO / A2C / GRPO losses of {@link LossConfig} written as
- * tfjs ops and differentiated by tfjs autodiff (`tf.variableGrads`). Any other architecture
- * or loss an analyst writes in a notebook can follow the same pattern.
+ * state-independent log-std, written as tfjs ops and differentiated by tfjs autodiff
+ * (`tf.variableGrads`). The algorithm's {@link Loss} (PPO, A2C, GRPO, in their own files) is
+ * evaluated on the host from the per-sample log-probabilities, entropies and values; autodiff
+ * carries its derivatives through the head and the networks. Any other architecture an
+ * analyst writes in a notebook can follow the same pattern.
  *
  * Numerics: tfjs computes in float32 (no backend supports float64), so weights, losses and
  * gradients carry ~1e-7 relative rounding; the fast engine (float64) is cross-checked against
@@ -26,20 +28,24 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../util/prng.ts";
-import { ModelError } from "../util/errors.ts";
-import type { ActOptions, ActResult } from "./policy.ts";
+import { Rng } from "../../../util/mod.ts";
+import { ModelError } from "../../../util/mod.ts";
+import type { ActOptions, ActResult } from "../../policy.ts";
 import type {
   ActorCriticEngine,
   EngineKind,
-  LossConfig,
+  Loss,
+  LossGradients,
+  LossInputs,
+  LossStats,
   Minibatch,
   NamedTensor,
   NetworkConfig,
+  StepConfig,
   UpdateStats,
-} from "./engine.ts";
+} from "../engine.ts";
 import { ensureBackendSync } from "./backend.ts";
-import { initNetwork, tensorSpecs, validateNetworkConfig } from "./init.ts";
+import { initNetwork, tensorSpecs, validateNetworkConfig } from "../init.ts";
 
 /** Large negative logit given to masked (invalid) actions: exp underflows to exactly 0. */
 export const MASKED_LOGIT: number = -1e8;
@@ -71,12 +77,6 @@ function scoped<T>(fn: () => T): T {
   }
 }
 
-/** Outputs of the loss graph kept for statistics. */
-interface LossParts {
-  loss: tf.Scalar;
-  stats: tf.Tensor1D;
-}
-
 /** tfjs implementation of {@link ActorCriticEngine} (float32, autodiff). */
 export class TfjsEngine implements ActorCriticEngine {
   /** Always `tfjs`. */
@@ -90,6 +90,7 @@ export class TfjsEngine implements ActorCriticEngine {
   readonly #prefix: string;
   #step = 0;
   #rng: Rng;
+  #hostBuf: { inputs: LossInputs; grads: LossGradients; value: Float64Array } | null = null;
   readonly #outDim: number;
 
   /**
@@ -115,7 +116,7 @@ export class TfjsEngine implements ActorCriticEngine {
         throw new ModelError(
           `missing weight tensor "${s.name}"`,
           { parameter: "weights" },
-          "initialise the weights with lib/agents/init.ts for this network config",
+          "initialise the weights with lib/agents/engines/init.ts for this network config",
         );
       }
       checkShape(w, s.shape);
@@ -210,91 +211,49 @@ export class TfjsEngine implements ActorCriticEngine {
   }
 
   /**
-   * The minibatch loss of {@link LossConfig} as a scalar tensor, plus a stats vector
-   * `[loss, policyLoss, valueLoss, entropy, approxKl, clipFraction, refKl]`.
+   * Gradients of the algorithm's loss (raw, unclipped), their global norm and the loss
+   * statistics. The forward pass gives per-sample log π(a|s), entropy and V(s) as tensors; the
+   * loss is evaluated on the host from their values, and autodiff differentiates the
+   * surrogate Σᵢ (∂L/∂logπᵢ)·logπᵢ + (∂L/∂Hᵢ)·Hᵢ + (∂L/∂Vᵢ)·Vᵢ with the loss's derivatives held
+   * constant, which has exactly the loss's gradient (chain rule).
    */
-  #loss(mb: Minibatch, cfg: LossConfig): LossParts {
-    const n = mb.size;
-    const x = tf.tensor2d(Float32Array.from(mb.obs.subarray(0, n * this.config.obsDim)), [
-      n,
-      this.config.obsDim,
-    ]);
-    const adv = tf.tensor1d(Float32Array.from(mb.advantages.subarray(0, n)));
-    const oldLogProb = tf.tensor1d(Float32Array.from(mb.oldLogProb.subarray(0, n)));
-    const { logProb, entropy } = this.#logProbEntropy(this.#piOut(x), mb.actions, n, mb.masks);
-    const logRatio = tf.sub(logProb, oldLogProb);
-    const ratio = tf.exp(logRatio);
-    const entMean = tf.mean(entropy);
-
-    let policyLoss: tf.Scalar;
-    if (cfg.kind === "a2c") {
-      policyLoss = tf.neg(tf.mean(tf.mul(logProb, adv)));
-    } else {
-      const surr1 = tf.mul(ratio, adv);
-      const surr2 = tf.mul(tf.clipByValue(ratio, 1 - cfg.clipRange, 1 + cfg.clipRange), adv);
-      policyLoss = tf.neg(tf.mean(tf.minimum(surr1, surr2)));
-    }
-
-    let valueLoss: tf.Scalar = tf.scalar(0);
-    if (cfg.kind !== "grpo") {
-      if (!this.config.critic) {
-        throw new ModelError(`loss "${cfg.kind}" needs a critic`, { parameter: "loss.kind" });
-      }
-      const v = this.#value(x);
-      const ret = tf.tensor1d(Float32Array.from(mb.returns.subarray(0, n)));
-      const err = tf.square(tf.sub(v, ret));
-      if (cfg.kind === "ppo" && cfg.clipRangeVf !== null) {
-        const oldV = tf.tensor1d(Float32Array.from(mb.oldValues.subarray(0, n)));
-        const vClip = tf.add(
-          oldV,
-          tf.clipByValue(tf.sub(v, oldV), -cfg.clipRangeVf, cfg.clipRangeVf),
-        );
-        const errClip = tf.square(tf.sub(vClip, ret));
-        valueLoss = tf.mean(tf.maximum(err, errClip));
-      } else {
-        valueLoss = tf.mean(err);
-      }
-    }
-
-    let refKl: tf.Scalar = tf.scalar(0);
-    if (cfg.kind === "grpo") {
-      if (!mb.refLogProb) {
-        throw new ModelError("GRPO minibatch has no refLogProb", { parameter: "refLogProb" });
-      }
-      const refLp = tf.tensor1d(Float32Array.from(mb.refLogProb.subarray(0, n)));
-      const logRho = tf.sub(refLp, logProb);
-      refKl = tf.mean(tf.sub(tf.sub(tf.exp(logRho), logRho), 1));
-    }
-
-    let loss = tf.sub(policyLoss, tf.mul(cfg.entCoef, entMean));
-    if (cfg.kind === "grpo") loss = tf.add(loss, tf.mul(cfg.klCoef, refKl));
-    else loss = tf.add(loss, tf.mul(cfg.vfCoef, valueLoss));
-
-    // A2C takes one step on fresh data: ratio statistics are reported as 0 (as the fast engine).
-    const approxKl = cfg.kind === "a2c"
-      ? tf.scalar(0)
-      : tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
-    const clipFrac = cfg.kind === "a2c" ? tf.scalar(0) : tf.mean(
-      tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), cfg.clipRange), "float32"),
-    );
-    const stats = tf.stack([loss, policyLoss, valueLoss, entMean, approxKl, clipFrac, refKl]);
-    return { loss: loss as tf.Scalar, stats: stats as tf.Tensor1D };
-  }
-
-  /** Gradients (raw, unclipped), global norm and statistics, as tensors kept past tidy. */
-  #grads(mb: Minibatch, cfg: LossConfig): {
+  #grads(mb: Minibatch, loss: Loss): {
     grads: Map<string, tf.Tensor>;
-    statsData: Float32Array;
+    stats: LossStats;
     gradNorm: number;
   } {
-    let statsT: tf.Tensor1D | null = null;
-    const trainable = this.#trainableNames(cfg);
+    const n = mb.size;
+    if (loss.usesCritic && !this.config.critic) {
+      throw new ModelError("this loss needs a critic; this network has none", {
+        parameter: "critic",
+      });
+    }
+    const h = this.#host(n);
+    let stats: LossStats | null = null;
+    const trainable = this.#trainableNames(loss);
     const varList = trainable.map((nm) => this.#vars.get(nm)!);
     const { grads, norm } = scoped(() => {
       const { grads } = tf.variableGrads(() => {
-        const parts = this.#loss(mb, cfg);
-        statsT = tf.keep(parts.stats);
-        return parts.loss;
+        const d = this.config.obsDim;
+        const x = tf.tensor2d(Float32Array.from(mb.obs.subarray(0, n * d)), [n, d]);
+        const { logProb, entropy } = this.#logProbEntropy(this.#piOut(x), mb.actions, n, mb.masks);
+        const value = loss.usesCritic ? this.#value(x) : null;
+        h.inputs.size = n;
+        h.inputs.logProb.set(logProb.dataSync());
+        h.inputs.entropy.set(entropy.dataSync());
+        h.inputs.value = null;
+        if (value) {
+          h.value.set(value.dataSync());
+          h.inputs.value = h.value;
+        }
+        stats = loss.evaluate(mb, h.inputs, h.grads);
+        const coef = (g: Float64Array) => tf.tensor1d(Float32Array.from(g.subarray(0, n)));
+        let surrogate = tf.add(
+          tf.sum(tf.mul(coef(h.grads.logProb), logProb)),
+          tf.sum(tf.mul(coef(h.grads.entropy), entropy)),
+        );
+        if (value) surrogate = tf.add(surrogate, tf.sum(tf.mul(coef(h.grads.value), value)));
+        return surrogate as tf.Scalar;
       }, varList);
       const out = new Map<string, tf.Tensor>();
       const sq: tf.Scalar[] = [];
@@ -306,50 +265,58 @@ export class TfjsEngine implements ActorCriticEngine {
       const norm = tf.keep(tf.sqrt(tf.addN(sq)));
       return { grads: out, norm };
     });
-    const statsData = (statsT as unknown as tf.Tensor1D).dataSync() as Float32Array;
-    (statsT as unknown as tf.Tensor1D).dispose();
     const gradNorm = norm.dataSync()[0];
     norm.dispose();
-    return { grads, statsData, gradNorm };
+    return { grads, stats: stats!, gradNorm };
   }
 
-  /** Trainable tensors for a loss: every weight except the (absent) critic for GRPO. */
-  #trainableNames(cfg: LossConfig): string[] {
-    if (cfg.kind === "grpo") return this.#names.filter((n) => !n.startsWith("vf/"));
+  /** Host buffers the loss reads and writes, grown on demand. */
+  #host(n: number): { inputs: LossInputs; grads: LossGradients; value: Float64Array } {
+    if (!this.#hostBuf || this.#hostBuf.value.length < n) {
+      const cap = Math.max(n, 64);
+      const value = new Float64Array(cap);
+      this.#hostBuf = {
+        inputs: {
+          size: 0,
+          logProb: new Float64Array(cap),
+          entropy: new Float64Array(cap),
+          value: null,
+        },
+        grads: {
+          logProb: new Float64Array(cap),
+          entropy: new Float64Array(cap),
+          value: new Float64Array(cap),
+        },
+        value,
+      };
+    }
+    return this.#hostBuf;
+  }
+
+  /** Trainable tensors for a loss: the critic's only if the loss uses it. */
+  #trainableNames(loss: Loss): string[] {
+    if (!loss.usesCritic) return this.#names.filter((n) => !n.startsWith("vf/"));
     return this.#names;
-  }
-
-  #stats(s: Float32Array, gradNorm: number): UpdateStats {
-    return {
-      loss: s[0],
-      policyLoss: s[1],
-      valueLoss: s[2],
-      entropy: s[3],
-      approxKl: s[4],
-      clipFraction: s[5],
-      refKl: s[6],
-      gradNorm,
-    };
   }
 
   /** Raw gradients and statistics without touching weights or optimiser state. */
   computeGradients(
     mb: Minibatch,
-    loss: LossConfig,
+    loss: Loss,
   ): { gradients: NamedTensor[]; stats: UpdateStats } {
-    const { grads, statsData, gradNorm } = this.#grads(mb, loss);
+    const { grads, stats, gradNorm } = this.#grads(mb, loss);
     const gradients: NamedTensor[] = [];
     for (const [name, g] of grads) {
       gradients.push({ name, shape: g.shape.slice(), data: Float64Array.from(g.dataSync()) });
       g.dispose();
     }
-    return { gradients, stats: this.#stats(statsData, gradNorm) };
+    return { gradients, stats: { ...stats, gradNorm } };
   }
 
   /** One optimiser step: autodiff gradients, global-norm clip, Adam or RMSprop. */
-  update(mb: Minibatch, loss: LossConfig): UpdateStats {
-    const { grads, statsData, gradNorm } = this.#grads(mb, loss);
-    const clip = Math.min(1, loss.maxGradNorm / (gradNorm + 1e-6));
+  update(mb: Minibatch, loss: Loss, step: StepConfig): UpdateStats {
+    const { grads, stats, gradNorm } = this.#grads(mb, loss);
+    const clip = Math.min(1, step.maxGradNorm / (gradNorm + 1e-6));
     const opt = this.config.optimizer;
     this.#step++;
     const t = this.#step;
@@ -367,18 +334,18 @@ export class TfjsEngine implements ActorCriticEngine {
           const bc1 = 1 - Math.pow(b1, t);
           const bc2 = 1 - Math.pow(b2, t);
           const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), opt.eps);
-          p.assign(tf.sub(p, tf.mul(loss.learningRate / bc1, tf.div(m, denom))));
+          p.assign(tf.sub(p, tf.mul(step.learningRate / bc1, tf.div(m, denom))));
         } else {
           const s = this.#opt.get(`rmsprop/square_avg/${name}`)!;
           s.assign(tf.add(tf.mul(opt.alpha, s), tf.mul(1 - opt.alpha, tf.square(g))));
           p.assign(
-            tf.sub(p, tf.mul(loss.learningRate, tf.div(g, tf.add(tf.sqrt(s), opt.eps)))),
+            tf.sub(p, tf.mul(step.learningRate, tf.div(g, tf.add(tf.sqrt(s), opt.eps)))),
           );
         }
       }
     });
     for (const g of grads.values()) g.dispose();
-    return this.#stats(statsData, gradNorm);
+    return { ...stats, gradNorm };
   }
 
   // ---------------------------------------------------------------- Policy

@@ -1,8 +1,18 @@
 /**
- * The fast actor-critic engine: hand-written forward/backward passes on Float64Array with
- * analytic loss gradients for PPO, A2C and GRPO. For the small MLPs the agents use
- * (e.g. 20 → 64 → 64), this is several times faster than tfjs, whose per-operation overhead
- * dominates at these sizes. The tfjs engine is the reference; the tests cross-check gradients.
+ * The fast actor-critic engine: hand-written forward/backward passes with analytic gradients
+ * of the action heads; the algorithm's {@link Loss} (PPO, A2C, GRPO, in their own files)
+ * supplies the loss and its derivatives per sample. For the small MLPs the agents use
+ * (e.g. 20 → 64 → 64) this is much faster than tfjs, whose per-operation overhead dominates at
+ * these sizes. The tfjs engine is the autodiff reference; the tests cross-check gradients.
+ *
+ * Two arithmetic paths ({@link FastPrecision}) share everything except the networks and the
+ * optimiser:
+ * - `float32` (the default when the kernels load): WebAssembly 128-bit SIMD kernels assembled
+ *   from `kernels.wat` (`wasm_mlp.ts`), float32 like PyTorch; ~3× the PPO throughput of
+ *   `float64` on the benchmark (`deno task bench:train`);
+ * - `float64`: JavaScript loops on Float64Array (`mlp.ts`, `optim.ts`), the reference the
+ *   float32 path is cross-checked against (`tests/agents_wasm_test.ts`).
+ * The heads and the loss run in float64 JavaScript on both paths (per-sample work, small).
  *
  * Heads:
  * - categorical: logits; with masks, invalid actions get probability exactly 0 (equivalent to
@@ -12,26 +22,31 @@
  *   actions are NOT squashed or clipped here (the algorithm clips before `env.step`, as SB3);
  * - value: separate MLP with a linear 1-unit head.
  *
- * Hot path: parameters and gradients are two flat Float64Arrays (each weight tensor is a view),
- * scratch buffers are sized for the largest batch seen, so {@link FastEngine.update} allocates
- * only its small stats object.
+ * Hot path: parameters and gradients are two flat arrays (each weight tensor is a view; in
+ * WebAssembly memory on the float32 path), scratch buffers are sized for the largest batch
+ * seen, so {@link FastEngine.update} allocates only its small stats objects.
  *
  * @module
  */
-import { Rng } from "../util/prng.ts";
-import { ModelError } from "../util/errors.ts";
+import { Rng } from "../../../util/mod.ts";
+import { ModelError } from "../../../util/mod.ts";
 import type {
   ActorCriticEngine,
-  LossConfig,
+  Loss,
+  LossGradients,
+  LossInputs,
   Minibatch,
   NamedTensor,
   NetworkConfig,
+  StepConfig,
   UpdateStats,
-} from "./engine.ts";
-import type { ActOptions, ActResult } from "./policy.ts";
-import { initNetwork, policyOutputSize, tensorSpecs, validateNetworkConfig } from "./init.ts";
-import { type DenseLayer, Mlp } from "./fast/mlp.ts";
-import { Adam, clipGradNorm, type FlatOptimizer, RmsProp } from "./fast/optim.ts";
+} from "../engine.ts";
+import type { ActOptions, ActResult } from "../../policy.ts";
+import { initNetwork, policyOutputSize, tensorSpecs, validateNetworkConfig } from "../init.ts";
+import { type DenseLayer, Mlp } from "./mlp.ts";
+import { Adam, clipGradNorm, type FlatOptimizer, RmsProp } from "./optim.ts";
+import { WASM_KERNELS, wasmKernelsUnavailable } from "./wasm_kernels.ts";
+import { WasmArena, type WasmDenseLayer, WasmMlp, WasmOptimizer } from "./wasm_mlp.ts";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -43,7 +58,22 @@ export interface FastEngineOptions {
   weights?: NamedTensor[];
   /** Policy name for reports. Default `"fast"`. */
   name?: string;
+  /** Arithmetic of the networks and optimiser. Default {@link DEFAULT_FAST_PRECISION}. */
+  precision?: FastPrecision;
 }
+
+/**
+ * The fast engine's two paths: `float64` — JavaScript loops on Float64Array (`mlp.ts`,
+ * `optim.ts`), the reference for cross-checks; `float32` — WebAssembly 128-bit SIMD kernels
+ * (`kernels.wat`, `wasm_mlp.ts`), float32 like PyTorch.
+ */
+export type FastPrecision = "float64" | "float32";
+
+/**
+ * The default path, chosen by measurement (`deno task bench:train`): `float32` when the
+ * WebAssembly kernels load, else `float64`.
+ */
+export const DEFAULT_FAST_PRECISION: FastPrecision = WASM_KERNELS ? "float32" : "float64";
 
 interface TensorSlot {
   name: string;
@@ -57,29 +87,54 @@ interface Scratch {
   capacity: number;
   logp: Float64Array;
   entropy: Float64Array;
+  /** dLoss/dLogProb, dLoss/dEntropy and dLoss/dV, written by the algorithm's loss. */
+  dLogp: Float64Array;
+  dEntropy: Float64Array;
+  dV: Float64Array;
   /** dLoss/dPolicyOutput, `capacity × nOut`. */
   dPi: Float64Array;
-  /** dLoss/dV. */
-  dV: Float64Array;
   /** Probabilities, `capacity × nOut` (categorical). */
   probs: Float64Array;
+  /** The loss's view of the above (allocated once per capacity). */
+  inputs: LossInputs;
+  lossGrads: LossGradients;
 }
 
-/** Fast engine: Float64Array MLPs with analytic gradients. See the module docs. */
+/** The forward/backward interface shared by the Float64 ({@link Mlp}) and Float32 ({@link WasmMlp}) nets. */
+interface Net {
+  forward(x: Float64Array, batch: number): Float64Array;
+  backward(x: Float64Array, batch: number, dOut: Float64Array): void;
+}
+
+/** The Float32 path's memory and byte addresses. */
+interface WasmState {
+  arena: WasmArena;
+  params: number;
+  grads: number;
+  size: number;
+  opt: WasmOptimizer;
+}
+
+/** Fast engine: MLPs with analytic gradients, Float64 JavaScript or Float32 SIMD. See the module docs. */
 export class FastEngine implements ActorCriticEngine {
   readonly engine = "fast" as const;
   readonly name: string;
   readonly config: NetworkConfig;
+  /** Arithmetic of the networks and optimiser: `float64` (JavaScript) or `float32` (SIMD). */
+  readonly precision: FastPrecision;
   readonly #slots: TensorSlot[];
-  readonly #params: Float64Array;
-  readonly #grads: Float64Array;
-  readonly #pi: Mlp;
-  readonly #vf: Mlp | null;
-  readonly #logStd: Float64Array | null;
-  readonly #gLogStd: Float64Array | null;
+  readonly #params: Float64Array | Float32Array;
+  readonly #grads: Float64Array | Float32Array;
+  readonly #pi: Net;
+  readonly #vf: Net | null;
+  readonly #logStd: Float64Array | Float32Array | null;
+  readonly #gLogStd: Float64Array | Float32Array | null;
   readonly #nOut: number;
   readonly #categorical: boolean;
-  #opt: FlatOptimizer;
+  /** Float64 path's optimiser (null on the Float32 path). */
+  readonly #opt: FlatOptimizer | null;
+  /** Float32 path's memory (null on the Float64 path). */
+  readonly #wasm: WasmState | null;
   #rng: Rng;
   #s: Scratch;
 
@@ -88,6 +143,21 @@ export class FastEngine implements ActorCriticEngine {
     validateNetworkConfig(config);
     this.config = structuredClone(config);
     this.name = options.name ?? "fast";
+    this.precision = options.precision ?? DEFAULT_FAST_PRECISION;
+    if (this.precision !== "float32" && this.precision !== "float64") {
+      throw new ModelError(
+        `unknown precision '${this.precision}'`,
+        { parameter: "precision" },
+        "use 'float32' or 'float64'",
+      );
+    }
+    if (this.precision === "float32" && !WASM_KERNELS) {
+      throw new ModelError(
+        `the fast engine's float32 path needs the WebAssembly kernels: ${wasmKernelsUnavailable}`,
+        { parameter: "precision" },
+        "use precision 'float64'",
+      );
+    }
     const seed = options.seed ?? 0;
     const specs = tensorSpecs(config);
     let offset = 0;
@@ -97,58 +167,106 @@ export class FastEngine implements ActorCriticEngine {
       offset += size;
       return slot;
     });
-    this.#params = new Float64Array(offset);
-    this.#grads = new Float64Array(offset);
+    const size = offset;
     this.#nOut = policyOutputSize(config);
     this.#categorical = config.head.kind === "categorical";
-    const view = (arr: Float64Array, name: string) => {
+    const slot = (name: string) => {
       const s = this.#slots.find((x) => x.name === name);
       if (!s) throw new ModelError(`internal: no tensor ${name}`);
-      return arr.subarray(s.offset, s.offset + s.size);
+      return s;
     };
-    const buildMlp = (prefix: string, hidden: number[], out: number) => {
-      const layers: DenseLayer[] = [];
+    const layerNames = (prefix: string, hidden: number[], out: number) => {
       let inSize = config.obsDim;
       const names = hidden.map((_, i) => `${prefix}/dense_${i}`).concat(`${prefix}/head`);
       const widths = hidden.concat(out);
-      names.forEach((n, i) => {
-        layers.push({
-          inSize,
-          outSize: widths[i],
-          w: view(this.#params, `${n}/kernel`),
-          b: view(this.#params, `${n}/bias`),
-          gw: view(this.#grads, `${n}/kernel`),
-          gb: view(this.#grads, `${n}/bias`),
-        });
+      return names.map((name, i) => {
+        const layer = { name, inSize, outSize: widths[i] };
         inSize = widths[i];
+        return layer;
       });
-      return new Mlp(layers);
     };
-    this.#pi = buildMlp("pi", config.piHidden, this.#nOut);
-    this.#vf = config.critic ? buildMlp("vf", config.vfHidden, 1) : null;
-    this.#logStd = this.#categorical ? null : view(this.#params, "pi/log_std");
-    this.#gLogStd = this.#categorical ? null : view(this.#grads, "pi/log_std");
-    this.#opt = this.#makeOptimizer();
+    const piLayers = layerNames("pi", config.piHidden, this.#nOut);
+    const vfLayers = config.critic ? layerNames("vf", config.vfHidden, 1) : null;
+
+    if (this.precision === "float64") {
+      this.#params = new Float64Array(size);
+      this.#grads = new Float64Array(size);
+      const view = (arr: Float64Array, name: string) => {
+        const s = slot(name);
+        return arr.subarray(s.offset, s.offset + s.size);
+      };
+      const p = this.#params;
+      const g = this.#grads;
+      const build = (layers: { name: string; inSize: number; outSize: number }[]) =>
+        new Mlp(layers.map(({ name, inSize, outSize }): DenseLayer => ({
+          inSize,
+          outSize,
+          w: view(p, `${name}/kernel`),
+          b: view(p, `${name}/bias`),
+          gw: view(g, `${name}/kernel`),
+          gb: view(g, `${name}/bias`),
+        })));
+      this.#pi = build(piLayers);
+      this.#vf = vfLayers ? build(vfLayers) : null;
+      const o = this.config.optimizer;
+      this.#opt = o.kind === "adam"
+        ? new Adam(size, o.eps, o.beta1 ?? 0.9, o.beta2 ?? 0.999)
+        : new RmsProp(size, o.alpha, o.eps);
+      this.#wasm = null;
+    } else {
+      // one WebAssembly memory: parameters, gradients, optimiser state, then each net's scratch
+      const arena = new WasmArena();
+      const params = arena.alloc(size);
+      const grads = arena.alloc(size);
+      const opt = new WasmOptimizer(arena, size, this.config.optimizer);
+      const addr = (base: number, name: string) => base + 4 * slot(name).offset;
+      const build = (layers: { name: string; inSize: number; outSize: number }[]) =>
+        new WasmMlp(
+          arena,
+          layers.map(({ name, inSize, outSize }): WasmDenseLayer => ({
+            inSize,
+            outSize,
+            w: addr(params, `${name}/kernel`),
+            b: addr(params, `${name}/bias`),
+            gw: addr(grads, `${name}/kernel`),
+            gb: addr(grads, `${name}/bias`),
+          })),
+        );
+      this.#pi = build(piLayers);
+      this.#vf = vfLayers ? build(vfLayers) : null;
+      this.#params = arena.view(params, size);
+      this.#grads = arena.view(grads, size);
+      this.#opt = null;
+      this.#wasm = { arena, params, grads, size, opt };
+    }
+    const tensorView = (arr: Float64Array | Float32Array, name: string) => {
+      const s = slot(name);
+      return arr.subarray(s.offset, s.offset + s.size);
+    };
+    this.#logStd = this.#categorical ? null : tensorView(this.#params, "pi/log_std");
+    this.#gLogStd = this.#categorical ? null : tensorView(this.#grads, "pi/log_std");
     this.#rng = new Rng(seed);
     this.#s = this.#makeScratch(64);
     this.setWeights(options.weights ?? initNetwork(config, new Rng(seed)));
   }
 
-  #makeOptimizer(): FlatOptimizer {
-    const o = this.config.optimizer;
-    return o.kind === "adam"
-      ? new Adam(this.#params.length, o.eps, o.beta1 ?? 0.9, o.beta2 ?? 0.999)
-      : new RmsProp(this.#params.length, o.alpha, o.eps);
-  }
-
   #makeScratch(capacity: number): Scratch {
+    const logp = new Float64Array(capacity);
+    const entropy = new Float64Array(capacity);
+    const dLogp = new Float64Array(capacity);
+    const dEntropy = new Float64Array(capacity);
+    const dV = new Float64Array(capacity);
     return {
       capacity,
-      logp: new Float64Array(capacity),
-      entropy: new Float64Array(capacity),
+      logp,
+      entropy,
+      dLogp,
+      dEntropy,
+      dV,
       dPi: new Float64Array(capacity * this.#nOut),
-      dV: new Float64Array(capacity),
       probs: new Float64Array(capacity * this.#nOut),
+      inputs: { size: 0, logProb: logp, entropy, value: null },
+      lossGrads: { logProb: dLogp, entropy: dEntropy, value: dV },
     };
   }
 
@@ -355,11 +473,11 @@ export class FastEngine implements ActorCriticEngine {
    * {@link getGradients}) without clipping or stepping. `gradNorm` in the result is the
    * unclipped global norm. Used by {@link update} and by the gradient tests.
    */
-  lossAndGradient(mb: Minibatch, loss: LossConfig): UpdateStats {
+  lossAndGradient(mb: Minibatch, loss: Loss): UpdateStats {
     const B = mb.size;
     if (!(B > 0)) throw new ModelError("minibatch size must be ≥ 1", { parameter: "size" });
-    if (loss.kind !== "grpo" && !this.#vf) {
-      throw new ModelError(`loss '${loss.kind}' needs a critic; this network has none`, {
+    if (loss.usesCritic && !this.#vf) {
+      throw new ModelError("this loss needs a critic; this network has none", {
         parameter: "critic",
       });
     }
@@ -367,132 +485,84 @@ export class FastEngine implements ActorCriticEngine {
     const s = this.#s;
     const n = this.#nOut;
     this.#grads.fill(0);
+
+    // ---- forward: policy output → log π(a|s) and entropy per sample; critic → V(s) ---------
     const out = this.#pi.forward(mb.obs, B);
     this.#logProbEntropy(out, mb.actions, B, mb.masks);
+    s.inputs.size = B;
+    s.inputs.value = loss.usesCritic ? this.#vf!.forward(mb.obs, B) : null;
 
-    const invB = 1 / B;
-    const eps = loss.clipRange;
-    const entW = -loss.entCoef * invB; // dLoss/dEntropy_i
-    let policyLoss = 0;
-    let entropySum = 0;
-    let approxKl = 0;
-    let clipCount = 0;
-    let refKl = 0;
+    // ---- the algorithm's loss: statistics and dLoss/d(logProb, entropy, value) --------------
+    const stats = loss.evaluate(mb, s.inputs, s.lossGrads);
+
+    // ---- backward through the action head: dLoss/dPolicyOutput (and dLoss/dLogStd) ---------
     const dPi = s.dPi;
     const probs = s.probs;
     const ls = this.#logStd;
     const gls = this.#gLogStd;
     for (let i = 0; i < B; i++) {
-      const lp = s.logp[i];
-      const A = mb.advantages[i];
-      let dLogp: number;
-      if (loss.kind === "a2c") {
-        policyLoss -= lp * A;
-        dLogp = -A * invB;
-      } else {
-        const logRatio = lp - mb.oldLogProb[i];
-        const r = Math.exp(logRatio);
-        const rc = r < 1 - eps ? 1 - eps : r > 1 + eps ? 1 + eps : r;
-        const u = r * A;
-        const c = rc * A;
-        policyLoss -= u < c ? u : c;
-        // Gradient flows through the unclipped term when it is the min (or when r is inside
-        // the clip range, where both terms coincide); a clipped, out-of-range ratio is constant.
-        dLogp = u <= c ? -u * invB : 0;
-        approxKl += r - 1 - logRatio;
-        if (Math.abs(r - 1) > eps) clipCount++;
-        if (loss.kind === "grpo" && mb.refLogProb) {
-          const rho = Math.exp(mb.refLogProb[i] - lp); // π_ref / π
-          refKl += rho - Math.log(rho) - 1;
-          dLogp += loss.klCoef * (1 - rho) * invB;
-        }
-      }
-      entropySum += s.entropy[i];
+      const dLogp = s.dLogp[i];
+      const dEnt = s.dEntropy[i];
       const o = i * n;
       if (this.#categorical) {
+        // d log p_a / dz_j = 1[j = a] − p_j;  dH / dz_j = −p_j (log p_j + H)
         const a = mb.actions[i];
         const h = s.entropy[i];
+        const lp = s.logp[i];
         for (let j = 0; j < n; j++) {
           const p = probs[o + j];
           if (p > 0) {
             const logpj = out[o + j] - (out[o + a] - lp); // z_j − lse
-            dPi[o + j] = dLogp * ((j === a ? 1 : 0) - p) - entW * p * (logpj + h);
+            dPi[o + j] = dLogp * ((j === a ? 1 : 0) - p) - dEnt * p * (logpj + h);
           } else dPi[o + j] = 0;
         }
       } else {
+        // d log p / dμ_k = (a_k − μ_k)/σ_k²;  d log p / d log σ_k = (a_k − μ_k)²/σ_k² − 1;
+        // dH / d log σ_k = 1
         for (let k = 0; k < n; k++) {
           const inv2 = Math.exp(-2 * ls![k]);
           const diff = mb.actions[o + k] - out[o + k];
           dPi[o + k] = dLogp * diff * inv2;
-          gls![k] += dLogp * (diff * diff * inv2 - 1) + entW;
+          gls![k] += dLogp * (diff * diff * inv2 - 1) + dEnt;
         }
       }
     }
-    this.#pi.backward(mb.obs, B, dPi);
 
-    let valueLoss = 0;
-    if (loss.kind !== "grpo" && this.#vf) {
-      const v = this.#vf.forward(mb.obs, B);
-      const dV = s.dV;
-      const vw = loss.vfCoef * 2 * invB;
-      const cvf = loss.clipRangeVf;
-      for (let i = 0; i < B; i++) {
-        const diff = v[i] - mb.returns[i];
-        if (cvf === null || loss.kind === "a2c") {
-          valueLoss += diff * diff;
-          dV[i] = vw * diff;
-        } else {
-          const dv = v[i] - mb.oldValues[i];
-          const inside = dv >= -cvf && dv <= cvf;
-          const vc = mb.oldValues[i] + (inside ? dv : dv < 0 ? -cvf : cvf);
-          const diffC = vc - mb.returns[i];
-          const l1 = diff * diff;
-          const l2 = diffC * diffC;
-          if (l1 >= l2) {
-            valueLoss += l1;
-            dV[i] = vw * diff;
-          } else {
-            valueLoss += l2;
-            dV[i] = inside ? vw * diffC : 0;
-          }
-        }
-      }
-      this.#vf.backward(mb.obs, B, dV);
-      valueLoss *= invB;
-    }
-    policyLoss *= invB;
-    const entropy = entropySum * invB;
-    refKl *= invB;
-    let total = policyLoss - loss.entCoef * entropy;
-    if (loss.kind !== "grpo") total += loss.vfCoef * valueLoss;
-    else total += loss.klCoef * refKl;
+    // ---- backward through the networks --------------------------------------------------------
+    this.#pi.backward(mb.obs, B, dPi);
+    if (loss.usesCritic) this.#vf!.backward(mb.obs, B, s.dV);
     let g2 = 0;
-    const g = this.#grads;
-    for (let i = 0; i < g.length; i++) g2 += g[i] * g[i];
-    return {
-      loss: total,
-      policyLoss,
-      valueLoss,
-      entropy,
-      approxKl: approxKl * invB,
-      clipFraction: clipCount * invB,
-      refKl,
-      gradNorm: Math.sqrt(g2),
-    };
+    if (this.#wasm) g2 = this.#wasm.arena.kernels.sum_squares(this.#wasm.grads, this.#wasm.size);
+    else {
+      const g = this.#grads;
+      for (let i = 0; i < g.length; i++) g2 += g[i] * g[i];
+    }
+    return { ...stats, gradNorm: Math.sqrt(g2) };
   }
 
   computeGradients(
     mb: Minibatch,
-    loss: LossConfig,
+    loss: Loss,
   ): { gradients: NamedTensor[]; stats: UpdateStats } {
     const stats = this.lossAndGradient(mb, loss);
     return { gradients: this.getGradients(), stats };
   }
 
-  update(mb: Minibatch, loss: LossConfig): UpdateStats {
+  update(mb: Minibatch, loss: Loss, step: StepConfig): UpdateStats {
     const stats = this.lossAndGradient(mb, loss);
-    clipGradNorm(this.#grads, loss.maxGradNorm);
-    this.#opt.apply(this.#params, this.#grads, loss.learningRate);
+    if (this.#wasm) {
+      // global-norm clip (torch semantics) fused into the optimiser step as a gradient scale
+      const coef = step.maxGradNorm / (stats.gradNorm + 1e-6);
+      const scale = Number.isFinite(step.maxGradNorm) && coef < 1 ? coef : 1;
+      this.#wasm.opt.apply(this.#wasm.params, this.#wasm.grads, step.learningRate, scale);
+    } else {
+      clipGradNorm(this.#grads as Float64Array, step.maxGradNorm);
+      this.#opt!.apply(
+        this.#params as Float64Array,
+        this.#grads as Float64Array,
+        step.learningRate,
+      );
+    }
     return stats;
   }
 
@@ -501,7 +571,7 @@ export class FastEngine implements ActorCriticEngine {
     return this.#slots.map((s) => ({
       name: s.name,
       shape: [...s.shape],
-      data: this.#grads.slice(s.offset, s.offset + s.size),
+      data: Float64Array.from(this.#grads.subarray(s.offset, s.offset + s.size)),
     }));
   }
 
@@ -509,7 +579,7 @@ export class FastEngine implements ActorCriticEngine {
     return this.#slots.map((s) => ({
       name: s.name,
       shape: [...s.shape],
-      data: this.#params.slice(s.offset, s.offset + s.size),
+      data: Float64Array.from(this.#params.subarray(s.offset, s.offset + s.size)),
     }));
   }
 
@@ -544,23 +614,25 @@ export class FastEngine implements ActorCriticEngine {
    */
   getOptimizerState(): { step: number; tensors: NamedTensor[] } {
     const tensors: NamedTensor[] = [];
-    for (const [key, buf] of Object.entries(this.#opt.buffers())) {
+    const opt = this.#wasm ? this.#wasm.opt : this.#opt!;
+    for (const [key, buf] of Object.entries(opt.buffers())) {
       for (const s of this.#slots) {
         tensors.push({
-          name: `${this.#opt.kind}/${key}/${s.name}`,
+          name: `${opt.kind}/${key}/${s.name}`,
           shape: [...s.shape],
-          data: buf.slice(s.offset, s.offset + s.size),
+          data: Float64Array.from(buf.subarray(s.offset, s.offset + s.size)),
         });
       }
     }
-    return { step: this.#opt.step, tensors };
+    return { step: opt.step, tensors };
   }
 
   setOptimizerState(state: { step: number; tensors: NamedTensor[] }): void {
     const byName = new Map(state.tensors.map((t) => [t.name, t]));
-    for (const [key, buf] of Object.entries(this.#opt.buffers())) {
+    const opt = this.#wasm ? this.#wasm.opt : this.#opt!;
+    for (const [key, buf] of Object.entries(opt.buffers())) {
       for (const s of this.#slots) {
-        const name = `${this.#opt.kind}/${key}/${s.name}`;
+        const name = `${opt.kind}/${key}/${s.name}`;
         const t = byName.get(name);
         if (!t || t.data.length !== s.size) {
           throw new ModelError(`optimiser state lacks '${name}' or has the wrong size`, {
@@ -570,11 +642,15 @@ export class FastEngine implements ActorCriticEngine {
         buf.set(t.data, s.offset);
       }
     }
-    this.#opt.step = state.step;
+    opt.step = state.step;
   }
 
   clone(): FastEngine {
-    const c = new FastEngine(this.config, { weights: this.getWeights(), name: this.name });
+    const c = new FastEngine(this.config, {
+      weights: this.getWeights(),
+      name: this.name,
+      precision: this.precision,
+    });
     c.#rng.setState(this.#rng.getState());
     return c;
   }

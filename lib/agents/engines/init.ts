@@ -15,8 +15,8 @@
  *
  * @module
  */
-import type { Rng } from "../util/prng.ts";
-import { ConfigError } from "../util/errors.ts";
+import type { Rng } from "../../util/mod.ts";
+import { ConfigError } from "../../util/mod.ts";
 import type { NamedTensor, NetworkConfig } from "./engine.ts";
 
 /** Orthogonal-initialisation gains (SB3 / CleanRL values). */

@@ -3,12 +3,15 @@
  * `fast` (hand-written forward/backward on Float64Array, analytic loss gradients) and
  * `tfjs` (the reference: tfjs autodiff, any architecture). Algorithms (PPO, A2C, GRPO) collect
  * rollouts, compute advantages and minibatches, and call {@link ActorCriticEngine.update} with
- * the loss to take one optimiser step; the loss formulas live in each engine and are
- * cross-checked between them in the tests.
+ * their {@link Loss} to take one optimiser step. The loss formulas live in the algorithms'
+ * files; an engine computes the per-sample log-probabilities, entropies and values the loss
+ * is built from, chains the loss's derivatives back to the weights and applies the optimiser.
+ * The engines' gradients are cross-checked against each other and against finite differences
+ * in the tests.
  *
  * @module
  */
-import type { Policy } from "./policy.ts";
+import type { Policy } from "../policy.ts";
 
 /** Which engine. */
 export type EngineKind = "fast" | "tfjs";
@@ -72,26 +75,55 @@ export interface Minibatch {
 }
 
 /**
- * The loss of one optimiser step.
- * - `ppo`: −mean(min(r·A, clip(r, 1±ε)·A)) + vfCoef·valueLoss − entCoef·entropy, where
- *   valueLoss = mean((V − R)²) or, with `clipRangeVf`, mean(max((V−R)², (V_old + clip(V − V_old, ±εv) − R)²)).
- *   NOTE: SB3 uses MSE without the ½ factor; we do the same.
- * - `a2c`: −mean(logπ(a)·A) + vfCoef·mean((V − R)²) − entCoef·entropy.
- * - `grpo`: −mean(min(r·A, clip(r, 1±ε)·A)) + klCoef·mean(ρ − log ρ − 1) with ρ = π_ref/π
- *   (k3 estimator) − entCoef·entropy; no critic.
+ * The per-sample quantities of the current parameters that the algorithms' losses are built
+ * from. Rows `0 .. size−1` are used. The engine computes them (forward pass + action head);
+ * the algorithm's {@link Loss} turns them into a scalar loss and its derivatives.
  */
-export interface LossConfig {
-  kind: "ppo" | "a2c" | "grpo";
+export interface LossInputs {
+  /** Rows in use. */
+  size: number;
+  /** log π(a_i | s_i) of the minibatch actions under the current policy. */
+  logProb: Float64Array;
+  /** Entropy H(π(· | s_i)) of the current policy (nats). */
+  entropy: Float64Array;
+  /** V(s_i) of the current critic, or null when the loss does not use a critic. */
+  value: Float64Array | null;
+}
+
+/**
+ * dLoss / dInput for every {@link LossInputs} entry, written by {@link Loss.evaluate}. The
+ * engine chains them through the action head and the networks (fast: analytic backward
+ * pass; tfjs: autodiff of Σ dLogProb·logProb + dEntropy·entropy + dValue·value).
+ */
+export interface LossGradients {
+  logProb: Float64Array;
+  entropy: Float64Array;
+  /** Ignored (may hold anything) when the loss does not use a critic. */
+  value: Float64Array;
+}
+
+/** Statistics of one minibatch loss (means over the minibatch), as a {@link Loss} reports them. */
+export type LossStats = Omit<UpdateStats, "gradNorm">;
+
+/**
+ * An algorithm's minibatch loss, written once in the algorithm's file (`ppo.ts`, `a2c.ts`,
+ * `grpo.ts`) and used by every engine: the engines provide forward/backward passes and
+ * optimisers, and know nothing about PPO, A2C or GRPO.
+ */
+export interface Loss {
+  /** Whether the loss uses V(s): the engine then computes `value` and trains the critic. */
+  readonly usesCritic: boolean;
+  /**
+   * The loss of `mb` given the per-sample `inputs`: fill `grads` with dLoss/dInput (every row
+   * `0 .. size−1` is written) and return the loss statistics.
+   */
+  evaluate(mb: Minibatch, inputs: LossInputs, grads: LossGradients): LossStats;
+}
+
+/** The optimiser step that follows a loss. */
+export interface StepConfig {
   /** Learning rate of this step (after annealing). */
   learningRate: number;
-  /** PPO/GRPO ratio clip ε. */
-  clipRange: number;
-  /** PPO value clip ε_v, or null for no value clipping. */
-  clipRangeVf: number | null;
-  entCoef: number;
-  vfCoef: number;
-  /** GRPO KL penalty β. */
-  klCoef: number;
   /** Global gradient-norm clip (L2 over all parameters); `Infinity` disables. */
   maxGradNorm: number;
 }
@@ -130,8 +162,8 @@ export interface ActorCriticEngine extends Policy {
    * smoothing and diagnostics.
    */
   policyOutput(obs: Float64Array, batch: number): Float64Array;
-  /** One optimiser step on the minibatch loss. */
-  update(mb: Minibatch, loss: LossConfig): UpdateStats;
+  /** One optimiser step on the minibatch loss: gradients, global-norm clip, Adam/RMSprop. */
+  update(mb: Minibatch, loss: Loss, step: StepConfig): UpdateStats;
   /**
    * Optional: the raw gradients of the minibatch loss (before global-norm clipping) and the
    * loss statistics, without changing weights or optimiser state. Named like
@@ -139,7 +171,7 @@ export interface ActorCriticEngine extends Policy {
    */
   computeGradients?(
     mb: Minibatch,
-    loss: LossConfig,
+    loss: Loss,
   ): { gradients: NamedTensor[]; stats: UpdateStats };
   /** Copy of all weights, named per {@link NamedTensor}. */
   getWeights(): NamedTensor[];

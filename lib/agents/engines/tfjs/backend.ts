@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError } from "../../../util/mod.ts";
 
 /** A tfjs backend name this toolkit knows how to select. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";

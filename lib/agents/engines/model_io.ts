@@ -25,12 +25,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { writeFileAtomic } from "../util/atomic.ts";
-import { sha256Hex } from "../util/hash.ts";
-import { ModelError } from "../util/errors.ts";
+import { writeFileAtomic } from "../../util/mod.ts";
+import { sha256Hex } from "../../util/mod.ts";
+import { ModelError } from "../../util/mod.ts";
 import type { NamedTensor, NetworkConfig } from "./engine.ts";
 import { tensorSpecs } from "./init.ts";
-import { ensureBackendSync } from "./backend.ts";
+import { ensureBackendSync } from "./tfjs/backend.ts";
 
 /** Format tag of `policy.json`. */
 export const POLICY_FORMAT = "rlt-actor-critic";
