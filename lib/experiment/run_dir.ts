@@ -36,6 +36,7 @@ import {
   decodeFloat64,
   encodeFloat64,
   type EngineKind,
+  type FastPrecision,
   loadModel,
   type NamedTensor,
   NormalizedPolicy,
@@ -77,6 +78,11 @@ export interface RunManifest {
   algorithm: string;
   /** Engine that trained. */
   engine: EngineKind;
+  /**
+   * Arithmetic path of the fast engine (`float32` WebAssembly SIMD, the default where the
+   * kernels load, or the `float64` reference), null for the tfjs engine.
+   */
+  fastPrecision?: FastPrecision | null;
   /** tfjs backend active in the process (used by the tfjs engine and model export). */
   backend: string;
   /** Training seed. */

@@ -19,6 +19,7 @@ import {
   type ActorCriticEngine,
   buildEngine,
   type Callback,
+  FastEngine,
   networkConfigFor,
   selectBackend,
   trainA2c,
@@ -257,6 +258,7 @@ export async function trainRun(
     manifest: {
       algorithm: agent,
       engine: engineKind,
+      fastPrecision: engine instanceof FastEngine ? engine.precision : null,
       backend,
       seed,
       data: {
