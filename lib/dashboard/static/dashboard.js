@@ -713,31 +713,35 @@ function livePage() {
   const decBox = el(
     "section",
     {},
-    el("h2", { text: "Last decisions" }),
+    el("h2", { text: "Last decisions (newest first, at most 100)" }),
     el(
-      "table",
-      { id: "live-decisions", class: "data" },
+      "div",
+      { class: "scroll" },
       el(
-        "thead",
-        {},
+        "table",
+        { id: "live-decisions", class: "data" },
         el(
-          "tr",
+          "thead",
           {},
-          ...[
-            "#",
-            "time (UTC)",
-            "agent",
-            "bar (UTC)",
-            "action",
-            "smoothed",
-            "outcome",
-            "reason",
-            "target",
-          ]
-            .map((h) => el("th", { text: h })),
+          el(
+            "tr",
+            {},
+            ...[
+              "#",
+              "time (UTC)",
+              "agent",
+              "bar (UTC)",
+              "action",
+              "smoothed",
+              "outcome",
+              "reason",
+              "target",
+            ]
+              .map((h) => el("th", { text: h })),
+          ),
         ),
+        decTable,
       ),
-      decTable,
     ),
   );
   const riskBox = el("section", { id: "live-risk" });
@@ -748,10 +752,10 @@ function livePage() {
     killBox,
     summary,
     charts,
+    riskBox,
     posBox,
     ordBox,
     decBox,
-    riskBox,
     metricsBox,
     reportsBox,
   );
@@ -1067,7 +1071,7 @@ function livePage() {
                 fmtPct(a.returnOnCapital),
                 fmtPct(a.stats.winRate),
                 fmtNum(a.sharpe),
-                fmtPct(a.maxDrawdown),
+                fmtPct(-a.maxDrawdown),
                 fmtPct(-a.equityMaxDrawdown),
               ])
             ),
@@ -1078,7 +1082,7 @@ function livePage() {
               fmtPct(m.overall.returnOnCapital),
               fmtPct(m.overall.stats.winRate),
               fmtNum(m.overall.sharpe),
-              fmtPct(m.overall.maxDrawdown),
+              fmtPct(-m.overall.maxDrawdown),
               "",
             ], { class: "total" }),
           ],
