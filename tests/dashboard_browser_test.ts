@@ -64,7 +64,7 @@ function quantile(xs: number[], q: number): number {
 
 Deno.test({
   name:
-    "dashboard in Chromium: runs table, live curves from a real training run, compare, evaluation, kill switch",
+    "dashboard in Chromium: runs table, live curves from a real training run, compare, evaluation",
   ignore: !HAVE_CHROMIUM,
   sanitizeResources: false,
   sanitizeOps: false,

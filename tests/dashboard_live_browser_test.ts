@@ -40,14 +40,15 @@ const stats = (xs: number[]) => ({
   max: Math.max(...xs),
 });
 
-/** Markers drawn per trace of plotly charts (the SVG, not the data), read in one go. */
-function markers(page: Page, ...sels: string[]): Promise<number[][]> {
+/** Line vertices drawn per trace of plotly charts (the SVG path, not the data), in one go. */
+function vertices(page: Page, ...sels: string[]): Promise<number[][]> {
   return page.evaluate(
     (ss: string[]) =>
       ss.map((s) =>
-        [...document.querySelectorAll(`${s} .scatterlayer .trace`)].map((t) =>
-          t.querySelectorAll(".points path").length
-        )
+        [...document.querySelectorAll(`${s} .scatterlayer .trace`)].map((t) => {
+          const d = t.querySelector("path.js-line")?.getAttribute("d") ?? "";
+          return d ? d.split(/[ML]/).filter((x) => x.trim()).length : 0;
+        })
       ),
     sels,
   );
@@ -63,9 +64,37 @@ function cells(page: Page, sel: string): Promise<string[][]> {
   );
 }
 
+/**
+ * When each decision became visible to a reader (a read-only connection in this process
+ * polling every 5 ms: at most ~5 ms after its commit). Independent of the writer's clock, so
+ * it also works for a loop that stamps rows with bar time (a replay).
+ */
+function commitObserver(path: string): { seenAt: Map<number, number>; stop: () => void } {
+  const seenAt = new Map<number, number>();
+  let j: Journal | null = null;
+  let cursor = 0;
+  const timer = setInterval(() => {
+    try {
+      j ??= Journal.open(path, { readOnly: true, busyTimeoutMs: 0 });
+      const page = j.since("decisions", cursor, 1000);
+      const now = Date.now();
+      for (const r of page.rows) seenAt.set(Number(r.id), now);
+      cursor = page.nextId;
+    } catch { /* not created yet, or busy: next tick */ }
+  }, 5);
+  return {
+    seenAt,
+    stop: () => {
+      clearInterval(timer);
+      j?.close();
+    },
+  };
+}
+
 interface Probe {
   decisions: { id: number; tsMs: number; receivedAt: number; renderedAt: number }[];
   snapshots: number;
+  frames: { waitMs?: number; decisionsMs?: number; chartsMs?: number; stateMs?: number }[];
 }
 const probe = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { __live: Probe }).__live);
@@ -100,6 +129,7 @@ Deno.test({
       stderr: "piped",
     }).spawn();
     const loopOut = loop.output();
+    const commits = commitObserver(journal);
     let loopDone = false;
     const d = await startDashboard({
       models: `${root}/models`,
@@ -162,22 +192,33 @@ Deno.test({
         );
         openedAt = Date.now();
         await page.waitForSelector("#live-equity .scatterlayer .trace", { timeout: 20_000 });
-        const [m0] = await markers(page, "#live-equity");
+        const [m0] = await vertices(page, "#live-equity");
         const rows0 = await page.evaluate(() =>
           document.querySelectorAll("#live-decisions-body tr").length
         );
-        // 20 more decisions pushed by the stream (10 bars × 2 agents)
+        // 40 more decisions pushed by the stream (20 bars × 2 agents)
         await page.waitForFunction(
           (since: number) =>
             (globalThis as unknown as { __live: Probe }).__live.decisions.filter((x) =>
               x.tsMs > since
-            ).length >= 20,
+            ).length >= 40,
           { timeout: 30_000 },
           openedAt,
         );
-        const [m1, dd] = await markers(page, "#live-equity", "#live-drawdown");
+        // the charts are drawn in a task after the rows: wait until both caught up
+        await page.waitForFunction(
+          () => {
+            const n = (s: string) =>
+              [...document.querySelectorAll(`${s} .scatterlayer .trace path.js-line`)].map((p) =>
+                (p.getAttribute("d") ?? "").split(/[ML]/).length
+              ).join();
+            return n("#live-equity") === n("#live-drawdown");
+          },
+          { timeout: 10_000 },
+        );
+        const [m1, dd] = await vertices(page, "#live-equity", "#live-drawdown");
         assert.equal(m1.length, 2, "one equity trace per agent");
-        assert.ok(m1[0] > m0[0] && m1[1] > m0[1], `equity markers ${m0} → ${m1}`);
+        assert.ok(m1[0] > m0[0] && m1[1] > m0[1], `equity line vertices ${m0} → ${m1}`);
         assert.deepEqual(dd, m1, "a drawdown point for every equity point");
         const rows = await cells(page, "#live-decisions");
         assert.ok(rows.length > rows0, `decision rows ${rows0} → ${rows.length}`);
@@ -187,7 +228,9 @@ Deno.test({
         const outcome = (label: string) => rows.filter((r) => r[6] === label);
         assert.ok(outcome("acted").length > 0);
         assert.ok(outcome("smoothed").every((r) => /EMA smoothing/.test(r[7])));
-        assert.ok(outcome("blocked by rule").some((r) => /^spread .* \(circuit breaker\)$/.test(r[7])));
+        assert.ok(
+          outcome("blocked by rule").some((r) => /^spread .* \(circuit breaker\)$/.test(r[7])),
+        );
         assert.ok(outcome("exited by ladder level").some((r) => /ladder level tp1/.test(r[7])));
         assert.ok(outcome("smoothed").length > 0 && outcome("held").length > 0);
         // the tables of the state
@@ -222,13 +265,23 @@ Deno.test({
           await page.screenshot({ path: `${shots}/live_page_running.png`, fullPage: true });
         }
         const p = await probe(page);
-        const mine = p.decisions.filter((x) => x.tsMs > openedAt);
+        const mine = p.decisions.filter((x) => x.tsMs > openedAt && commits.seenAt.has(x.id));
+        const seen = (x: { id: number }) => commits.seenAt.get(x.id)!;
         console.log(JSON.stringify({
           measure: "journal write → Live page, ms (decision committed by another process)",
           loadAverage1m: Deno.loadavg()[0],
+          // from the writer's wall-clock stamp taken just before the commit
           writeToEventInPage: stats(mine.map((x) => x.receivedAt - x.tsMs)),
           writeToDrawn: stats(mine.map((x) => x.renderedAt - x.tsMs)),
+          // from the moment a 5 ms poller first saw the committed row (clock-independent)
+          commitSeenToDrawn: stats(mine.map((x) => x.renderedAt - seen(x))),
           snapshots: p.snapshots,
+          frameMs: {
+            waitForFrame: stats(p.frames.flatMap((f) => f.waitMs ?? [])),
+            decisions: stats(p.frames.flatMap((f) => f.decisionsMs ?? [])),
+            state: stats(p.frames.flatMap((f) => f.stateMs ?? [])),
+            chartsTask: stats(p.frames.flatMap((f) => f.chartsMs ?? [])),
+          },
         }));
         assert.equal(p.snapshots, 1, "no reconnect while the journal grew");
       });
@@ -287,6 +340,7 @@ Deno.test({
       assert.deepEqual(pageErrors, [], "no script errors in the page");
       assert.deepEqual(offsite, [], "no request left the dashboard's origin");
     } finally {
+      commits.stop();
       if (!loopDone) {
         try {
           loop.kill("SIGKILL");

@@ -695,7 +695,7 @@ function tr(cells, attrs = {}) {
 }
 
 // Latency probe for the end-to-end test: when each decision row was drawn (epoch ms).
-globalThis.__live = { decisions: [], snapshots: 0, states: 0 };
+globalThis.__live = { decisions: [], snapshots: 0, states: 0, frames: [] };
 
 function livePage() {
   const id = body.dataset.journalId;
@@ -813,8 +813,8 @@ function livePage() {
       });
       peaks.set(agent, peak);
       const x = c.t.map((t) => new Date(t).toISOString());
-      eq.push(traceOf(agent, { x, y: c.equity, mode: "lines+markers" }));
-      dd.push(traceOf(agent, { x: [...x], y: d, mode: "lines+markers" }));
+      eq.push(traceOf(agent, { x, y: c.equity, mode: "lines" }));
+      dd.push(traceOf(agent, { x: [...x], y: d, mode: "lines" }));
     }
     Plotly.react(eqDiv, eq, layout("Equity since start", "equity (quote)"), PLOT_CONFIG);
     Plotly.react(ddDiv, dd, layout("Drawdown from running peak since start (%)", "%"), PLOT_CONFIG);
@@ -828,8 +828,8 @@ function livePage() {
     for (const [agent, list] of by) {
       if (!traceIdx.has(agent)) {
         traceIdx.set(agent, eqDiv.data.length);
-        Plotly.addTraces(eqDiv, traceOf(agent, { mode: "lines+markers" }));
-        Plotly.addTraces(ddDiv, traceOf(agent, { mode: "lines+markers" }));
+        Plotly.addTraces(eqDiv, traceOf(agent, { mode: "lines" }));
+        Plotly.addTraces(ddDiv, traceOf(agent, { mode: "lines" }));
         peaks.set(agent, -Infinity);
       }
       const i = traceIdx.get(agent);
@@ -871,14 +871,10 @@ function livePage() {
     reason: r.reason,
     targetPosition: r.target_position,
   });
-  function addDecisions(list, receivedAt) {
+  function addDecisions(list) {
     // list oldest first: each goes on top
     for (const d of list) decTable.prepend(decisionRow(d));
     while (decTable.children.length > 100) decTable.lastChild.remove();
-    const now = Date.now();
-    for (const d of list) {
-      globalThis.__live.decisions.push({ id: d.id, tsMs: d.tsMs, receivedAt, renderedAt: now });
-    }
   }
 
   // ---- state
@@ -1115,17 +1111,61 @@ function livePage() {
   let pending = { decisions: [], equity: [] };
   let pendingState = null;
   let frame = 0;
+  // Decisions and tables are drawn in the next frame; the charts (plotly redraws a whole chart
+  // on every extension: tens of ms on a busy machine) at most every CHART_EVERY_MS in a task
+  // of their own, so they rarely hold back the paint of new rows. The probe stamps a row when
+  // the frame after its insertion starts, i.e. once it has been painted.
+  const CHART_EVERY_MS = 500;
+  let scheduledAt = 0;
+  let chartTask = 0;
+  let chartAt = 0;
+  let pendingEquity = [];
+  const drawCharts = () => {
+    chartTask = 0;
+    chartAt = performance.now();
+    const rows = pendingEquity;
+    pendingEquity = [];
+    const t0 = performance.now();
+    if (rows.length) extendCharts(rows);
+    globalThis.__live.frames.push({ chartsMs: performance.now() - t0 });
+  };
   const draw = () => {
     frame = 0;
     const p = pending;
     pending = { decisions: [], equity: [] };
-    if (p.equity.length) extendCharts(p.equity);
-    if (p.decisions.length) addDecisions(p.decisions.map((x) => x.d), p.decisions[0].receivedAt);
+    const t0 = performance.now();
+    if (p.decisions.length) {
+      const list = p.decisions.map((x) => x.d);
+      const receivedAt = p.decisions[0].receivedAt;
+      addDecisions(list);
+      requestAnimationFrame(() => {
+        const now = Date.now();
+        for (const d of list) {
+          globalThis.__live.decisions.push({ id: d.id, tsMs: d.tsMs, receivedAt, renderedAt: now });
+        }
+      });
+    }
+    const t1 = performance.now();
     if (pendingState) renderState(pendingState);
     pendingState = null;
+    if (p.equity.length) {
+      pendingEquity.push(...p.equity);
+      if (!chartTask) {
+        const wait = Math.max(0, chartAt + CHART_EVERY_MS - performance.now());
+        chartTask = setTimeout(drawCharts, wait);
+      }
+    }
+    globalThis.__live.frames.push({
+      waitMs: t0 - scheduledAt,
+      decisionsMs: t1 - t0,
+      stateMs: performance.now() - t1,
+    });
   };
   const schedule = () => {
-    if (!frame) frame = requestAnimationFrame(draw);
+    if (!frame) {
+      scheduledAt = performance.now();
+      frame = requestAnimationFrame(draw);
+    }
   };
   const es = new EventSource(`${base}/stream`);
   es.addEventListener("open", () => setConn("● live", "ok"));
@@ -1135,6 +1175,7 @@ function livePage() {
     globalThis.__live.snapshots++;
     pending = { decisions: [], equity: [] };
     pendingState = null;
+    pendingEquity = [];
     resetCharts(snap.curves);
     decTable.replaceChildren(...snap.decisions.map(decisionRow));
     renderState(snap.state);
