@@ -367,3 +367,47 @@ Deno.test("dashboard live stream (control): a connection holding the write lock 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("dashboard live: no journal, a journal not started yet, an old journal, several journals", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dash-live-n-" });
+  const req = (app: { handler: (r: Request) => Promise<Response> }, p: string) =>
+    app.handler(new Request(`http://127.0.0.1:8787${p}`, { headers: { host: "127.0.0.1:8787" } }));
+  try {
+    const none = await createDashboard({ models: root });
+    assert.deepEqual(await (await req(none, "/api/live")).json(), { journals: [] });
+    assert.equal((await req(none, "/api/live/state")).status, 404);
+    const page = await req(none, "/live");
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /data-page="live-index"/);
+    none.close();
+    // the loop has not started: the page says so; an old (v1) journal is named, not read
+    await Deno.mkdir(`${root}/j`);
+    const old = new DatabaseSync(`${root}/j/old.db`);
+    old.exec("PRAGMA user_version = 1; CREATE TABLE agents (agent TEXT);");
+    old.close();
+    const app = await createDashboard({
+      models: root,
+      journals: [`${root}/later.sqlite`, `${root}/j`],
+    });
+    const list = await (await req(app, "/api/live")).json();
+    assert.deepEqual(
+      list.journals.map((j: { id: string; available: boolean }) => [j.id, j.available]),
+      [
+        ["later", false],
+        ["old", false],
+      ],
+    );
+    assert.match(list.journals[0].problem, /does not exist yet/);
+    assert.match(list.journals[1].problem, /older than v2/);
+    assert.ok(!JSON.stringify(list).includes(root), "no server path in the answer");
+    assert.equal((await req(app, "/live")).status, 200, "several journals: the index page");
+    assert.equal((await req(app, "/api/live/state")).status, 400);
+    // the loop starts: the same id becomes available
+    Journal.open(`${root}/later.sqlite`).close();
+    const st = await (await req(app, "/api/live/later/state")).json();
+    assert.deepEqual([st.available, st.agents], [true, []]);
+    app.close();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

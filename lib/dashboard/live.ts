@@ -491,7 +491,9 @@ export class LiveFeed {
       this.#journal = Journal.open(this.entry.path, { readOnly: true, busyTimeoutMs: 200 });
       this.#problem = null;
     } catch (e) {
-      this.#problem = (e as Error).message.replace(this.entry.path, this.entry.id);
+      // no server path in what the page shows
+      this.#problem = (e as Error).message.replaceAll(this.entry.path, this.entry.id)
+        .replaceAll(dirOf(this.entry.path), "…");
       this.#journal = null;
     }
     return this.#journal;
