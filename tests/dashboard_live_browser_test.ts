@@ -311,7 +311,10 @@ Deno.test({
             { timeout: 10_000 },
           );
           await page.waitForFunction(
-            () => /loop: stop/.test(document.getElementById("live-head")?.textContent ?? ""),
+            () =>
+              /loop: stopped at .* \(kill_switch\)/.test(
+                document.getElementById("live-head")?.textContent ?? "",
+              ),
             { timeout: 20_000 },
           );
           const out = await loopOut;

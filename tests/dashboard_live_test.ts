@@ -229,7 +229,7 @@ Deno.test("dashboard live state: equity, drawdown, risk, positions and orders fr
       { date: "2026-11-27", written: false },
       { date: "2026-11-26", written: true },
     ]);
-    assert.equal(st.loop?.kind, "start");
+    assert.deepEqual([st.loop?.kind, st.loop?.tsMs], ["start", d1]);
     assert.equal(st.risk.killSwitch.set, false);
     assert.equal(st.metrics?.overall.stats.trades, 4);
     // reports: the loop's file as written; a day without a file built from the journal

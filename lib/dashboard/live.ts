@@ -260,8 +260,13 @@ export interface LiveState {
   asOfMs: number | null;
   /** Last modification of the journal file or its WAL (wall clock), UTC epoch ms. */
   lastWriteMs: number | null;
-  /** The loop's last lifecycle event (`start`, `stop`, …) from `loop_events`. */
-  loop: { kind: string; tsMs: number } | null;
+  /**
+   * The loop's last lifecycle event from `loop_events` (`start` = running since, `stop` =
+   * stopped, with its journaled detail, e.g. `{reason: "kill_switch"}`), or null.
+   */
+  loop: { kind: "start" | "stop"; tsMs: number; detail: unknown } | null;
+  /** The newest `loop_events` row of any kind (reconciliation, drift, watchdogs, …). */
+  lastLoopEvent: { kind: string; tsMs: number } | null;
   /** Per-agent figures. */
   agents: AgentLive[];
   /** Sum over agents of equity, start and day-start equity, and the P&L (null without equity). */
@@ -381,7 +386,8 @@ export class LiveFeed {
   #risk: RiskEventRow[] = [];
   #latched = new Map<string, HaltLive & { action: string }>();
   #kills: KillSwitchEventRow[] = [];
-  #loop: { kind: string; tsMs: number } | null = null;
+  #loop: LiveState["loop"] = null;
+  #lastLoopEvent: LiveState["lastLoopEvent"] = null;
   #asOf: number | null = null;
   #counts = { decisions: 0, fills: 0, trades: 0, equity: 0 };
   #metrics: LiveState["metrics"] = null;
@@ -675,9 +681,14 @@ export class LiveFeed {
         });
         if (this.#kills.length > 40) this.#kills.splice(0, 20);
         break;
-      case "loop_events":
-        this.#loop = { kind: String(r.kind), tsMs: Number(r.ts_ms) };
+      case "loop_events": {
+        const kind = String(r.kind);
+        this.#lastLoopEvent = { kind, tsMs: Number(r.ts_ms) };
+        if (kind === "start" || kind === "stop") {
+          this.#loop = { kind, tsMs: Number(r.ts_ms), detail: r.detail ?? null };
+        }
         break;
+      }
       default:
         break;
     }
@@ -741,6 +752,7 @@ export class LiveFeed {
       asOfMs: this.#asOf,
       lastWriteMs: this.#lastWrite(),
       loop: this.#loop,
+      lastLoopEvent: this.#lastLoopEvent,
       agents: [],
       total: null,
       positions: [],

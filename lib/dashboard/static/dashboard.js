@@ -694,6 +694,20 @@ function tr(cells, attrs = {}) {
   );
 }
 
+function loopText(st) {
+  const l = st.loop;
+  let t = !l
+    ? "loop: no start journaled"
+    : l.kind === "start"
+    ? `loop: running since ${fmtTime(l.tsMs)}`
+    : `loop: stopped at ${fmtTime(l.tsMs)}${l.detail?.reason ? ` (${l.detail.reason})` : ""}`;
+  const e = st.lastLoopEvent;
+  if (e && (!l || e.tsMs > l.tsMs || e.kind !== l.kind)) {
+    t += ` · last loop event: ${e.kind} at ${fmtTime(e.tsMs)}`;
+  }
+  return t;
+}
+
 // Latency probe for the end-to-end test: when each decision row was drawn (epoch ms).
 globalThis.__live = { decisions: [], snapshots: 0, states: 0, frames: [] };
 
@@ -886,7 +900,7 @@ function livePage() {
       st.day ? `day ${st.day}` : "no rows yet",
       `as of ${fmtTime(st.asOfMs)}`,
       `last write ${ago(st.lastWriteMs)}`,
-      st.loop ? `loop: ${st.loop.kind} at ${fmtTime(st.loop.tsMs)}` : "loop: no event",
+      loopText(st),
       `${st.counts.decisions} decisions · ${st.counts.fills} fills · ${st.counts.trades} trades`,
     ].join(" · ");
     if (!st.available) setStatusLine(`journal ${st.id}: ${st.problem}`);
