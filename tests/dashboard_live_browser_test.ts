@@ -16,8 +16,18 @@
  * Screenshots: on a failing step one PNG is saved (path printed); set
  * RLT_DASHBOARD_SHOTS=<folder> to keep one per step.
  * Skipped (with a message) when /usr/bin/chromium is absent; `.ci/run` installs it.
- * Cannot catch: the real paper loop's own timing (the writer stands in for it; see the
- * report of issue 13 for switching to `deno task paper`); latency is printed, not asserted.
+ * Cannot catch: the real paper loop's own timing (the writer stands in for it); latency is
+ * printed, not asserted.
+ *
+ * Switching to the real loop (`deno task paper`, branch `paper`): write a run with
+ * `writeTestRun(dir)` (tests/live_fixture.ts) and spawn `cli/paper.ts --run <dir> --speed
+ * 1200x --journal <root>/journals/paper-a.sqlite` instead of the writer (a few bars a second;
+ * it journals `start`/`stop` loop events and reacts to the kill file like the writer). A replay
+ * stamps decisions with bar time: filter the latency rows by `commits.seenAt` (commit seen
+ * after `openedAt`) instead of `tsMs`, and keep only `commitSeenToDrawn`. The outcome
+ * assertions (blocked/exited/smoothed rows with their reasons) hold only if the run's policy
+ * and the risk/exit presets produce them within the bars replayed: keep "every row carries a
+ * known outcome label" and the reason checks for the labels that occur.
  */
 import assert from "node:assert/strict";
 import { startDashboard } from "@lib/dashboard/mod.ts";
