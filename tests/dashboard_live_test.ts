@@ -327,6 +327,11 @@ Deno.test({
       const last = streams[0].events.filter((e) => e.event === "state").at(-1)!
         .data as unknown as LiveState;
       assert.equal(last.counts.decisions, total);
+      // closing the streams (and a HEAD on a stream) leaves no watcher behind
+      for (const s of streams) await s.close();
+      const head = await fetch(`${d.url}/api/live/loop/stream`, { method: "HEAD" });
+      assert.equal(head.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      await waitFor(() => d.watchedFolders === 0, 5000, "the journal's watcher to close");
     } finally {
       polling = false;
       for (const s of streams) await s.close();
