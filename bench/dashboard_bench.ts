@@ -1,16 +1,22 @@
 /**
- * Dashboard benchmark: time from a `metrics.jsonl` append (one write, as the trainer logs)
- * to the row's Server-Sent Event arriving at a client of the dashboard, with a folder
- * watcher shared by `--clients` open streams; no browser (the browser's own receive and
- * plotly drawing time is printed by `tests/dashboard_browser_test.ts`).
+ * Dashboard benchmark, no browser (the browser's own receive and drawing time is printed by
+ * `tests/dashboard_browser_test.ts` and `tests/dashboard_live_browser_test.ts`):
+ * - `--source metrics` (default): time from a `metrics.jsonl` append (one write, as the
+ *   trainer logs) to the row's Server-Sent Event arriving at a client, with a folder watcher
+ *   shared by `--clients` open streams;
+ * - `--source journal`: time from the start of a journal commit (`Journal.recordDecision`,
+ *   plus an equity snapshot after it, as the loop writes) to the decision's `rows` event
+ *   arriving at each of `--clients` Live streams (one read-only reader shared by all).
  *
  * Prints ONE JSON line:
- * `{"bench":"dashboard","append_to_event_ms":{"median":…,"p95":…,"max":…},…}`.
+ * `{"bench":"dashboard","source":…,"append_to_event_ms":{"median":…,"p95":…,"max":…},…}`.
  *
- * Usage: `deno task bench:dashboard [--rows 200] [--interval-ms 20] [--clients 4]`
+ * Usage: `deno task bench:dashboard [--source metrics|journal] [--rows 200] [--interval-ms 20]
+ * [--clients 4]`
  */
 import { parseArgs } from "node:util";
 import { startDashboard } from "../lib/dashboard/mod.ts";
+import { Journal } from "@lib/live/mod.ts";
 import { ConfigError, runCli } from "@lib/util/mod.ts";
 
 function quantile(xs: number[], q: number): number {
@@ -25,8 +31,15 @@ async function main(): Promise<void> {
       rows: { type: "string", default: "200" },
       "interval-ms": { type: "string", default: "20" },
       clients: { type: "string", default: "4" },
+      source: { type: "string", default: "metrics" },
     },
   });
+  const source = values.source;
+  if (source !== "metrics" && source !== "journal") {
+    throw new ConfigError(`--source must be metrics or journal, got "${source}"`, {
+      parameter: "--source",
+    });
+  }
   const rows = Number(values.rows);
   const interval = Number(values["interval-ms"]);
   const clients = Number(values.clients);
@@ -40,11 +53,20 @@ async function main(): Promise<void> {
   await Deno.mkdir(dir);
   await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify({ status: "running" }));
   await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
-  const d = await startDashboard({ models, port: 0 });
+  const journalPath = `${models}/loop.sqlite`;
+  const journal = source === "journal"
+    ? Journal.open(journalPath, { synchronous: "NORMAL" })
+    : null;
+  const d = await startDashboard({
+    models,
+    port: 0,
+    journals: journal ? [journalPath] : [],
+  });
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
+  const url = journal ? `${d.url}/api/live/loop/stream` : `${d.url}/api/runs/run/stream?since=0`;
   const readers = await Promise.all(Array.from({ length: clients }, async () => {
-    const res = await fetch(`${d.url}/api/runs/run/stream?since=0`);
+    const res = await fetch(url);
     return res.body!.pipeThrough(new TextDecoderStream()).getReader();
   }));
   const done = readers.map(async (reader) => {
@@ -55,25 +77,51 @@ async function main(): Promise<void> {
       buf += value;
       let i;
       while ((i = buf.indexOf("\n\n")) >= 0) {
-        const m = /event: metrics\ndata: (.*)/.exec(buf.slice(0, i));
+        const block = buf.slice(0, i);
         buf = buf.slice(i + 2);
-        if (!m) continue;
         const now = performance.now();
+        if (journal) {
+          const m = /event: rows\ndata: (.*)/.exec(block);
+          if (!m) continue;
+          for (const r of JSON.parse(m[1]).decisions ?? []) {
+            latencies.push(now - sentAt.get(r.id)!);
+          }
+          continue;
+        }
+        const m = /event: metrics\ndata: (.*)/.exec(block);
+        if (!m) continue;
         for (const r of JSON.parse(m[1]).rows) latencies.push(now - sentAt.get(r.timesteps)!);
       }
     }
   });
   await new Promise((r) => setTimeout(r, 300));
-  const file = await Deno.open(`${dir}/metrics.jsonl`, { append: true });
-  const enc = new TextEncoder();
-  for (let i = 1; i <= rows; i++) {
-    sentAt.set(i, performance.now());
-    file.writeSync(
-      enc.encode(JSON.stringify({ type: "update", timesteps: i, loss: 1 / i }) + "\n"),
-    );
-    await new Promise((r) => setTimeout(r, interval));
+  if (journal) {
+    for (let i = 1; i <= rows; i++) {
+      const t = performance.now();
+      const id = journal.recordDecision({
+        tsMs: Date.now(),
+        agent: "a",
+        symbol: "SPY",
+        barTimeMs: i * 300_000,
+        action: 1,
+        decision: "acted",
+      });
+      sentAt.set(id, t);
+      journal.recordEquity({ tsMs: Date.now(), agent: "a", equity: 2000 + i });
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  } else {
+    const file = await Deno.open(`${dir}/metrics.jsonl`, { append: true });
+    const enc = new TextEncoder();
+    for (let i = 1; i <= rows; i++) {
+      sentAt.set(i, performance.now());
+      file.writeSync(
+        enc.encode(JSON.stringify({ type: "update", timesteps: i, loss: 1 / i }) + "\n"),
+      );
+      await new Promise((r) => setTimeout(r, interval));
+    }
+    file.close();
   }
-  file.close();
   const end = Date.now() + 5000;
   while (latencies.length < rows * clients && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 20));
@@ -81,10 +129,12 @@ async function main(): Promise<void> {
   for (const r of readers) await r.cancel().catch(() => {});
   await Promise.all(done);
   await d.shutdown();
+  journal?.close();
   await Deno.remove(models, { recursive: true });
   const round = (x: number) => Math.round(x * 100) / 100;
   console.log(JSON.stringify({
     bench: "dashboard",
+    source,
     append_to_event_ms: {
       median: round(quantile(latencies, 0.5)),
       p95: round(quantile(latencies, 0.95)),

@@ -1,22 +1,26 @@
 /**
- * `deno task dashboard [--models models/] [--journal <file>] [--port 8787] [--host 127.0.0.1]
- * [--token <secret>]`
+ * `deno task dashboard [--models models/] [--journal <file|folder> …] [--port 8787]
+ * [--host 127.0.0.1] [--token <secret>]`
  *
- * Serves the local dashboard (runs table, live training curves, evaluations, compare, kill
- * switch). Loopback only unless a token is given (`--token` or `RLT_DASHBOARD_TOKEN`).
+ * Serves the local dashboard (runs table, live training curves, evaluations, compare, the
+ * live loops' journals with the kill switch). Loopback only unless a token is given
+ * (`--token` or `RLT_DASHBOARD_TOKEN`).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { startDashboard } from "@lib/dashboard/mod.ts";
-import { ConfigError, runCli, writeFileAtomic } from "@lib/util/mod.ts";
+import { ConfigError, runCli } from "@lib/util/mod.ts";
 
 const USAGE = `Serve the local dashboard over the run folders.
 
-usage: deno task dashboard [--models models/] [--journal <file>] [--port 8787] [--host 127.0.0.1] [--token <secret>]
+usage: deno task dashboard [--models models/] [--journal <file|folder> …] [--port 8787] [--host 127.0.0.1] [--token <secret>]
 
   --models <folder>      folder holding the run folders [default: models]
-  --journal <file>       live loop journal; enables the kill switch, which writes <journal>.KILL
+  --journal <path>       a paper loop's journal file (it may not exist yet), or a folder of journals
+                         (*.sqlite, *.db, <run>/paper/journal.sqlite); repeatable. The Live page
+                         follows it; its kill switch sets the same state as deno task paper:kill
+  --market <m>           us_equity | crypto: the journals' day boundaries [default: guessed from the symbol]
   --port <n>             port, 0 = any free one [default: 8787]
   --host <address>       address to bind [default: 127.0.0.1]; any non-loopback address needs a token
   --token <secret>       access token (≥ 16 characters; or env RLT_DASHBOARD_TOKEN); every request
@@ -28,7 +32,8 @@ usage: deno task dashboard [--models models/] [--journal <file>] [--port 8787] [
 await runCli(async () => {
   const options = {
     models: { type: "string", default: "models" },
-    journal: { type: "string" },
+    journal: { type: "string", multiple: true },
+    market: { type: "string" },
     port: { type: "string", default: "8787" },
     host: { type: "string", default: "127.0.0.1" },
     token: { type: "string" },
@@ -59,28 +64,26 @@ await runCli(async () => {
     });
   }
   const token = values.token ?? Deno.env.get("RLT_DASHBOARD_TOKEN") ?? null;
-  const journal = values.journal ?? null;
-  // Until the live loop's kill-switch API lands, the kill switch is a file beside the journal
-  // that the loop polls: {"reason", "requestedAt", "source"}.
-  const kill = journal
-    ? async (reason: string) => {
-      await writeFileAtomic(
-        `${journal}.KILL`,
-        JSON.stringify({ reason, requestedAt: new Date().toISOString(), source: "dashboard" }),
-      );
-    }
-    : null;
+  const journals = values.journal ?? [];
+  const market = values.market ?? null;
+  if (market !== null && market !== "us_equity" && market !== "crypto") {
+    throw new ConfigError(`--market must be us_equity or crypto, got "${market}"`, {
+      parameter: "--market",
+    });
+  }
   const d = await startDashboard({
     models: values.models,
-    journal,
+    journals,
+    market,
     hostname: values.host,
     port,
     token,
     staleAfterMs: staleAfter * 1000,
-    kill,
   });
   console.log(
-    `dashboard: ${d.url}  (runs from ${values.models}${journal ? `, journal ${journal}` : ""})`,
+    `dashboard: ${d.url}  (runs from ${values.models}${
+      journals.length ? `, journals ${journals.join(", ")}` : ""
+    })`,
   );
   if (token) {
     console.log(

@@ -1,10 +1,14 @@
 /**
  * `deno task dashboard` as a user runs it: refuses a non-loopback bind without a token and
  * bad flags with a one-line error (exit 2, no stack trace); with `--journal` the kill switch
- * (POST with CSRF) writes `<journal>.KILL`; SIGTERM stops it cleanly.
- * Cannot catch: the live loop reacting to the file (the live layer's tests own that).
+ * (POST with CSRF) sets the same state as `deno task paper:kill` (the `<journal>.KILL` file
+ * read by `readKillSwitch`, and a `kill_switch_events` row with source `dashboard`);
+ * SIGTERM stops it cleanly.
+ * Cannot catch: the live loop reacting to the file (the live layer's tests own that; the
+ * browser test drives a writer that stops on it).
  */
 import assert from "node:assert/strict";
+import { Journal, readKillSwitch } from "@lib/live/mod.ts";
 import { writeRun } from "./dashboard_fixtures.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -29,6 +33,11 @@ Deno.test("dashboard CLI: bad binds and flags fail with a clear one-line error",
     [["--models", models, "--stale-after", "-1"], /--stale-after/],
     [["--models", models, "--stale-after", "0"], /--stale-after must be a positive/],
     [["--models", models, "--bogus"], /bogus/],
+    [
+      ["--models", models, "--journal", `${models}/nope/j.sqlite`],
+      /journal .* folder does not exist/,
+    ],
+    [["--models", models, "--market", "forex"], /--market must be us_equity or crypto/],
   ];
   for (const [args, message] of cases) {
     const out = await cli(args).output();
@@ -40,10 +49,11 @@ Deno.test("dashboard CLI: bad binds and flags fail with a clear one-line error",
   await Deno.remove(models, { recursive: true });
 });
 
-Deno.test("dashboard CLI: with --journal the kill switch writes <journal>.KILL", async () => {
+Deno.test("dashboard CLI: with --journal the kill switch sets the paper:kill state", async () => {
   const root = await Deno.makeTempDir();
   await writeRun(`${root}/models`, "r");
   const journal = `${root}/paper.db`;
+  Journal.open(journal).close(); // the loop has started once
   const child = cli(["--models", `${root}/models`, "--port", "0", "--journal", journal]).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const stderr = new Response(child.stderr).text();
@@ -69,10 +79,20 @@ Deno.test("dashboard CLI: with --journal the kill switch writes <journal>.KILL",
       body: JSON.stringify({ reason: "test stop" }),
     });
     assert.equal(r.status, 200, await r.text());
-    const kill = JSON.parse(await Deno.readTextFile(`${journal}.KILL`));
-    assert.equal(kill.reason, "test stop");
-    assert.equal(kill.source, "dashboard");
-    assert.ok(!Number.isNaN(Date.parse(kill.requestedAt)));
+    const kill = readKillSwitch(journal);
+    assert.equal(kill?.reason, "test stop");
+    assert.equal(kill?.source, "dashboard");
+    assert.ok(Math.abs(kill!.setAtMs - Date.now()) < 60_000);
+    const j = Journal.open(journal, { readOnly: true });
+    try {
+      const ev = j.since("kill_switch_events", 0).rows;
+      assert.deepEqual(
+        ev.map((e) => [e.action, e.reason, e.source]),
+        [["set", "test stop", "dashboard"]],
+      );
+    } finally {
+      j.close();
+    }
   } finally {
     child.kill("SIGTERM");
     const status = await child.status;

@@ -1,7 +1,8 @@
 /**
  * Security rules of the dashboard over real HTTP (servers bind 127.0.0.1 only):
  * token on a non-loopback bind, Host check on loopback, path confinement to the models
- * folder, CSRF on the kill switch, secret redaction.
+ * folder and to the configured journals (journal ids are looked up, never joined to a path),
+ * CSRF on the kill switch, secret redaction.
  *
  * The non-loopback bind is simulated with `boundHost: "0.0.0.0"` while listening on
  * 127.0.0.1 (the rule depends on the bound address, not on who connects).
@@ -12,6 +13,7 @@
 import assert from "node:assert/strict";
 import { createDashboard, startDashboard } from "@lib/dashboard/mod.ts";
 import { ConfigError } from "@lib/util/mod.ts";
+import { Journal } from "@lib/live/mod.ts";
 import { rawRequest, writeRun } from "./dashboard_fixtures.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -166,7 +168,12 @@ Deno.test("dashboard: on loopback without a token, a foreign Host header is refu
 Deno.test("dashboard: the kill switch is POST-only and CSRF-checked (Origin, session, token, JSON)", async () => {
   const { root, models } = await fixture();
   const calls: string[] = [];
-  const d = await startDashboard({ models, port: 0, kill: (reason) => void calls.push(reason) });
+  const d = await startDashboard({
+    models,
+    port: 0,
+    journals: [`${root}/paper.sqlite`],
+    kill: (reason) => void calls.push(reason),
+  });
   const origin = d.url;
   try {
     // a page hands out the session cookie and the CSRF token (meta tag)
@@ -218,7 +225,7 @@ Deno.test("dashboard: the kill switch is POST-only and CSRF-checked (Origin, ses
   } finally {
     await d.shutdown();
   }
-  // without a kill function the (CSRF-valid) request gets 409, nothing else happens
+  // without a journal the (CSRF-valid) request gets 409, nothing else happens
   const d2 = await startDashboard({ models, port: 0 });
   try {
     const page = await fetch(`${d2.url}/live`);
@@ -268,6 +275,73 @@ Deno.test("dashboard: secret-looking config keys are redacted and pages carry a 
     // plotly is served locally (no CDN): the page references only same-origin scripts
     const html = await (await fetch(`${d.url}/runs/runA`)).text();
     assert.ok(html.includes('src="/static/plotly.min.js"') && !/https?:\/\//.test(html));
+  } finally {
+    await d.shutdown();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("dashboard: journal ids from the URL never reach a path outside the configured journals", async () => {
+  const root = await Deno.makeTempDir({ prefix: "dash-sec-j-" });
+  const models = `${root}/models`;
+  await writeRun(models, "r");
+  const folder = `${root}/journals`;
+  await Deno.mkdir(`${folder}/run-1/paper`, { recursive: true });
+  Journal.open(`${folder}/a.sqlite`).close();
+  Journal.open(`${folder}/run-1/paper/journal.sqlite`).close();
+  Journal.open(`${folder}/.hidden.sqlite`).close();
+  // outside: a journal-looking FIFO (opening it would hang the request) and a secret file
+  await Deno.mkdir(`${root}/outside`);
+  await Deno.writeTextFile(`${root}/outside/secret.txt`, OUTSIDE);
+  await new Deno.Command("mkfifo", { args: [`${root}/outside/x.sqlite`] }).output();
+  await Deno.symlink(`${root}/outside/x.sqlite`, `${folder}/evil.sqlite`);
+  // a report symlinked out of the journal's folder is not served (built from the journal)
+  await Deno.mkdir(`${folder}/reports`);
+  await Deno.symlink(
+    `${root}/outside/secret.txt`,
+    `${folder}/reports/daily_report_2026-01-02.html`,
+  );
+  const d = await startDashboard({ models, port: 0, journals: [folder] });
+  try {
+    const signal = () => AbortSignal.timeout(5000);
+    const list = await (await fetch(`${d.url}/api/live`, { signal: signal() })).json();
+    assert.deepEqual(list.journals.map((j: { id: string }) => j.id), ["a", "run-1"]);
+    const attempts = [
+      "/api/live/evil/state",
+      "/api/live/.hidden/state",
+      "/api/live/..%2Foutside%2Fx/state",
+      "/api/live/%2e%2e/state",
+      "/api/live/%2E%2E%2Foutside%2Fx/stream",
+      `/api/live/${encodeURIComponent(`${root}/outside/x.sqlite`)}/state`,
+      "/api/live/..%5Coutside/decisions",
+      "/api/live/a.sqlite/state",
+      "/api/live/run-1%2Fpaper%2Fjournal/state",
+      "/live/evil",
+      "/live/..%2F..%2Fetc%2Fpasswd",
+      "/live/a/reports/..%2F..%2Foutside%2Fsecret.txt",
+      "/live/a/reports/%2e%2e%2f%2e%2e%2fsecret",
+      "/live/a/reports/2026-01-02%2F..%2F..",
+      "/live/evil/reports/2026-01-02",
+      "/api/live/a/kill",
+    ];
+    for (const target of attempts) {
+      const r = await rawRequest(d.port, target);
+      const want = target.endsWith("/kill") ? 405 : 404;
+      assert.deepEqual(r.status, want, `${target} → ${r.status}: ${r.body.slice(0, 200)}`);
+      assert.ok(!r.body.includes(OUTSIDE), `${target} leaked outside content`);
+      assert.ok(!r.body.includes(root), `${target} named a server path`);
+    }
+    // several journals: the short routes refuse to guess
+    const many = await rawRequest(d.port, "/api/live/state");
+    assert.deepEqual(many.status, 400);
+    // the symlinked-out report is not read: the page is built from the journal instead
+    const rep = await fetch(`${d.url}/live/a/reports/2026-01-02`, { signal: signal() });
+    const html = await rep.text();
+    assert.deepEqual(rep.status, 200);
+    assert.ok(!html.includes(OUTSIDE) && html.includes("Daily report 2026-01-02"));
+    const st = await (await fetch(`${d.url}/api/live/run-1/state`, { signal: signal() })).json();
+    assert.deepEqual([st.id, st.available], ["run-1", true]);
+    assert.ok(!JSON.stringify(st).includes(root), "state names a server path");
   } finally {
     await d.shutdown();
     await Deno.remove(root, { recursive: true });

@@ -19,12 +19,14 @@ export type PageKind =
   | { kind: "runs" }
   | { kind: "run"; runId: string }
   | { kind: "compare"; runIds: string[] }
-  | { kind: "live" };
+  | { kind: "live-index" }
+  | { kind: "live"; journalId: string };
 
 const TITLES: Record<PageKind["kind"], string> = {
   runs: "Training runs",
   run: "Run",
   compare: "Compare runs",
+  "live-index": "Live loops",
   live: "Live loop",
 };
 
@@ -37,7 +39,11 @@ export function pageHtml(page: PageKind, csrfToken: string): string {
     title = `Run ${page.runId}`;
   }
   if (page.kind === "compare") data.push(`data-run-ids="${escapeHtml(page.runIds.join(","))}"`);
-  const needsPlotly = page.kind === "run" || page.kind === "compare";
+  if (page.kind === "live") {
+    data.push(`data-journal-id="${escapeHtml(page.journalId)}"`);
+    title = `Live loop ${page.journalId}`;
+  }
+  const needsPlotly = page.kind === "run" || page.kind === "compare" || page.kind === "live";
   return `<!doctype html>
 <html lang="en">
 <head>

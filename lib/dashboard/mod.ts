@@ -1,8 +1,11 @@
 /**
- * Local web dashboard over the run folders (and, soon, the live loop's journal): a sortable
- * runs table, a run page whose curves grow while the run trains (Server-Sent Events as
+ * Local web dashboard over the run folders and the live loops' journals: a sortable runs
+ * table, a run page whose curves grow while the run trains (Server-Sent Events as
  * `metrics.jsonl` grows), evaluation tables with equity and drawdown, a compare page, and a
- * CSRF-protected kill-switch endpoint. Loopback-only unless a token is given.
+ * Live page per journal (equity and drawdown today and since start, positions, open orders,
+ * the last decisions with their reasons, the risk state, per-agent metrics, daily reports)
+ * pushed over SSE as the journal grows, with a CSRF-protected kill switch that sets the same
+ * state as `deno task paper:kill`. Loopback-only unless a token is given.
  *
  * @example
  * ```ts
@@ -12,12 +15,10 @@
  * await d.shutdown();
  * ```
  *
- * Live half (next, once the trading loop's journal lands): `/live` and `/api/live/state`
- * will read the SQLite journal through a read-only `node:sqlite` connection (WAL: readers
- * never block the loop's writes), push new journal rows over SSE by rowid cursor (`since`),
- * woken by the same shared folder watcher on the journal's `-wal` file, and `kill(reason)`
- * will call the live layer's kill switch instead of writing `<journal>.KILL`. The CSRF
- * mechanism, the POST-only route and its tests are already in place.
+ * Live: each journal is read through ONE read-only `node:sqlite` connection (WAL: readers
+ * never block the loop's writes), new rows are read by row-id cursor (`Journal.since`) in a
+ * pass woken by the shared folder watcher on the journal's `-wal` file, and pushed to every
+ * open stream of that journal (see `live.ts`).
  *
  * @module
  */
@@ -44,5 +45,14 @@ export {
   type EvaluationSummary,
   normalizeEvaluation,
 } from "./evaluation.ts";
+export {
+  type AgentLive,
+  type HaltLive,
+  type LiveJournalEntry,
+  type LiveRows,
+  type LiveSnapshot,
+  type LiveState,
+  type PositionLive,
+} from "./live.ts";
 export { checkBind, isLoopbackHost } from "./security.ts";
 export { redact, REDACTED } from "./_redact.ts";

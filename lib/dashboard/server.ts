@@ -12,15 +12,22 @@
  * | `/` | runs table page |
  * | `/runs/:id` | run page: curves (live via SSE), config, validation, evaluation |
  * | `/compare?ids=a,b[,c,d]` | 2–4 runs on one chart |
- * | `/live` | live-loop page (kill switch; state once the journal reader lands) |
+ * | `/live` | the journals (redirects to `/live/:journal` when there is exactly one) |
+ * | `/live/:journal` | live page: equity, drawdown, positions, orders, decisions, risk, per-agent metrics, reports, kill switch |
+ * | `/live/:journal/reports/:date` | daily report HTML (the loop's file in `<journal dir>/reports/`, else built from the journal) |
  * | `/static/plotly.min.js`, `/static/dashboard.js`, `/static/dashboard.css` | assets |
  * | `/api/runs` | `RunSummary[]` |
  * | `/api/runs/:id` | `RunDetail` (config and manifest redacted) |
  * | `/api/runs/:id/metrics?since=<byte offset>` | `MetricsChunk` |
  * | `/api/runs/:id/stream?since=<byte offset>` | SSE: `run` (summary), `metrics` (chunk, `id:` = next offset) |
  * | `/api/runs/:id/evaluation` | `EvaluationData` or 404 |
- * | `/api/live/state` | `{available, journal, killAvailable}` |
- * | POST `/api/live/kill` | body `{reason}`; CSRF-checked; calls the injected `kill(reason)` |
+ * | `/api/live` | `{journals: [{id, available, problem}]}` |
+ * | `/api/live/:journal/state` | `LiveState` |
+ * | `/api/live/:journal/snapshot` | `LiveSnapshot` (state, equity curves, latest decisions) |
+ * | `/api/live/:journal/decisions?since=<row id>&limit=<n ≤ 1000>` | `{rows, nextId}` (oldest first) |
+ * | `/api/live/:journal/stream` | SSE: `snapshot`, then `rows` and `state` after each journal write |
+ * | POST `/api/live/:journal/kill` | body `{reason}`; CSRF-checked; sets the kill switch (`setKillSwitch`, source `dashboard`) |
+ * | `/api/live/state`, `/decisions`, `/snapshot`, `/stream`, POST `/kill` | the same for the only journal (400 when several, 404/409 when none) |
  *
  * @module
  */
@@ -32,16 +39,31 @@ import { openRunStream } from "./_stream.ts";
 import { readEvaluation } from "./evaluation.ts";
 import { listRuns, readMetricsChunk, readRunDetail, type ReadRunOptions } from "./runs.ts";
 import { checkBind, type GateResult, jsonError, Security } from "./security.ts";
+import { LiveFeed, type LiveJournalEntry, LiveJournals } from "./live.ts";
+import { openLiveStream } from "./_live_stream.ts";
+import { type ScheduleMarket, setKillSwitch } from "../live/mod.ts";
 
-/** Stops the live loop; `reason` is shown in the journal. Provided by the live layer / CLI. */
-export type KillFunction = (reason: string) => Promise<void> | void;
+/**
+ * Stops the live loop of `journal`; `reason` is shown in the journal. The default sets the
+ * journal's kill switch exactly as `deno task paper:kill` does (`setKillSwitch`, source
+ * `dashboard`); tests may inject another.
+ */
+export type KillFunction = (
+  reason: string,
+  journal: LiveJournalEntry,
+) => Promise<unknown> | unknown;
 
 /** Options of {@link createDashboard} and {@link startDashboard}. */
 export interface DashboardOptions {
   /** Folder holding the run folders (default `models`). */
   models?: string;
-  /** Path of the live loop's journal, or null (live pages then say so). */
-  journal?: string | null;
+  /**
+   * Journals of live loops: files (may not exist yet) or folders of journals (see
+   * `live.ts` for the ids). Default none (the live page then says so).
+   */
+  journals?: readonly string[];
+  /** Market of the journals (day boundaries); default guessed from the first agent's symbol. */
+  market?: ScheduleMarket | null;
   /** Access token (see `security.ts`), or null. */
   token?: string | null;
   /** Address to bind (default `127.0.0.1`). */
@@ -59,7 +81,7 @@ export interface DashboardOptions {
   pollMs?: number;
   /** SSE keep-alive comment interval, ms (default 15,000). */
   heartbeatMs?: number;
-  /** Kill switch of the live loop; without it `POST /api/live/kill` answers 409. */
+  /** Replaces the default kill switch (`setKillSwitch`); for tests. */
   kill?: KillFunction | null;
 }
 
@@ -155,6 +177,8 @@ function segments(pathname: string): string[] | null {
   return out;
 }
 
+const LIVE_SUBS = new Set(["state", "snapshot", "decisions", "stream", "kill"]);
+
 function parseSince(v: string | null): number | null {
   if (v === null || v === "") return 0;
   return /^\d{1,15}$/.test(v) ? Number(v) : null;
@@ -187,6 +211,81 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
   const readOpts: ReadRunOptions = { staleAfterMs: options.staleAfterMs };
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const resolve = (id: string) => resolveRunDir(realRoot, id);
+  const journals = await LiveJournals.create(options.journals ?? []);
+  const feeds = new Map<string, LiveFeed>();
+  const feedOf = (entry: LiveJournalEntry): LiveFeed => {
+    let f = feeds.get(entry.path);
+    if (!f || f.entry.id !== entry.id) {
+      f?.close();
+      f = new LiveFeed(entry, { market: options.market, watchers });
+      feeds.set(entry.path, f);
+    }
+    return f;
+  };
+  const kill: KillFunction = options.kill ??
+    ((reason, entry) => setKillSwitch(entry.path, { reason, source: "dashboard" }));
+
+  async function liveRoute(
+    req: Request,
+    url: URL,
+    session: GateResult & { ok: true },
+    id: string | null,
+    sub: string,
+  ): Promise<Response> {
+    let entry: LiveJournalEntry | null;
+    if (id === null) {
+      const all = await journals.list();
+      if (all.length === 0) {
+        return sub === "kill"
+          ? jsonError(409, "no live loop is attached (start with --journal)")
+          : jsonError(404, "no journal is configured (start with --journal)");
+      }
+      if (all.length > 1) {
+        return jsonError(400, "several journals: use /api/live/<journal id>/…", {
+          journals: all.map((e) => e.id).join(","),
+        });
+      }
+      entry = all[0];
+    } else entry = await journals.get(id);
+    if (entry === null) return jsonError(404, "not found");
+    const feed = feedOf(entry);
+    if (sub === "kill") {
+      if (req.method !== "POST") {
+        return jsonError(405, `method ${req.method} not allowed`, { allow: "POST" });
+      }
+      const refused = await security.checkCsrf(req, session);
+      if (refused) return refused;
+      let reason = "kill switch pressed in the dashboard";
+      try {
+        const body = await req.json();
+        if (body && typeof body.reason === "string" && body.reason.trim()) {
+          reason = body.reason.trim().slice(0, 500);
+        }
+      } catch {
+        return jsonError(400, 'the body must be a JSON object like {"reason": "…"}');
+      }
+      await kill(reason, entry);
+      void feed.pass(); // streams show the switch at once (the watcher also sees the file)
+      return json({ ok: true, reason, journal: entry.id });
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return jsonError(405, `method ${req.method} not allowed`, { allow: "GET, HEAD" });
+    }
+    if (sub === "state") return json(await feed.state());
+    if (sub === "snapshot") return json(await feed.snapshot());
+    if (sub === "stream") return openLiveStream(feed, { streams, heartbeatMs });
+    if (sub === "decisions") {
+      const since = parseSince(url.searchParams.get("since"));
+      const limitRaw = url.searchParams.get("limit") ?? "500";
+      const limit = /^\d{1,4}$/.test(limitRaw) ? Math.min(1000, Number(limitRaw)) : NaN;
+      if (since === null || !(limit > 0)) {
+        return jsonError(400, "since must be a row id (integer ≥ 0) and limit 1–1000");
+      }
+      await feed.pass();
+      return json(feed.decisionsSince(since, limit));
+    }
+    return jsonError(404, "not found");
+  }
 
   async function page(kind: PageKind, session: GateResult & { ok: true }): Promise<Response> {
     const html = pageHtml(kind, await security.csrfToken(session.sessionId));
@@ -207,28 +306,55 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     const notAllowed = (allow: string) =>
       jsonError(405, `method ${req.method} not allowed`, { allow });
 
-    // POST /api/live/kill — the one state-changing route
-    if (seg.length === 3 && seg[0] === "api" && seg[1] === "live" && seg[2] === "kill") {
-      if (req.method !== "POST") return notAllowed("POST");
-      const refused = await security.checkCsrf(req, session);
-      if (refused) return refused;
-      if (!options.kill) return jsonError(409, "no live loop is attached (start with --journal)");
-      let reason = "kill switch pressed in the dashboard";
-      try {
-        const body = await req.json();
-        if (body && typeof body.reason === "string" && body.reason.trim()) {
-          reason = body.reason.trim().slice(0, 500);
-        }
-      } catch {
-        return jsonError(400, 'the body must be a JSON object like {"reason": "…"}');
+    // the live API (incl. POST …/kill, the one state-changing route)
+    if (seg[0] === "api" && seg[1] === "live") {
+      if (seg.length === 3 && LIVE_SUBS.has(seg[2])) {
+        return liveRoute(req, url, session, null, seg[2]);
       }
-      await options.kill(reason);
-      return json({ ok: true, reason });
+      if (seg.length === 4 && LIVE_SUBS.has(seg[3])) {
+        return liveRoute(req, url, session, seg[2], seg[3]);
+      }
+      if (seg.length === 2 && isGet) {
+        const list = [];
+        for (const e of await journals.list()) {
+          const st = await feedOf(e).state();
+          list.push({ id: e.id, available: st.available, problem: st.problem });
+        }
+        return json({ journals: list });
+      }
+      if (!isGet) return notAllowed("GET, HEAD");
+      return jsonError(404, "not found");
     }
     if (!isGet) return notAllowed("GET, HEAD");
 
     if (seg.length === 1 && seg[0] === "") return page({ kind: "runs" }, session);
-    if (seg.length === 1 && seg[0] === "live") return page({ kind: "live" }, session);
+    if (seg.length === 1 && seg[0] === "live") {
+      const all = await journals.list();
+      if (all.length === 1) {
+        return new Response(null, {
+          status: 303,
+          headers: { location: `/live/${encodeURIComponent(all[0].id)}` },
+        });
+      }
+      return page({ kind: "live-index" }, session);
+    }
+    if (seg.length === 2 && seg[0] === "live") {
+      if ((await journals.get(seg[1])) === null) return jsonError(404, "not found");
+      return page({ kind: "live", journalId: seg[1] }, session);
+    }
+    if (seg.length === 4 && seg[0] === "live" && seg[2] === "reports") {
+      const entry = await journals.get(seg[1]);
+      if (entry === null || !/^\d{4}-\d{2}-\d{2}$/.test(seg[3])) return jsonError(404, "not found");
+      const feed = feedOf(entry);
+      const written = await feed.writtenReport(seg[3]);
+      const html = written !== null
+        ? await Deno.readTextFile(written)
+        : (await feed.pass(), feed.dailyReportHtml(seg[3]));
+      if (html === null) return jsonError(404, "the journal does not exist yet");
+      return new Response(html, {
+        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+      });
+    }
     if (seg.length === 1 && seg[0] === "favicon.ico") return new Response(null, { status: 204 });
     if (seg.length === 1 && seg[0] === "compare") {
       const ids = (url.searchParams.get("ids") ?? "").split(",").filter(Boolean);
@@ -251,14 +377,6 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
 
     if (seg.length === 2 && seg[1] === "runs") {
       return json(await listRuns(realRoot, resolve, readOpts));
-    }
-    if (seg.length === 3 && seg[1] === "live" && seg[2] === "state") {
-      return json({
-        available: false,
-        journal: options.journal ? "configured" : null,
-        killAvailable: Boolean(options.kill),
-        note: "the live view arrives with the trading-loop journal",
-      });
     }
     if (seg[1] === "runs" && (seg.length === 3 || seg.length === 4)) {
       const id = seg[2];
@@ -316,6 +434,8 @@ export async function createDashboard(options: DashboardOptions = {}): Promise<D
     },
     close() {
       for (const stop of [...streams]) stop();
+      for (const f of feeds.values()) f.close();
+      feeds.clear();
       watchers.closeAll();
     },
     get watchedFolders() {

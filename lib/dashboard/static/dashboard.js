@@ -1,7 +1,9 @@
 // rl-trading dashboard client: no framework, no inline script (CSP), no CDN. Every value
 // from the server is inserted with textContent, never innerHTML.
 // Pages: runs table (sortable, select 2–4 to compare), run page (curves pushed by
-// Server-Sent Events), compare page, live page (kill switch with confirmation + CSRF).
+// Server-Sent Events), compare page, live pages (journal list; per journal: equity, drawdown,
+// positions, orders, decisions, risk, metrics and reports pushed by Server-Sent Events, and
+// the kill switch with confirmation + CSRF).
 "use strict";
 
 const body = document.body;
@@ -622,23 +624,174 @@ function comparePage() {
 }
 
 // ---------------------------------------------------------------- live
-async function livePage() {
-  const state = await api("/api/live/state");
-  setStatusLine(state.available ? "live loop attached" : `no live view yet: ${state.note ?? ""}`);
+async function liveIndexPage() {
+  const { journals } = await api("/api/live");
+  if (!journals.length) {
+    setStatusLine("no journal attached: start the dashboard with --journal <file or folder>");
+    return;
+  }
+  setStatusLine(`${journals.length} journals`);
+  main.append(
+    el(
+      "ul",
+      { id: "journal-list" },
+      ...journals.map((j) =>
+        el(
+          "li",
+          {},
+          el("a", { href: `/live/${encodeURIComponent(j.id)}`, text: j.id }),
+          j.available ? "" : ` (${j.problem ?? "not available"})`,
+        )
+      ),
+    ),
+  );
+}
+
+const DECISION_LABEL = {
+  acted: "acted",
+  held: "held",
+  smoothed_away: "smoothed",
+  blocked: "blocked by rule",
+  exited: "exited by ladder level",
+};
+
+function fmtTime(ms) {
+  return ms === null || ms === undefined
+    ? "—"
+    : new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+function fmtMoney(v) {
+  return v === null || v === undefined ? "—" : v.toFixed(2);
+}
+function signed(v, f) {
+  if (v === null || v === undefined) return "—";
+  return (v > 0 ? "+" : "") + f(v);
+}
+function ago(ms) {
+  if (ms === null || ms === undefined) return "never";
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  return s < 90 ? `${s.toFixed(0)} s ago` : `${(s / 60).toFixed(0)} min ago`;
+}
+
+function table(id, head, rows, empty = "none") {
+  if (!rows.length) return el("p", { id, class: "muted", text: empty });
+  return el(
+    "table",
+    { id, class: "data" },
+    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))),
+    el("tbody", {}, ...rows),
+  );
+}
+function tr(cells, attrs = {}) {
+  return el(
+    "tr",
+    attrs,
+    ...cells.map((c) =>
+      c instanceof Node
+        ? el("td", {}, c)
+        : el("td", { class: typeof c === "number" ? "num" : "", text: c ?? "—" })
+    ),
+  );
+}
+
+function loopText(st) {
+  const l = st.loop;
+  let t = !l
+    ? "loop: no start journaled"
+    : l.kind === "start"
+    ? `loop: running since ${fmtTime(l.tsMs)}`
+    : `loop: stopped at ${fmtTime(l.tsMs)}${l.detail?.reason ? ` (${l.detail.reason})` : ""}`;
+  const e = st.lastLoopEvent;
+  if (e && (!l || e.tsMs > l.tsMs || e.kind !== l.kind)) {
+    t += ` · last loop event: ${e.kind} at ${fmtTime(e.tsMs)}`;
+  }
+  return t;
+}
+
+// Latency probe for the end-to-end test: when each decision row was drawn (epoch ms).
+globalThis.__live = { decisions: [], snapshots: 0, states: 0, frames: [] };
+
+function livePage() {
+  const id = body.dataset.journalId;
+  const base = `/api/live/${encodeURIComponent(id)}`;
+  const head = el("p", { id: "live-head", class: "muted" });
+  const killBox = el("div", { id: "kill-box", class: "kill" });
+  const summary = el("section", { id: "live-summary" });
+  const charts = el("section", { class: "grid" });
+  const eqDiv = el("div", { id: "live-equity", class: "panel" });
+  const ddDiv = el("div", { id: "live-drawdown", class: "panel" });
+  charts.append(eqDiv, ddDiv);
+  const posBox = el("section", { id: "live-positions-box" });
+  const ordBox = el("section", { id: "live-orders-box" });
+  const decTable = el("tbody", { id: "live-decisions-body" });
+  const decBox = el(
+    "section",
+    {},
+    el("h2", { text: "Last decisions (newest first, at most 100)" }),
+    el(
+      "div",
+      { class: "scroll" },
+      el(
+        "table",
+        { id: "live-decisions", class: "data" },
+        el(
+          "thead",
+          {},
+          el(
+            "tr",
+            {},
+            ...[
+              "#",
+              "time (UTC)",
+              "agent",
+              "bar (UTC)",
+              "action",
+              "smoothed",
+              "outcome",
+              "reason",
+              "target",
+            ]
+              .map((h) => el("th", { text: h })),
+          ),
+        ),
+        decTable,
+      ),
+    ),
+  );
+  const riskBox = el("section", { id: "live-risk" });
+  const metricsBox = el("section", { id: "live-metrics" });
+  const reportsBox = el("section", { id: "live-reports" });
+  main.append(
+    head,
+    killBox,
+    summary,
+    charts,
+    riskBox,
+    posBox,
+    ordBox,
+    decBox,
+    metricsBox,
+    reportsBox,
+  );
+  setStatusLine(`journal ${id}`);
+
+  // ---- kill switch
   const result = el("p", { id: "kill-result" });
+  const killState = el("p", { id: "kill-state" });
   const btn = el("button", {
     id: "kill-btn",
     class: "danger",
-    disabled: !state.killAvailable,
     text: "Kill switch: flatten and stop the loop",
   });
   btn.addEventListener("click", async () => {
-    if (!confirm("Press the kill switch? The live loop will flatten every position and stop.")) {
+    if (
+      !confirm(`Press the kill switch of ${id}? The loop will flatten every position and stop.`)
+    ) {
       result.textContent = "cancelled";
       return;
     }
     const token = document.querySelector('meta[name="csrf-token"]').content;
-    const r = await fetch("/api/live/kill", {
+    const r = await fetch(`${base}/kill`, {
       method: "POST",
       credentials: "same-origin",
       headers: { "content-type": "application/json", "x-csrf-token": token },
@@ -649,10 +802,422 @@ async function livePage() {
       ? `kill switch set (${j.reason})`
       : `refused: HTTP ${r.status} ${j.error ?? ""}`;
   });
-  main.append(el("p", {}, btn), result);
+  killBox.append(killState, el("p", {}, btn), result);
+
+  // ---- charts
+  const traceIdx = new Map(); // agent -> trace index (same in both charts)
+  const peaks = new Map();
+  const layout = (title, y) =>
+    baseLayout(title, {
+      xaxis: { title: { text: "time (UTC)" }, type: "date" },
+      yaxis: { title: { text: y } },
+      height: 300,
+    });
+  function resetCharts(curves) {
+    traceIdx.clear();
+    peaks.clear();
+    const eq = [];
+    const dd = [];
+    for (const [agent, c] of Object.entries(curves)) {
+      traceIdx.set(agent, eq.length);
+      let peak = -Infinity;
+      const d = c.equity.map((e) => {
+        peak = Math.max(peak, e);
+        return peak > 0 ? (-(peak - e) / peak) * 100 : 0;
+      });
+      peaks.set(agent, peak);
+      const x = c.t.map((t) => new Date(t).toISOString());
+      eq.push(traceOf(agent, { x, y: c.equity, mode: "lines" }));
+      dd.push(traceOf(agent, { x: [...x], y: d, mode: "lines" }));
+    }
+    Plotly.react(eqDiv, eq, layout("Equity since start", "equity (quote)"), PLOT_CONFIG);
+    Plotly.react(ddDiv, dd, layout("Drawdown from running peak since start (%)", "%"), PLOT_CONFIG);
+  }
+  function extendCharts(rows) {
+    const by = new Map();
+    for (const r of rows) {
+      if (!by.has(r.agent)) by.set(r.agent, []);
+      by.get(r.agent).push(r);
+    }
+    for (const [agent, list] of by) {
+      if (!traceIdx.has(agent)) {
+        traceIdx.set(agent, eqDiv.data.length);
+        Plotly.addTraces(eqDiv, traceOf(agent, { mode: "lines" }));
+        Plotly.addTraces(ddDiv, traceOf(agent, { mode: "lines" }));
+        peaks.set(agent, -Infinity);
+      }
+      const i = traceIdx.get(agent);
+      const x = list.map((r) => new Date(r.ts_ms).toISOString());
+      let peak = peaks.get(agent);
+      const d = list.map((r) => {
+        peak = Math.max(peak, r.equity);
+        return peak > 0 ? (-(peak - r.equity) / peak) * 100 : 0;
+      });
+      peaks.set(agent, peak);
+      Plotly.extendTraces(eqDiv, { x: [x], y: [list.map((r) => r.equity)] }, [i]);
+      Plotly.extendTraces(ddDiv, { x: [[...x]], y: [d] }, [i]);
+    }
+  }
+
+  // ---- decisions
+  function decisionRow(d) {
+    const kind = d.decision;
+    return tr([
+      d.id,
+      fmtTime(d.tsMs),
+      d.agent,
+      fmtTime(d.barTimeMs),
+      fmtNum(d.action),
+      fmtNum(d.smoothedAction),
+      el("span", { class: `badge d-${kind}`, text: DECISION_LABEL[kind] ?? kind }),
+      d.reason ?? "",
+      fmtNum(d.targetPosition),
+    ], { "data-id": d.id, "data-decision": kind });
+  }
+  const fromRow = (r) => ({
+    id: r.id,
+    tsMs: r.ts_ms,
+    agent: r.agent,
+    barTimeMs: r.bar_time_ms,
+    action: r.action,
+    smoothedAction: r.smoothed_action,
+    decision: r.decision,
+    reason: r.reason,
+    targetPosition: r.target_position,
+  });
+  function addDecisions(list) {
+    // list oldest first: each goes on top
+    for (const d of list) decTable.prepend(decisionRow(d));
+    while (decTable.children.length > 100) decTable.lastChild.remove();
+  }
+
+  // ---- state
+  function renderState(st) {
+    globalThis.__live.states++;
+    head.textContent = [
+      `journal ${st.id}`,
+      st.market,
+      st.day ? `day ${st.day}` : "no rows yet",
+      `as of ${fmtTime(st.asOfMs)}`,
+      `last write ${ago(st.lastWriteMs)}`,
+      loopText(st),
+      `${st.counts.decisions} decisions · ${st.counts.fills} fills · ${st.counts.trades} trades`,
+    ].join(" · ");
+    if (!st.available) setStatusLine(`journal ${st.id}: ${st.problem}`);
+    else setStatusLine(`journal ${st.id}`);
+    const ks = st.risk.killSwitch;
+    killState.className = ks.set ? "warn" : "ok";
+    killState.textContent = ks.set
+      ? `KILL SWITCH SET by ${ks.source} at ${fmtTime(ks.setAtMs)}: ${ks.reason}`
+      : "kill switch: not set";
+    killState.dataset.set = String(ks.set);
+
+    const agentRows = st.agents.map((a) =>
+      tr([
+        a.agent,
+        a.symbol ?? "—",
+        fmtMoney(a.equity),
+        `${signed(a.pnlToday, fmtMoney)} (${signed(a.pnlTodayFraction, fmtPct)})`,
+        `${signed(a.pnlSinceStart, fmtMoney)} (${signed(a.pnlSinceStartFraction, fmtPct)})`,
+        `${fmtPct(a.drawdownToday)} / ${fmtPct(a.maxDrawdownToday)}`,
+        `${fmtPct(a.drawdown)} / ${fmtPct(a.maxDrawdown)}`,
+      ], { "data-agent": a.agent })
+    );
+    if (st.total && st.agents.length > 1) {
+      agentRows.push(tr([
+        "all agents",
+        "",
+        fmtMoney(st.total.equity),
+        signed(st.total.pnlToday, fmtMoney),
+        signed(st.total.pnlSinceStart, fmtMoney),
+        "",
+        "",
+      ], { class: "total" }));
+    }
+    summary.replaceChildren(
+      el("h2", { text: "Equity and drawdown" }),
+      table(
+        "live-agents",
+        [
+          "agent",
+          "symbol",
+          "equity",
+          "P&L today",
+          "P&L since start",
+          "drawdown today (now / max)",
+          "drawdown since start (now / max)",
+        ],
+        agentRows,
+        "no equity journaled yet",
+      ),
+    );
+    posBox.replaceChildren(
+      el("h2", { text: "Positions" }),
+      table(
+        "live-positions",
+        [
+          "agent",
+          "symbol",
+          "qty (snapshot)",
+          "qty (fills)",
+          "avg price",
+          "unrealised P&L",
+          "as of (UTC)",
+        ],
+        st.positions.map((p) =>
+          tr([
+            p.agent,
+            p.symbol,
+            fmtNum(p.qty),
+            fmtNum(p.qtyFromFills),
+            fmtNum(p.avgPrice),
+            fmtMoney(p.unrealizedPnl),
+            fmtTime(p.tsMs),
+          ])
+        ),
+        "no positions",
+      ),
+    );
+    ordBox.replaceChildren(
+      el("h2", { text: "Open orders" }),
+      table(
+        "live-orders",
+        [
+          "client order id",
+          "agent",
+          "symbol",
+          "side",
+          "qty",
+          "filled",
+          "type",
+          "limit",
+          "stop",
+          "status",
+          "reason",
+        ],
+        st.openOrders.map((o) =>
+          tr([
+            o.clientOrderId,
+            o.agent,
+            o.symbol,
+            o.side,
+            fmtNum(o.qty),
+            fmtNum(o.filledQty),
+            o.type,
+            fmtNum(o.limitPrice),
+            fmtNum(o.stopPrice),
+            o.status,
+            o.reason ?? "",
+          ])
+        ),
+        "no open orders",
+      ),
+    );
+    riskBox.replaceChildren(
+      el("h2", { text: "Risk" }),
+      table(
+        "live-risk-agents",
+        ["agent", "daily loss used", "daily loss limit", "loss streak", "loss streak limit"],
+        st.agents.map((a) =>
+          tr([
+            a.agent,
+            fmtPct(a.dailyLossUsed),
+            a.dailyLossLimit === null ? "off" : fmtPct(a.dailyLossLimit),
+            a.lossStreak,
+            a.lossStreakLimit === null ? "off" : a.lossStreakLimit,
+          ], {
+            class: a.dailyLossLimit !== null && a.dailyLossUsed >= a.dailyLossLimit ? "warn" : "",
+          })
+        ),
+      ),
+      el("h3", { text: "Halts and lockouts in force" }),
+      table(
+        "live-halts",
+        ["agent", "rule", "since (UTC)", "reason"],
+        st.risk.halts.map((h) =>
+          tr([h.agent ?? "account", h.rule, fmtTime(h.sinceMs), h.reason ?? ""])
+        ),
+        "none",
+      ),
+      el("h3", { text: "Recent risk events" }),
+      table(
+        "live-risk-events",
+        ["time (UTC)", "agent", "rule", "action"],
+        st.risk.recent.map((e) => tr([fmtTime(e.tsMs), e.agent ?? "", e.rule, e.action])),
+        "none",
+      ),
+      el("h3", { text: "Kill switch events" }),
+      table(
+        "live-kill-events",
+        ["time (UTC)", "action", "source", "reason"],
+        st.risk.killEvents.map((e) =>
+          tr([fmtTime(e.tsMs), e.action, e.source ?? "", e.reason ?? ""])
+        ),
+        "none",
+      ),
+    );
+    const m = st.metrics;
+    metricsBox.replaceChildren(
+      el("h2", { text: "Per-agent performance (closed trades)" }),
+      m
+        ? table(
+          "live-metrics-table",
+          [
+            "agent",
+            "trades",
+            "P&L",
+            "return on capital",
+            "win rate",
+            "Sharpe (ann.)",
+            "max DD (trades)",
+            "max DD (equity)",
+          ],
+          [
+            ...m.byAgent.map((a) =>
+              tr([
+                a.agent,
+                a.stats.trades,
+                fmtMoney(a.totalPnl),
+                fmtPct(a.returnOnCapital),
+                fmtPct(a.stats.winRate),
+                fmtNum(a.sharpe),
+                fmtPct(-a.maxDrawdown),
+                fmtPct(-a.equityMaxDrawdown),
+              ])
+            ),
+            tr([
+              "all",
+              m.overall.stats.trades,
+              fmtMoney(m.overall.totalPnl),
+              fmtPct(m.overall.returnOnCapital),
+              fmtPct(m.overall.stats.winRate),
+              fmtNum(m.overall.sharpe),
+              fmtPct(-m.overall.maxDrawdown),
+              "",
+            ], { class: "total" }),
+          ],
+        )
+        : el("p", { class: "muted", text: "not computed yet" }),
+    );
+    reportsBox.replaceChildren(
+      el("h2", { text: "Daily reports" }),
+      st.reports.length
+        ? el(
+          "ul",
+          { id: "live-report-links" },
+          ...st.reports.map((r) =>
+            el(
+              "li",
+              {},
+              el("a", {
+                href: `/live/${encodeURIComponent(id)}/reports/${r.date}`,
+                text: r.date,
+              }),
+              r.written ? "" : " (so far, built from the journal)",
+            )
+          ),
+        )
+        : el("p", { class: "muted", text: "none yet" }),
+    );
+  }
+
+  // ---- stream: rows are drawn together once per frame
+  let pending = { decisions: [], equity: [] };
+  let pendingState = null;
+  let frame = 0;
+  // Decisions and tables are drawn in the next frame; the charts (plotly redraws a whole chart
+  // on every extension: tens of ms on a busy machine) at most every CHART_EVERY_MS in a task
+  // of their own, so they rarely hold back the paint of new rows. The probe stamps a row when
+  // the frame after its insertion starts, i.e. once it has been painted.
+  const CHART_EVERY_MS = 500;
+  let scheduledAt = 0;
+  let chartTask = 0;
+  let chartAt = 0;
+  let pendingEquity = [];
+  const drawCharts = () => {
+    chartTask = 0;
+    chartAt = performance.now();
+    const rows = pendingEquity;
+    pendingEquity = [];
+    const t0 = performance.now();
+    if (rows.length) extendCharts(rows);
+    globalThis.__live.frames.push({ chartsMs: performance.now() - t0 });
+  };
+  const draw = () => {
+    frame = 0;
+    const p = pending;
+    pending = { decisions: [], equity: [] };
+    const t0 = performance.now();
+    if (p.decisions.length) {
+      const list = p.decisions.map((x) => x.d);
+      const receivedAt = p.decisions[0].receivedAt;
+      addDecisions(list);
+      requestAnimationFrame(() => {
+        const now = Date.now();
+        for (const d of list) {
+          globalThis.__live.decisions.push({ id: d.id, tsMs: d.tsMs, receivedAt, renderedAt: now });
+        }
+      });
+    }
+    const t1 = performance.now();
+    if (pendingState) renderState(pendingState);
+    pendingState = null;
+    if (p.equity.length) {
+      pendingEquity.push(...p.equity);
+      if (!chartTask) {
+        const wait = Math.max(0, chartAt + CHART_EVERY_MS - performance.now());
+        chartTask = setTimeout(drawCharts, wait);
+      }
+    }
+    globalThis.__live.frames.push({
+      waitMs: t0 - scheduledAt,
+      decisionsMs: t1 - t0,
+      stateMs: performance.now() - t1,
+    });
+  };
+  const schedule = () => {
+    if (!frame) {
+      scheduledAt = performance.now();
+      frame = requestAnimationFrame(draw);
+    }
+  };
+  const es = new EventSource(`${base}/stream`);
+  es.addEventListener("open", () => setConn("● live", "ok"));
+  es.addEventListener("error", () => setConn("○ reconnecting", "warn"));
+  es.addEventListener("snapshot", (ev) => {
+    const snap = JSON.parse(ev.data);
+    globalThis.__live.snapshots++;
+    pending = { decisions: [], equity: [] };
+    pendingState = null;
+    pendingEquity = [];
+    resetCharts(snap.curves);
+    decTable.replaceChildren(...snap.decisions.map(decisionRow));
+    renderState(snap.state);
+  });
+  es.addEventListener("rows", (ev) => {
+    const rows = JSON.parse(ev.data);
+    const receivedAt = Date.now();
+    for (const r of rows.decisions ?? []) pending.decisions.push({ d: fromRow(r), receivedAt });
+    pending.equity.push(...(rows.equity ?? []));
+    schedule();
+  });
+  es.addEventListener("state", (ev) => {
+    pendingState = JSON.parse(ev.data);
+    schedule();
+  });
+  es.addEventListener(
+    "problem",
+    () => setStatusLine(`journal ${id}: reading failed (see the server's console)`),
+  );
 }
 
-const pages = { runs: runsPage, run: runPage, compare: comparePage, live: livePage };
+const pages = {
+  runs: runsPage,
+  run: runPage,
+  compare: comparePage,
+  "live-index": liveIndexPage,
+  live: livePage,
+};
 Promise.resolve()
   .then(() => (pages[body.dataset.page] ?? (() => {}))())
   .catch((e) => setStatusLine(`error: ${e.message}`));
