@@ -19,12 +19,21 @@ import {
   AGENT_NAMES,
   type AgentName,
   mergeRewardOverrides,
+  mergeRunOverrides,
   type RunConfig,
   type RunConfigOverrides,
   runDefaults,
   TRADING_PRESETS,
   type TradingPreset,
   trainRun,
+} from "../lib/experiment/mod.ts";
+// BYOD (issue 19): the data/split/coverage/trading flags live in lib/experiment/data_flags.ts.
+import {
+  dataFlagOverrides,
+  isTrainDataFlag,
+  joinDataFlagValues,
+  TRAIN_DATA_FLAGS,
+  trainDataHelp,
 } from "../lib/experiment/mod.ts";
 import {
   resolveRewardConfig,
@@ -68,13 +77,6 @@ export const OPTIONS: Opt[] = withDefaults([
     kind: "int",
     help: "environment steps to train",
     group: "run",
-  },
-  {
-    name: "data",
-    path: "data.source",
-    kind: "string",
-    help: "`synthetic` (seeded default market) or a CSV/zip/Parquet file or folder",
-    group: "data",
   },
   {
     name: "bars",
@@ -371,6 +373,8 @@ export function helpText(): string {
     }
     lines.push("");
   }
+  // BYOD (issue 19): data sources, split, folds, coverage policy, trading overrides.
+  lines.push("data sources, split, coverage and trading:", trainDataHelp(), "");
   lines.push(
     "presets (--preset NAME; --preset list shows their settings):",
     ...Object.values(TRADING_PRESETS).map((p) => `  ${p.name.padEnd(36)} ${p.description}`),
@@ -509,9 +513,16 @@ function toOverrides(values: Map<string, unknown>, into: Parsed): void {
 async function parse(argv: string[]): Promise<Parsed> {
   const spec: Record<string, { type: "string" | "boolean" }> = {};
   for (const o of OPTIONS) spec[o.name] = { type: o.kind === "bool" ? "boolean" : "string" };
+  // BYOD (issue 19): data flags are parsed here and mapped by dataFlagOverrides below.
+  for (const k of Object.keys(TRAIN_DATA_FLAGS)) spec[k] = { type: "string" };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: joinDataFlagValues(argv),
+      options: spec,
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (e) {
     throw new ConfigError(
       (e as Error).message.replace(/\. To specify.*$/, ""),
@@ -532,8 +543,13 @@ async function parse(argv: string[]): Promise<Parsed> {
       throw new ConfigError("config must be a JSON object of option values", { file: cfgPath });
     }
     const fileValues = new Map<string, unknown>();
+    const fileData = new Map<string, unknown>(); // BYOD (issue 19)
     for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
       const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
+      if (isTrainDataFlag(name)) {
+        fileData.set(name, v);
+        continue;
+      }
       const o = BY_NAME.get(name);
       if (!o || name === "config" || name === "help") {
         throw new ConfigError(
@@ -545,13 +561,17 @@ async function parse(argv: string[]): Promise<Parsed> {
       fileValues.set(name, convert(o, v, { file: cfgPath }));
     }
     toOverrides(fileValues, out);
+    addDataOverrides(out, dataFlagOverrides(fileData, { file: cfgPath }));
   }
   const flagValues = new Map<string, unknown>();
+  const flagData = new Map<string, unknown>(); // BYOD (issue 19)
   for (const [k, v] of Object.entries(parsed.values)) {
     if (v === undefined || k === "config") continue;
-    flagValues.set(k, convert(BY_NAME.get(k)!, v, {}));
+    if (isTrainDataFlag(k)) flagData.set(k, v);
+    else flagValues.set(k, convert(BY_NAME.get(k)!, v, {}));
   }
   toOverrides(flagValues, out);
+  addDataOverrides(out, dataFlagOverrides(flagData));
   const preset = out.control.get("preset") as string | undefined;
   if (preset !== undefined && preset !== "none" && preset !== "list" && !TRADING_PRESETS[preset]) {
     throw new ConfigError(
@@ -561,6 +581,12 @@ async function parse(argv: string[]): Promise<Parsed> {
     );
   }
   return out;
+}
+
+/** BYOD (issue 19): merge data/trading overrides; `--signals-cache` is run control. */
+function addDataOverrides(into: Parsed, d: ReturnType<typeof dataFlagOverrides>): void {
+  into.overrides = mergeRunOverrides(into.overrides, d.overrides);
+  if (d.signalsCache !== undefined) into.control.set("signals-cache", d.signalsCache);
 }
 
 const FIELD_NAMES: Record<string, string> = {
@@ -700,6 +726,9 @@ async function main(): Promise<void> {
     out: control.get("out") as string | undefined,
     resume: control.get("resume") === "none" ? undefined : control.get("resume") as string,
     progress: !(control.get("no-progress") ?? false),
+    ...(control.has("signals-cache")
+      ? { signalsCache: control.get("signals-cache") as string | null }
+      : {}),
   });
   console.log(summaryText(res, {
     agent: res.config.agent,

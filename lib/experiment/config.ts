@@ -77,7 +77,10 @@
  * @module
  */
 import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/mod.ts";
-import { ConfigError } from "../util/mod.ts";
+import { ConfigError, intervalToMs } from "../util/mod.ts";
+import { parseColumnMapping } from "../data/mod.ts";
+import { OPTIONAL_FAMILIES } from "../features/mod.ts";
+import { DEFAULT_TRADING_CONFIG, resolveTradingConfig } from "../trading/mod.ts";
 import {
   A2C_DEFAULTS,
   type BackendName,
@@ -87,8 +90,10 @@ import {
 } from "../agents/mod.ts";
 import {
   buildTradingSetup,
+  DEFAULT_SPLIT,
   type EnvConfigOptions,
   SETUP_DEFAULTS,
+  type SplitConfig,
   type TradingSetup,
   type TradingSetupOptions,
   withEnvConfig,
@@ -151,8 +156,45 @@ export interface GrpoConfig {
 
 /** The data → features → signals → env pipeline of a run. */
 export interface DataConfig {
-  /** `synthetic` (the seeded default market) or a CSV/zip/Parquet file or folder. */
+  /** `synthetic` (the seeded default market) or a CSV/zip/Parquet file or folder of bars. */
   source: string;
+  /** Open-interest file (`--oi`; layouts detected, e.g. `t,oi,oi_usd`), or null. */
+  oi: string | null;
+  /** Funding file (`--funding`; e.g. `timestamp_ms,funding_rate`), or null. */
+  funding: string | null;
+  /** Bars column mapping as typed (`--columns time=ts,at=end,…`), or null (detected). */
+  columns: string | null;
+  /** Open-interest column mapping (`--oi-columns`), or null. */
+  oiColumns: string | null;
+  /** Funding column mapping (`--funding-columns`), or null. */
+  fundingColumns: string | null;
+  /** Multiply the funding file's rates by this (1; 8 for a file holding the 8-h rate ÷ 8). */
+  fundingScale: number;
+  /** Symbol, or null (from the file name / a symbol column, else `UNKNOWN`). */
+  symbol: string | null;
+  /** Bar interval such as `5m`, or null (from the file name or the spacing). */
+  interval: string | null;
+  /** Train / validation / test split by fractions or dates (default 0.7 / 0.15 / 0.15). */
+  split: SplitConfig;
+  /** Bars cut after each training range before evaluation (label look-ahead). 0. */
+  purge: number;
+  /** Further bars cut after the purge (serial correlation). 0. */
+  embargo: number;
+  /**
+   * Walk-forward fold index (0 … folds − 1) or null (the single split). With a fold, train,
+   * validation and test come from `resolveSplitRanges` (fold k tests on the k-th of `folds`
+   * consecutive windows after the first half of the bars).
+   */
+  fold: number | null;
+  /** Number of walk-forward folds (5); used only with `fold`. */
+  folds: number;
+  /** Optional feature families dropped (`--features -oi`): subset of `oi`, `funding`. */
+  excludeFeatures: string[];
+  /**
+   * Coverage policy: refuse when OI or funding (present in the data, not excluded) is missing
+   * on more than this share (0–1) of the training split. 0.2.
+   */
+  maxMissingShare: number;
   /** Synthetic market: number of 5-minute bars, or null for the generator's default (52,560). */
   bars: number | null;
   /** Synthetic market seed (42: the embedded default market). */
@@ -179,6 +221,22 @@ export interface EvaluationConfig {
   keepCheckpoints: number | null;
 }
 
+/**
+ * Trading-rule overrides of a run (`--fee`, `--slippage`, `--leverage`, `--balance`); the
+ * resolved config records the values used (the specification's by default). Other trading
+ * rules stay `DEFAULT_TRADING_CONFIG`'s.
+ */
+export interface RunTradingConfig {
+  /** Taker fee, fraction of fill notional (0.0004 = 0.04 %). */
+  feeRate: number;
+  /** Slippage, fraction of price against the trader (0.0002). */
+  slippage: number;
+  /** Maximum leverage (5). */
+  leverage: number;
+  /** Starting balance, quote currency (2000 USDT). */
+  initialBalance: number;
+}
+
 /** The ONE typed configuration of a training run (see the module docs). */
 export interface RunConfig {
   /** Algorithm. */
@@ -203,6 +261,8 @@ export interface RunConfig {
   normReward: boolean;
   /** Data pipeline. */
   data: DataConfig;
+  /** Trading-rule overrides (fees, slippage, leverage, balance). */
+  trading: RunTradingConfig;
   /** The full resolved reward (the specification's terms with overrides applied). */
   reward: RewardConfig;
   /** Algorithm hyperparameters. */
@@ -226,6 +286,7 @@ export interface RunConfigOverrides {
   normObs?: boolean;
   normReward?: boolean;
   data?: Partial<DataConfig>;
+  trading?: Partial<RunTradingConfig>;
   /** Reward-term overrides, merged term by term over the preset's. */
   reward?: RewardOverrides;
   algorithm?: Partial<AlgorithmConfig>;
@@ -291,10 +352,31 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
     normReward: false,
     data: {
       source: SETUP_DEFAULTS.data,
+      oi: null,
+      funding: null,
+      columns: null,
+      oiColumns: null,
+      fundingColumns: null,
+      fundingScale: 1,
+      symbol: null,
+      interval: null,
+      split: { ...DEFAULT_SPLIT },
+      purge: 0,
+      embargo: 0,
+      fold: null,
+      folds: 5,
+      excludeFeatures: [],
+      maxMissingShare: 0.2,
       bars: null,
       dataSeed: SETUP_DEFAULTS.dataSeed,
       signals: SETUP_DEFAULTS.signals,
       episodeLength: SETUP_DEFAULTS.episodeLength,
+    },
+    trading: {
+      feeRate: DEFAULT_TRADING_CONFIG.feeRate,
+      slippage: DEFAULT_TRADING_CONFIG.slippage,
+      leverage: DEFAULT_TRADING_CONFIG.leverage,
+      initialBalance: DEFAULT_TRADING_CONFIG.initialBalance,
     },
     reward: resolveRewardConfig(),
     algorithm: algorithmDefaults(agent),
@@ -388,7 +470,7 @@ export function mergeRunOverrides(
   b: Readonly<RunConfigOverrides>,
 ): RunConfigOverrides {
   const out: RunConfigOverrides = { ...defined(a), ...defined(b) };
-  for (const k of ["data", "algorithm", "grpo", "evaluation"] as const) {
+  for (const k of ["data", "trading", "algorithm", "grpo", "evaluation"] as const) {
     if (a[k] || b[k]) {
       (out as Record<string, unknown>)[k] = {
         ...defined(a[k] as object),
@@ -451,12 +533,14 @@ export function resolveRunConfig(
     ...base,
     ...Object.fromEntries(
       Object.entries(merged).filter(([k, v]) =>
-        v !== undefined && !["data", "algorithm", "grpo", "evaluation", "reward"].includes(k)
+        v !== undefined &&
+        !["data", "trading", "algorithm", "grpo", "evaluation", "reward"].includes(k)
       ),
     ),
     preset: preset ? preset.name : null,
     hidden: [...(merged.hidden ?? base.hidden)],
     data: { ...base.data, ...defined(merged.data) },
+    trading: { ...base.trading, ...defined(merged.trading) },
     algorithm: { ...base.algorithm, ...defined(merged.algorithm) },
     grpo: { ...base.grpo, ...defined(merged.grpo) },
     evaluation: { ...base.evaluation, ...defined(merged.evaluation) },
@@ -509,6 +593,16 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (c.data.signals !== "ml" && c.data.signals !== "none") {
     fail("data.signals", `expected ml or none, got ${c.data.signals}`);
   }
+  validateDataSection(c.data, fail);
+  try {
+    resolveTradingConfig({ ...c.trading });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      const p = e.where.parameter ?? "trading";
+      fail(p, e.message.replace(/ \(.*\)$/, "").replace(/\. .*$/, ""), e.hint);
+    }
+    throw e;
+  }
   const a = c.algorithm;
   range("algorithm.learningRate", a.learningRate, 0, Infinity, true);
   posInt("algorithm.nSteps", a.nSteps);
@@ -544,6 +638,206 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   }
 }
 
+/**
+ * Check the data section (`fail(path, what, hint)` throws a ConfigError naming the path):
+ * sources, mappings, funding scale, split fractions/dates, purge/embargo, fold, feature
+ * exclusions and the coverage limit.
+ */
+function validateDataSection(
+  d: Readonly<DataConfig>,
+  fail: (parameter: string, what: string, hint?: string) => never,
+): void {
+  for (const k of ["oi", "funding", "symbol", "interval"] as const) {
+    const v = d[k];
+    if (v !== null && (typeof v !== "string" || v.trim() === "")) {
+      fail(`data.${k}`, `must be a non-empty string or null, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (d.interval !== null) {
+    try {
+      intervalToMs(d.interval);
+    } catch {
+      fail("data.interval", `must look like 5m, 1h or 1d, got ${d.interval}`);
+    }
+  }
+  const maps = [["columns", "bars", "--columns"], ["oiColumns", "oi", "--oi-columns"], [
+    "fundingColumns",
+    "funding",
+    "--funding-columns",
+  ]] as const;
+  for (const [k, kind, flag] of maps) {
+    const v = d[k];
+    if (v === null) continue;
+    if (typeof v !== "string") fail(`data.${k}`, `must be a mapping like time=ts,…`);
+    parseColumnMapping(v, kind, { flag });
+  }
+  if (d.oiColumns !== null && d.oi === null) fail("data.oiColumns", "needs data.oi (--oi <file>)");
+  if (d.fundingColumns !== null && d.funding === null) {
+    fail("data.fundingColumns", "needs data.funding (--funding <file>)");
+  }
+  if (!(Number.isFinite(d.fundingScale) && d.fundingScale > 0)) {
+    fail(
+      "data.fundingScale",
+      `must be a finite number > 0, got ${d.fundingScale}`,
+      "e.g. 8 for a file storing the 8-hour rate divided by 8",
+    );
+  }
+  checkSplitConfig(d.split, fail);
+  for (const k of ["purge", "embargo"] as const) {
+    if (!Number.isInteger(d[k]) || d[k] < 0) {
+      fail(`data.${k}`, `must be a non-negative integer number of bars, got ${d[k]}`);
+    }
+  }
+  if (!Number.isInteger(d.folds) || d.folds < 1) {
+    fail("data.folds", `must be a positive integer, got ${d.folds}`);
+  }
+  if (d.fold !== null) {
+    if (!Number.isInteger(d.fold) || d.fold < 0 || d.fold >= d.folds) {
+      fail(
+        "data.fold",
+        `must be an integer in 0 … ${d.folds - 1} (folds ${d.folds}), got ${d.fold}`,
+      );
+    }
+    if (d.split.by !== "fraction") {
+      fail("data.fold", "a walk-forward fold needs a fraction split, not dates", "drop the dates");
+    }
+  }
+  if (!Array.isArray(d.excludeFeatures)) fail("data.excludeFeatures", "must be a list");
+  for (const f of d.excludeFeatures) {
+    if (!(OPTIONAL_FAMILIES as readonly string[]).includes(f)) {
+      fail(
+        "data.excludeFeatures",
+        `unknown family "${f}"`,
+        `only ${OPTIONAL_FAMILIES.join(", ")} can be dropped (--features -oi)`,
+      );
+    }
+  }
+  if (!(d.maxMissingShare >= 0 && d.maxMissingShare <= 1)) {
+    fail("data.maxMissingShare", `must be a share in [0, 1], got ${d.maxMissingShare}`);
+  }
+}
+
+function checkSplitConfig(
+  s: Readonly<SplitConfig>,
+  fail: (parameter: string, what: string, hint?: string) => never,
+): void {
+  if (!s || typeof s !== "object") fail("data.split", "must be an object");
+  if (s.by === "fraction") {
+    for (const k of ["train", "validation", "test"] as const) {
+      if (!(Number.isFinite(s[k]) && s[k] >= 0 && s[k] <= 1)) {
+        fail(`data.split.${k}`, `must be a fraction in [0, 1], got ${s[k]}`);
+      }
+    }
+    if (!(s.train > 0)) fail("data.split.train", "must be > 0");
+    if (s.train + s.validation + s.test > 1 + 1e-9) {
+      fail(
+        "data.split",
+        `fractions sum to ${+(s.train + s.validation + s.test).toFixed(6)} > 1`,
+        "e.g. --split 0.7,0.15,0.15",
+      );
+    }
+    return;
+  }
+  if (s.by !== "date") {
+    fail("data.split.by", `expected fraction or date, got ${String((s as { by?: unknown }).by)}`);
+  }
+  const ms = (k: "trainStart" | "validationStart" | "testStart" | "testEnd") => {
+    const v = s[k];
+    if (v === null && (k === "trainStart" || k === "testEnd")) return null;
+    const t = typeof v === "string" ? parseUtcDate(v) : NaN;
+    if (!Number.isFinite(t)) {
+      fail(
+        `data.split.${k}`,
+        `not a date: ${JSON.stringify(v)}`,
+        "use ISO-8601 UTC such as 2024-07-01 or 2024-07-01T08:00Z",
+      );
+    }
+    return t;
+  };
+  const order = [ms("trainStart"), ms("validationStart"), ms("testStart"), ms("testEnd")];
+  const names = ["trainStart", "validationStart", "testStart", "testEnd"];
+  let prev: number | null = null;
+  let prevName = "";
+  order.forEach((t, i) => {
+    if (t === null) return;
+    if (prev !== null && !(t > prev)) {
+      fail(`data.split.${names[i]}`, `must be after ${prevName}`);
+    }
+    prev = t;
+    prevName = names[i];
+  });
+}
+
+/**
+ * Parse an ISO-8601 date as UTC (a string without an offset is UTC, not local time):
+ * `2024-07-01`, `2024-07-01T08:00`, `2024-07-01T08:00Z`, `2024-07-01T10:00+02:00`. NaN if
+ * invalid.
+ */
+export function parseUtcDate(text: string): number {
+  const t = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$/.test(t)) {
+    return NaN;
+  }
+  const hasTime = t.length > 10;
+  const hasZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(t.slice(10));
+  return Date.parse(hasTime && !hasZone ? `${t.replace(" ", "T")}Z` : t.replace(" ", "T"));
+}
+
+/**
+ * Parse a `--split` value (see {@link SplitConfig}):
+ * - fractions: `0.6,0.15,0.25` (train, validation, test; sum ≤ 1) or `0.6,0.2` (test = the
+ *   rest);
+ * - dates (UTC): `VALIDATION_START,TEST_START`, `TRAIN_START,VALIDATION_START,TEST_START` or
+ *   `TRAIN_START,VALIDATION_START,TEST_START,TEST_END` (a bar belongs to a split when its open
+ *   time is ≥ the split's start and < the next start).
+ * Throws a ConfigError starting `--split` on anything else (mixed, 1 or > 4 parts, bad
+ * numbers or dates, dates out of order).
+ */
+export function parseSplitSpec(text: string): SplitConfig {
+  const parts = text.split(",").map((x) => x.trim());
+  const bad = (what: string): never => {
+    throw new ConfigError(
+      `--split ${what} (got ${JSON.stringify(text)})`,
+      { parameter: "split" },
+      "fractions 0.6,0.15,0.25 (train,validation,test) or UTC dates " +
+        "[TRAIN_START,]VALIDATION_START,TEST_START[,TEST_END] such as 2024-01-01,2024-07-01",
+    );
+  };
+  if (parts.some((p) => p === "")) bad("has an empty part");
+  const isNum = parts.map((p) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(p));
+  let out: SplitConfig;
+  if (isNum.every(Boolean)) {
+    const f = parts.map(Number);
+    if (f.length !== 2 && f.length !== 3) bad("needs 2 or 3 fractions");
+    if (f.some((x) => !(x >= 0 && x <= 1))) bad("fractions must be in [0, 1]");
+    const test = f.length === 3 ? f[2] : +(1 - f[0] - f[1]).toFixed(12);
+    out = { by: "fraction", train: f[0], validation: f[1], test: Math.max(0, test) };
+  } else if (isNum.some(Boolean)) {
+    return bad("mixes fractions and dates");
+  } else {
+    const ms = parts.map(parseUtcDate);
+    const i = ms.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) bad(`part ${i + 1} "${parts[i]}" is not a date`);
+    if (ms.length < 2 || ms.length > 4) bad("needs 2 to 4 dates");
+    for (let k = 1; k < ms.length; k++) if (!(ms[k] > ms[k - 1])) bad("dates must increase");
+    const [a, b, c, d] = parts;
+    out = ms.length === 2
+      ? { by: "date", trainStart: null, validationStart: a, testStart: b, testEnd: null }
+      : { by: "date", trainStart: a, validationStart: b, testStart: c, testEnd: d ?? null };
+  }
+  try {
+    checkSplitConfig(out, (p, w, h) => {
+      throw new ConfigError(`--split: ${p.replace("data.split", "split")} ${w}`, {
+        parameter: "split",
+      }, h);
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) return bad(e.message.replace(/^--split: /, "").split(" (")[0]);
+    throw e;
+  }
+  return out;
+}
+
 /** The data-pipeline options (`buildTradingSetup`) of a resolved config. */
 export function setupOptionsFor(
   config: Readonly<RunConfig>,
@@ -552,8 +846,24 @@ export function setupOptionsFor(
     "data" | "bars" | "dataSeed" | "signals" | "episodeLength" | "reward"
   > = {},
 ): TradingSetupOptions {
+  const d = config.data;
   return {
+    oi: d.oi,
+    funding: d.funding,
+    columns: d.columns,
+    oiColumns: d.oiColumns,
+    fundingColumns: d.fundingColumns,
+    fundingScale: d.fundingScale,
+    symbol: d.symbol,
+    interval: d.interval,
+    split: d.split,
+    purge: d.purge,
+    embargo: d.embargo,
+    fold: d.fold === null ? null : { index: d.fold, folds: d.folds },
+    excludeFeatures: d.excludeFeatures,
+    maxMissingShare: d.maxMissingShare,
     ...options,
+    trading: { ...config.trading, ...options.trading },
     data: config.data.source,
     ...(config.data.bars !== null ? { bars: config.data.bars } : {}),
     dataSeed: config.data.dataSeed,
@@ -566,7 +876,10 @@ export function setupOptionsFor(
 /** Build the data → features → signals → split → env pipeline a resolved config describes. */
 export function buildRunSetup(
   config: Readonly<RunConfig>,
-  options: Pick<TradingSetupOptions, "log" | "trading" | "split" | "signalSeed"> = {},
+  options: Pick<
+    TradingSetupOptions,
+    "log" | "trading" | "split" | "signalSeed" | "signalsCache"
+  > = {},
 ): Promise<TradingSetup> {
   return buildTradingSetup(setupOptionsFor(config, options));
 }

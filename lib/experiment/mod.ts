@@ -11,6 +11,8 @@ export {
   buildRunSetup,
   mergeRewardOverrides,
   mergeRunOverrides,
+  parseSplitSpec,
+  parseUtcDate,
   resolveRunConfig,
   runDefaults,
   setupForConfig,
@@ -30,11 +32,36 @@ export type {
   ResolveRunConfigOptions,
   RunConfig,
   RunConfigOverrides,
+  RunTradingConfig,
   TradingPreset,
   WithRewardOptions,
 } from "./config.ts";
-export { buildTradingSetup, foldSetup, withEnvConfig } from "./setup.ts";
-export type { EnvConfigOptions, TradingSetup, TradingSetupOptions } from "./setup.ts";
+export {
+  buildTradingSetup,
+  DEFAULT_SPLIT,
+  foldSetup,
+  resolveSplitRanges,
+  WALK_FORWARD_MIN_TRAIN_SHARE,
+  withEnvConfig,
+} from "./setup.ts";
+export type {
+  EnvConfigOptions,
+  FoldConfig,
+  SetupInfo,
+  SplitConfig,
+  SplitRangeOptions,
+  TradingSetup,
+  TradingSetupOptions,
+} from "./setup.ts";
+export {
+  dataFlagOverrides,
+  isTrainDataFlag,
+  joinDataFlagValues,
+  TRAIN_DATA_FLAGS,
+  trainDataFlagPath,
+  trainDataHelp,
+} from "./data_flags.ts";
+export type { DataFlagOverrides, TrainDataFlag } from "./data_flags.ts";
 export { readRunConfig, trainFresh, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,

@@ -87,8 +87,20 @@ export interface RunManifest {
   backend: string;
   /** Training seed. */
   seed: number;
-  /** Where the training data came from (`synthetic` or a path) and its content hash. */
-  data: { source: string; sha256: string | null; bars?: number; interval?: string };
+  /**
+   * Where the training data came from (`synthetic` or a path), its content hash, symbol and
+   * interval; runs since issue 19 add the files, detected layouts, loader warnings, funding
+   * units, split/fold, coverage per split with the policy's decisions, excluded feature
+   * families and the signals cache key (`signals.cached`: no signal model was trained).
+   */
+  data: {
+    source: string;
+    sha256: string | null;
+    bars?: number;
+    interval?: string;
+    symbol?: string;
+    [key: string]: unknown;
+  };
   /** `git rev-parse HEAD` of the working directory, or null. */
   gitCommit: string | null;
   /** Runtime versions. */

@@ -71,6 +71,8 @@ export interface TrainRunOptions {
   resume?: string;
   /** Progress bar on stderr (default true). */
   progress?: boolean;
+  /** Signals cache folder (default `data/cache/signals`); null = always retrain. */
+  signalsCache?: string | null;
   /** Messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -136,6 +138,50 @@ export async function trainFresh(
   return { ...loaded, result };
 }
 
+/**
+ * What the manifest records about the data beyond source and hash: files, detected layouts,
+ * loader warnings, funding interval and units, the split (and fold), coverage of OI and
+ * funding per split with the policy's decisions, the excluded feature families and the
+ * signals cache key (and whether it was a hit: no signal model trained).
+ */
+function manifestDataInfo(setup: TradingSetup): Record<string, unknown> {
+  const i = setup.info;
+  if (!i) return {};
+  const f = i.funding;
+  return {
+    files: i.files,
+    layouts: i.layouts,
+    warnings: i.warnings,
+    funding: f
+      ? {
+        intervalHours: f.intervalHours,
+        settlements: f.settlements,
+        scale: f.scale,
+        looksLike: f.looksLike,
+        medianAbsRate: f.medianAbsRate,
+        suggestedScale: f.suggestedScale,
+      }
+      : null,
+    split: { description: i.split, fold: i.fold, ranges: setup.split },
+    coverage: {
+      maxMissingShare: i.maxMissingShare,
+      decisions: i.coverageDecisions,
+      oiWindow: i.coverage.oiWindow,
+      fundingWindow: i.coverage.fundingWindow,
+      splits: i.coverage.splits,
+    },
+    excludedFeatures: i.excludedFeatures,
+    signals: i.signalsCache
+      ? {
+        cacheKey: i.signalsCache.key,
+        cached: i.signalsCache.cached,
+        modelTrained: !i.signalsCache.cached,
+        file: i.signalsCache.file,
+      }
+      : null,
+  };
+}
+
 /** A hyperparameter the agent needs (null only for fields the agent does not use). */
 function need<T>(v: T | null, parameter: string): T {
   if (v === null) {
@@ -194,7 +240,11 @@ export async function trainRun(
   const ev = config.evaluation;
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
-  const setup = options.setup ?? await buildRunSetup(config, { log });
+  const setup = options.setup ??
+    await buildRunSetup(config, {
+      log,
+      ...(options.signalsCache !== undefined ? { signalsCache: options.signalsCache } : {}),
+    });
   if (options.setup) {
     config = {
       ...config,
@@ -266,6 +316,8 @@ export async function trainRun(
         sha256: setup.dataHash,
         bars: setup.market.time.length,
         interval: setup.market.interval,
+        symbol: setup.market.symbol,
+        ...manifestDataInfo(setup),
       },
       gitCommit: await gitCommit(),
       versions: runtimeVersions(),
