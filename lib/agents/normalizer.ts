@@ -6,7 +6,18 @@
  * - obs ← clip((obs − mean) / √(var + 1e-8), ±clipObs), clipObs = 10;
  * - reward ← clip(r / √(var(G) + 1e-8), ±clipReward) where G ← γ·G + r is the running
  *   discounted return per env (reset to 0 when the episode ends), clipReward = 10.
- * Statistics update only while `training` is true: set it false (freeze) at evaluation. The
+ * Statistics update only while `training` is true: set it false (freeze) at evaluation.
+ *
+ * Variance floor (issue 19; a departure from SB3): an observation dimension that was CONSTANT
+ * in training — fewer than `constantShare` (default 1 %) of the observations it was updated
+ * with differ from the first value it saw, or its running variance is ≤ 1e-12 — has its
+ * variance floored to 1: it is only centred, `clip(obs − mean, ±clipObs)`, in its own unit.
+ * Without the floor, a feature that was 0 through training (e.g. open interest missing from
+ * the training split) gets a variance near 0 and every later real value is scaled by ~1e4 and
+ * hits the clip on every bar. With it, such a value saturates only if it moves 10 of its own
+ * units (fractions, percents and 0/1 flags never do). {@link VecNormalizer.constantDims}
+ * lists such dimensions, the JSON records them (`constant`), and `trainRun` warns about them.
+ * `constantShare: 0` switches the floor off (plain SB3 behaviour). The
  * state round-trips through JSON ({@link VecNormalizer.toJSON} / {@link VecNormalizer.fromJSON}),
  * and is saved with the model.
  *
@@ -63,7 +74,16 @@ export interface VecNormalizerOptions {
   gamma?: number;
   /** Added to the variance before the square root (default 1e-8). */
   epsilon?: number;
+  /**
+   * Variance floor: a dimension whose observations differ from the first one seen on fewer
+   * than this share (0–1) of updates, or whose variance is ≤ 1e-12, is centred but not
+   * scaled (see the module docs). Default 0.01; 0 switches the floor off.
+   */
+  constantShare?: number;
 }
+
+/** Running variance at or below this counts as constant (see the variance floor). */
+export const CONSTANT_VARIANCE = 1e-12;
 
 /** Serialised {@link VecNormalizer}. */
 export interface VecNormalizerJSON {
@@ -81,6 +101,16 @@ export interface VecNormalizerJSON {
   retMean: number;
   retVar: number;
   retCount: number;
+  /** Variance-floor share (absent in files written before the floor: then 0.01). */
+  constantShare?: number;
+  /** First observed value per dimension (null before any update). */
+  obsRef?: (number | null)[];
+  /** Per dimension: updates whose value differed from `obsRef`. */
+  obsChanged?: number[];
+  /** Observations the statistics were updated with. */
+  obsSeen?: number;
+  /** Dimensions constant in training (indices; informative, recomputed on load). */
+  constant?: number[];
 }
 
 /** VecNormalize for a {@link VecEnv}-shaped stream of `numEnvs × obsDim` observations. */
@@ -93,8 +123,15 @@ export class VecNormalizer {
   readonly clipReward: number;
   readonly gamma: number;
   readonly epsilon: number;
+  readonly constantShare: number;
   readonly obsRms: RunningMeanStd;
   readonly retRms: RunningMeanStd;
+  /** First observed value per dimension (NaN before any update). */
+  readonly obsRef: Float64Array;
+  /** Per dimension: updates whose value differed from {@link obsRef}. */
+  readonly obsChanged: Float64Array;
+  /** Observations the statistics were updated with. */
+  obsSeen = 0;
   /** Update statistics (true while training; set false to freeze, e.g. for evaluation). */
   training = true;
   #returns: Float64Array;
@@ -109,7 +146,15 @@ export class VecNormalizer {
     this.clipReward = options.clipReward ?? 10;
     this.gamma = options.gamma ?? 0.99;
     this.epsilon = options.epsilon ?? 1e-8;
+    this.constantShare = options.constantShare ?? 0.01;
+    if (!(this.constantShare >= 0 && this.constantShare < 1)) {
+      throw new ModelError(`constantShare must be in [0, 1), got ${this.constantShare}`, {
+        parameter: "constantShare",
+      });
+    }
     this.obsRms = new RunningMeanStd(obsDim);
+    this.obsRef = new Float64Array(obsDim).fill(NaN);
+    this.obsChanged = new Float64Array(obsDim);
     this.retRms = new RunningMeanStd(1);
     this.#returns = new Float64Array(numEnvs);
   }
@@ -128,17 +173,45 @@ export class VecNormalizer {
       if (out !== obs) out.set(obs.subarray(0, batch * this.obsDim));
       return out;
     }
-    if (update && this.training) this.obsRms.update(obs, batch);
     const d = this.obsDim;
+    if (update && this.training) {
+      this.obsRms.update(obs, batch);
+      for (let r = 0; r < batch; r++) {
+        for (let k = 0; k < d; k++) {
+          const x = obs[r * d + k];
+          const ref = this.obsRef[k];
+          if (ref !== ref) this.obsRef[k] = x; // NaN: first value
+          else if (x !== ref) this.obsChanged[k]++;
+        }
+      }
+      this.obsSeen += batch;
+    }
     const c = this.clipObs;
     for (let k = 0; k < d; k++) {
       const m = this.obsRms.mean[k];
-      const inv = 1 / Math.sqrt(this.obsRms.var[k] + this.epsilon);
+      const inv = this.isConstant(k) ? 1 : 1 / Math.sqrt(this.obsRms.var[k] + this.epsilon);
       for (let r = 0; r < batch; r++) {
         const v = (obs[r * d + k] - m) * inv;
         out[r * d + k] = v < -c ? -c : v > c ? c : v;
       }
     }
+    return out;
+  }
+
+  /**
+   * Whether dimension `k` was constant in training (the variance floor applies): see the
+   * module docs. Always false with `constantShare: 0` or before any update.
+   */
+  isConstant(k: number): boolean {
+    if (this.constantShare === 0 || this.obsRms.count <= 1) return false;
+    if (this.obsRms.var[k] <= CONSTANT_VARIANCE) return true;
+    return this.obsSeen > 0 && this.obsChanged[k] < this.constantShare * this.obsSeen;
+  }
+
+  /** Indices of the dimensions constant in training (centred, not scaled). */
+  constantDims(): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < this.obsDim; k++) if (this.normObs && this.isConstant(k)) out.push(k);
     return out;
   }
 
@@ -187,6 +260,11 @@ export class VecNormalizer {
       retMean: this.retRms.mean[0],
       retVar: this.retRms.var[0],
       retCount: this.retRms.count,
+      constantShare: this.constantShare,
+      obsRef: [...this.obsRef].map((x) => (Number.isNaN(x) ? null : x)),
+      obsChanged: [...this.obsChanged],
+      obsSeen: this.obsSeen,
+      constant: this.constantDims(),
     };
   }
 
@@ -204,6 +282,7 @@ export class VecNormalizer {
       clipReward: json.clipReward,
       gamma: json.gamma,
       epsilon: json.epsilon,
+      constantShare: json.constantShare,
     });
     n.obsRms.mean.set(json.obsMean);
     n.obsRms.var.set(json.obsVar);
@@ -211,6 +290,11 @@ export class VecNormalizer {
     n.retRms.mean[0] = json.retMean;
     n.retRms.var[0] = json.retVar;
     n.retRms.count = json.retCount;
+    if (Array.isArray(json.obsRef) && Array.isArray(json.obsChanged)) {
+      n.obsRef.set(json.obsRef.map((x) => (x === null ? NaN : x)));
+      n.obsChanged.set(json.obsChanged);
+      n.obsSeen = json.obsSeen ?? 0;
+    }
     return n;
   }
 }

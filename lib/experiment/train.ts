@@ -8,7 +8,7 @@
  * @module
  */
 import { ConfigError } from "../util/mod.ts";
-import { SyncVecEnv } from "../env/mod.ts";
+import { OBSERVATION_NAMES, SyncVecEnv } from "../env/mod.ts";
 import {
   AlwaysFlatPolicy,
   evaluatePolicy,
@@ -432,6 +432,17 @@ export async function trainRun(
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   const timesteps = stepOffset + train.timesteps;
+  // Variance floor: observation dims constant in training are centred, not scaled.
+  const constantObs = (normalizer?.constantDims() ?? []).map((k) =>
+    net.obsDim === OBSERVATION_NAMES.length ? OBSERVATION_NAMES[k] : `obs[${k}]`
+  );
+  if (constantObs.length > 0) {
+    log(
+      `warning: observation normaliser: ${constantObs.join(", ")} constant in training ` +
+        "(variance floored to 1: centred, not scaled, so later real values cannot saturate " +
+        "the ±clip); the model never saw them vary",
+    );
+  }
 
   // ---- save the final model ---------------------------------------------------------------------
   const state = {
@@ -491,6 +502,7 @@ export async function trainRun(
       },
       network: engine.config,
       split: setup.split,
+      normalizerConstantObs: constantObs,
       preset: config.preset,
       reward: setup.reward ?? null,
     },
