@@ -827,9 +827,8 @@ export function parseSplitSpec(text: string): SplitConfig {
   }
   try {
     checkSplitConfig(out, (p, w, h) => {
-      throw new ConfigError(`--split: ${p.replace("data.split", "split")} ${w}`, {
-        parameter: "split",
-      }, h);
+      const what = p === "data.split" ? w : `${p.replace("data.split.", "")} ${w}`;
+      throw new ConfigError(`--split: ${what}`, { parameter: "split" }, h);
     });
   } catch (e) {
     if (e instanceof ConfigError) return bad(e.message.replace(/^--split: /, "").split(" (")[0]);
