@@ -13,13 +13,13 @@ import { plotlyJsSource } from "../lib/report/mod.ts";
 import {
   canonicalJson,
   type Cell,
+  checkSweepKeys,
   countCells,
   defaultTrainCommand,
   evaluateCommand,
   expandGrid,
   parseGridArg,
   parseSweepSpec,
-  passThroughKeys,
   projectRoot,
   readSweepManifest,
   runLocalPool,
@@ -207,26 +207,12 @@ async function main(): Promise<void> {
   // ---- check the keys against the train CLI ------------------------------------------------------
   const trainCommand = defaultTrainCommand(root);
   const known = await trainOptionNames(trainCommand);
-  const effective: SweepSpec = {
-    ...spec,
-    passThrough: spec.passThrough ?? passThroughKeys({}).filter((k) => !known.has(k)),
-  };
+  const checked = checkSweepKeys(spec, await expandGrid(spec), known, { file });
+  const effective: SweepSpec = checked.spec;
   const cells = await expandGrid(effective);
-  const pass = new Set(effective.passThrough);
-  const unknown = new Set<string>();
-  for (const c of cells) {
-    for (const k of Object.keys(c.config)) if (!known.has(k) && !pass.has(k)) unknown.add(k);
-  }
-  if (known.size > 0 && unknown.size > 0) {
-    throw new ConfigError(
-      `the train CLI has no option ${[...unknown].map((k) => `--${k}`).join(", ")}`,
-      { file, parameter: [...unknown][0] },
-      'see deno task train --help (or list the key in "passThrough" to record it without passing it)',
-    );
-  }
-  if (cells.some((c) => c.config.fold !== undefined) && pass.has("fold")) {
+  if (checked.foldIsLabel) {
     console.error(
-      "note: the train CLI has no --fold option yet: the fold axis is passed through as a label " +
+      "note: the train CLI has no --fold option: the fold axis is passed through as a label " +
         "(grouping, walk-forward view) and every fold trains on the same split.",
     );
   }

@@ -8,9 +8,10 @@
  * canonical JSON), so the same configuration has the same id in every sweep, on every machine:
  * resuming, deduplicating and the queue's job ids all rest on that.
  *
- * Pass-through keys (default `fold`) are part of the cell's identity, grouping and walk-forward
- * view, but are not sent to the train CLI (it has no `--fold` option yet); see
- * {@link SweepSpec.passThrough}.
+ * Pass-through keys are part of the cell's identity, grouping and walk-forward view, but are
+ * not sent to the train CLI; by default `fold` is one only when the train CLI does not declare
+ * `--fold` (since issue 19 it does: a fold axis selects each cell's walk-forward fold); see
+ * {@link SweepSpec.passThrough} and `checkSweepKeys`.
  *
  * @module
  */
@@ -44,9 +45,9 @@ export interface SweepSpec {
   /** Explicit cells (each merged over `base`; combined with the grid when both are given). */
   cells?: CellConfig[];
   /**
-   * Keys that identify and group cells but are not passed to the train CLI. Default
-   * `["fold"]` (the train CLI has no fold option yet: a fold axis then only labels the runs,
-   * it does not change their data; the sweep says so when it starts).
+   * Keys that identify and group cells but are not passed to the train CLI. Default: `fold`
+   * if the train CLI has no `--fold` option (then a fold axis only labels the runs and the
+   * sweep says so), else none — `--fold` / `--folds` select the cell's walk-forward fold.
    */
   passThrough?: string[];
   /**

@@ -52,6 +52,12 @@ export {
 } from "./manifest.ts";
 export { type LocalPoolOptions, runLocalPool, type SweepProgress } from "./pool.ts";
 export {
+  checkSweepKeys,
+  type LocalSweepOptions,
+  type LocalSweepResult,
+  runLocalSweep,
+} from "./local.ts";
+export {
   type AggregateOptions,
   aggregateResults,
   type CellResultRow,
