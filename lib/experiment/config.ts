@@ -366,7 +366,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       fold: null,
       folds: 5,
       excludeFeatures: [],
-      maxMissingShare: 0.2,
+      maxMissingShare: SETUP_DEFAULTS.maxMissingShare,
       bars: null,
       dataSeed: SETUP_DEFAULTS.dataSeed,
       signals: SETUP_DEFAULTS.signals,

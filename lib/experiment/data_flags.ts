@@ -38,7 +38,8 @@ import {
   type FlagSpec,
   resolveUserPath,
 } from "../util/mod.ts";
-import { parseSplitSpec, type RunConfigOverrides } from "./config.ts";
+import { parseSplitSpec, type RunConfigOverrides, runDefaults } from "./config.ts";
+import { DEFAULT_SIGNAL_CACHE_DIR } from "../signals/mod.ts";
 
 /** Declarations of the train CLI's data/split/coverage/trading flags (for `parseFlags`). */
 export const TRAIN_DATA_FLAGS = {
@@ -225,11 +226,17 @@ function convertValue(name: TrainDataFlag, raw: unknown, where: { file?: string 
  * the train CLI's option names from these lines), then the rules that need words.
  */
 export function trainDataHelp(): string {
+  const d = runDefaults().data;
+  const t = runDefaults().trading;
+  const sp = d.split.by === "fraction"
+    ? `${d.split.train},${d.split.validation},${d.split.test}`
+    : "dates";
+  const cache = DEFAULT_SIGNAL_CACHE_DIR.replace(/^.*\/(data\/cache\/signals)$/, "$1");
   const rows: [string, string, string][] = [
     [
       "data",
       "<path>",
-      "bars: Binance klines / OHLCV CSV / .zip / folder / .parquet [default: synthetic]",
+      `bars: Binance klines / OHLCV CSV / .zip / folder / .parquet [default: ${d.source}]`,
     ],
     [
       "columns",
@@ -243,23 +250,27 @@ export function trainDataHelp(): string {
     [
       "funding-scale",
       "<x>",
-      "multiply funding rates by x (8 for a file holding the 8-hour rate ÷ 8) [default: 1]",
+      `multiply funding rates by x (8 for a file holding the 8-hour rate ÷ 8) [default: ${d.fundingScale}]`,
     ],
     ["symbol", "<name>", "symbol (default from the file name or a symbol column)"],
     ["interval", "<5m|1h|…>", "bar interval (default from the file name or the spacing)"],
     [
       "split",
       "<spec>",
-      "fractions 0.6,0.15,0.25 or UTC dates [TRAIN_START,]VAL_START,TEST_START[,TEST_END] [default: 0.7,0.15,0.15]",
+      `fractions 0.6,0.15,0.25 or UTC dates [TRAIN_START,]VAL_START,TEST_START[,TEST_END] [default: ${sp}]`,
     ],
     [
       "purge",
       "<bars>",
-      "bars cut before validation and before test (label look-ahead) [default: 0]",
+      `bars cut before validation and before test (label look-ahead) [default: ${d.purge}]`,
     ],
-    ["embargo", "<bars>", "further bars cut after the purge [default: 0]"],
-    ["fold", "<k>", "train/validate/test on walk-forward fold k (0…folds−1) [default: none]"],
-    ["folds", "<K>", "number of walk-forward folds [default: 5]"],
+    ["embargo", "<bars>", `further bars cut after the purge [default: ${d.embargo}]`],
+    [
+      "fold",
+      "<k>",
+      `train/validate/test on walk-forward fold k (0…folds−1) [default: ${d.fold ?? "none"}]`,
+    ],
+    ["folds", "<K>", `number of walk-forward folds [default: ${d.folds}]`],
     [
       "features",
       "-oi|-funding",
@@ -268,16 +279,16 @@ export function trainDataHelp(): string {
     [
       "max-missing-share",
       "<0-1>",
-      "refuse when OI/funding is missing on more than this share of training bars [default: 0.2]",
+      `refuse when OI/funding is missing on more than this share of training bars [default: ${d.maxMissingShare}]`,
     ],
-    ["fee", "<fraction>", "taker fee per fill, fraction of notional [default: 0.0004]"],
-    ["slippage", "<fraction>", "slippage per fill, fraction of price [default: 0.0002]"],
-    ["leverage", "<x>", "maximum leverage [default: 5]"],
-    ["balance", "<USDT>", "starting balance, quote currency [default: 2000]"],
+    ["fee", "<fraction>", `taker fee per fill, fraction of notional [default: ${t.feeRate}]`],
+    ["slippage", "<fraction>", `slippage per fill, fraction of price [default: ${t.slippage}]`],
+    ["leverage", "<x>", `maximum leverage [default: ${t.leverage}]`],
+    ["balance", "<USDT>", `starting balance, quote currency [default: ${t.initialBalance}]`],
     [
       "signals-cache",
       "<dir|off>",
-      "signals cache folder; off = always retrain [default: data/cache/signals]",
+      `signals cache folder; off = always retrain [default: ${cache}]`,
     ],
   ];
   return [

@@ -48,6 +48,8 @@ export const SETUP_DEFAULTS = Object.freeze({
   signals: "ml" as "ml" | "none",
   /** Steps per random-start training episode. */
   episodeLength: 2048,
+  /** Coverage policy: largest share of the training split an optional family may miss. */
+  maxMissingShare: 0.2,
 });
 
 /**
@@ -419,7 +421,7 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
   const selection = parseFeatureSelection(
     (options.excludeFeatures ?? []).map((f) => `-${f}`).join(","),
   );
-  const maxMissingShare = options.maxMissingShare ?? 0.2;
+  const maxMissingShare = options.maxMissingShare ?? SETUP_DEFAULTS.maxMissingShare;
   const opt = (v: string | null | undefined) => v ?? undefined;
   const { sources, options: loadOptions } = datasetFromFlags({
     data: source,
@@ -441,6 +443,9 @@ export async function buildTradingSetup(options: TradingSetupOptions = {}): Prom
   });
   const market = ds.market;
   log(`data: ${source} — ${market.time.length} bars of ${market.interval} (${market.symbol})`);
+  if (market.symbol === "UNKNOWN") {
+    log("note: the symbol is not in the file name or a symbol column: pass --symbol, e.g. BTCUSDT");
+  }
   const layouts: Record<DataKind, string[]> = { bars: [], oi: [], funding: [] };
   for (const k of ["bars", "oi", "funding"] as const) {
     layouts[k] = [...new Set(ds.layouts[k].map(describeLayout))];
