@@ -7,7 +7,9 @@
  *    8`, the coverage report per split, then the refusal naming both remedies — exit 2,
  *    before any signal model or run folder.
  * 2. `--funding-scale 8 --features -oi`: trains (tiny budget); the manifest records symbol,
- *    layouts, funding units, coverage, the excluded family and the signals cache key.
+ *    layouts, funding units, coverage, the excluded family and the signals cache key; with
+ *    `--norm-obs` the never-varying OI observations are warned about and listed in
+ *    normalizer.json (variance floor).
  * 3. The same command again: the signals come from the cache — the manifest says no signal
  *    model was trained and the log says so (a flag, not a timing).
  * 4. The refusal's other remedy (its suggested `--split` dates inside the covered window)
@@ -98,12 +100,23 @@ Deno.test("train --data/--oi/--funding: layouts, units warning, coverage, refusa
 
     // 2. Both remedies for the data: --funding-scale 8 and --features -oi.
     const fixed = [...files, "--funding-scale", "8", "--features", "-oi", ...tiny];
-    const first = await train([...fixed, "--out", `${dir}/run1`]);
+    const first = await train([...fixed, "--norm-obs", "--out", `${dir}/run1`]);
     assert.equal(first.code, 0, first.stderr);
     assert.doesNotMatch(first.stderr, /^warning: .*funding/m);
     assert.match(first.stderr, /^features: dropped oi /m);
     assert.match(first.stderr, /^signals: training walk-forward ML models/m);
     assert.match(first.stdout, /trained ppo for 512 steps/);
+    // The OI observations never vary in training (dropped): the normaliser floors their
+    // variance, lists them in normalizer.json and the run warns.
+    assert.match(
+      first.stderr,
+      /^warning: observation normaliser: .*oi_price_divergence_20, oi_change_20/m,
+    );
+    const norm = JSON.parse(await Deno.readTextFile(`${dir}/run1/normalizer.json`));
+    assert.ok(
+      norm.constant.includes(9) && norm.constant.includes(10),
+      JSON.stringify(norm.constant),
+    );
     const m1 = JSON.parse(await Deno.readTextFile(`${dir}/run1/manifest.json`));
     assert.equal(m1.status, "completed");
     assert.equal(m1.data.symbol, "BTCUSDT");
