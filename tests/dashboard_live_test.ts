@@ -346,6 +346,9 @@ Deno.test("dashboard live stream (control): a connection holding the write lock 
   const path = `${root}/loop.sqlite`;
   Journal.open(path).close();
   const blocker = new DatabaseSync(path);
+  // The blocker waits for the writer's own short transactions to end before taking the lock
+  // (else BEGIN IMMEDIATE itself fails when it lands inside one of the writer's commits).
+  blocker.exec("PRAGMA busy_timeout = 10000");
   try {
     const w = writer(path, ["--steps", "200", "--interval-ms", "2", "--busy-timeout-ms", "0"]);
     await waitFor(
