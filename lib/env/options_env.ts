@@ -617,6 +617,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   readonly threshold: number;
   /** Contracts per entry. */
   readonly contracts: number;
+  /** The options the env was built from (read-only; e.g. to rebuild it under the guards). */
+  readonly options: Readonly<OptionsEnvOptions>;
 
   readonly #data: OptionsEnvData;
   readonly #bars: Float64Array;
@@ -653,6 +655,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   readonly #wDecay: number;
 
   constructor(opts: OptionsEnvOptions) {
+    this.options = opts;
     const d = opts.data;
     if (!d?.market || !d.session || !d.sessions) {
       throw new ConfigError("options env needs data { market, session, sessions }", {
