@@ -27,14 +27,15 @@ export type {
   DataConfig,
   EvaluationConfig,
   GrpoConfig,
+  GuardSetting,
   ResolveRunConfigOptions,
   RunConfig,
   RunConfigOverrides,
   TradingPreset,
   WithRewardOptions,
 } from "./config.ts";
-export { buildTradingSetup, foldSetup, withEnvConfig } from "./setup.ts";
-export type { EnvConfigOptions, TradingSetup, TradingSetupOptions } from "./setup.ts";
+export { buildTradingSetup, foldSetup, guardSetup, withEnvConfig } from "./setup.ts";
+export type { EnvConfigOptions, SetupEnv, TradingSetup, TradingSetupOptions } from "./setup.ts";
 export { readRunConfig, trainFresh, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,

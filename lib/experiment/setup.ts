@@ -17,7 +17,11 @@ import {
 import { computeFeatures, type FeatureMatrix } from "../features/mod.ts";
 import { buildSignals } from "../signals/mod.ts";
 import {
+  type EnvGuards,
   FuturesTradingEnv,
+  GuardedFuturesEnv,
+  guardEnv,
+  hasGuards,
   resolveRewardConfig,
   type RewardConfig,
   type RewardOverrides,
@@ -86,9 +90,32 @@ export interface TradingSetup {
   /** The full reward configuration of the envs (defaults merged with the overrides). */
   reward?: RewardConfig;
   /** A training env on the training split (random-start episodes), seeded. */
-  makeTrainEnv(seed: number): FuturesTradingEnv;
+  makeTrainEnv(seed: number): SetupEnv;
   /** A whole-split evaluation env (default: validation). */
-  makeEvalEnv(split?: "validation" | "test" | "train"): FuturesTradingEnv;
+  makeEvalEnv(split?: "validation" | "test" | "train"): SetupEnv;
+}
+
+/** The futures env of a setup: plain, or under the guardrails ({@link guardSetup}). */
+export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
+
+/**
+ * The same setup whose train AND evaluation envs run under `guards` (the risk rules and exit
+ * ladder of `lib/risk`, via `guardEnv`); without guards (`"off"`/absent) the setup itself.
+ * The one place a run's `risk` / `exits` enter its envs, so training and validation see the
+ * same guardrails.
+ */
+export function guardSetup<S extends Pick<TradingSetup, "makeTrainEnv" | "makeEvalEnv">>(
+  setup: S,
+  guards: EnvGuards,
+): S {
+  if (!hasGuards(guards)) return setup;
+  const g: EnvGuards = { risk: guards.risk, exits: guards.exits };
+  return {
+    ...setup,
+    makeTrainEnv: (seed: number) => guardEnv(setup.makeTrainEnv(seed), g) as SetupEnv,
+    makeEvalEnv: (which?: "validation" | "test" | "train") =>
+      guardEnv(setup.makeEvalEnv(which), g) as SetupEnv,
+  };
 }
 
 /** Options of {@link withEnvConfig}. */

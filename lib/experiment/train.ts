@@ -40,7 +40,7 @@ import {
   runtimeVersions,
 } from "./run_dir.ts";
 import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
-import type { TradingSetup } from "./setup.ts";
+import { guardSetup, type TradingSetup } from "./setup.ts";
 import {
   buildRunSetup,
   mergeRunOverrides,
@@ -194,7 +194,8 @@ export async function trainRun(
   const ev = config.evaluation;
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
-  const setup = options.setup ?? await buildRunSetup(config, { log });
+  // the run's guardrails (risk rules, exit ladder) wrap its train AND validation envs
+  const setup = guardSetup(options.setup ?? await buildRunSetup(config, { log }), config);
   if (options.setup) {
     config = {
       ...config,
@@ -271,6 +272,7 @@ export async function trainRun(
       versions: runtimeVersions(),
       totalTimesteps: config.timesteps,
       resumedFrom,
+      guards: { risk: config.risk, exits: config.exits },
     },
   });
   log(`run: ${run.dir}`);
