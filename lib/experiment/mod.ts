@@ -35,7 +35,13 @@ export type {
   WithRewardOptions,
 } from "./config.ts";
 export { buildTradingSetup, foldSetup, guardSetup, withEnvConfig } from "./setup.ts";
-export type { EnvConfigOptions, SetupEnv, TradingSetup, TradingSetupOptions } from "./setup.ts";
+export type {
+  EnvConfigOptions,
+  RunSetup,
+  SetupEnv,
+  TradingSetup,
+  TradingSetupOptions,
+} from "./setup.ts";
 export { readRunConfig, trainFresh, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,

@@ -90,13 +90,21 @@ export interface TradingSetup {
   /** The full reward configuration of the envs (defaults merged with the overrides). */
   reward?: RewardConfig;
   /** A training env on the training split (random-start episodes), seeded. */
+  makeTrainEnv(seed: number): FuturesTradingEnv;
+  /** A whole-split evaluation env (default: validation). */
+  makeEvalEnv(split?: "validation" | "test" | "train"): FuturesTradingEnv;
+}
+
+/** The futures env of a run: plain, or under the guardrails ({@link guardSetup}). */
+export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
+
+/** A {@link TradingSetup} whose envs may run under the guardrails (what a run trains on). */
+export type RunSetup = Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv"> & {
+  /** A training env on the training split (random-start episodes), seeded. */
   makeTrainEnv(seed: number): SetupEnv;
   /** A whole-split evaluation env (default: validation). */
   makeEvalEnv(split?: "validation" | "test" | "train"): SetupEnv;
-}
-
-/** The futures env of a setup: plain, or under the guardrails ({@link guardSetup}). */
-export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
+};
 
 /**
  * The same setup whose train AND evaluation envs run under `guards` (the risk rules and exit
@@ -104,18 +112,22 @@ export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
  * The one place a run's `risk` / `exits` enter its envs, so training and validation see the
  * same guardrails.
  */
-export function guardSetup<S extends Pick<TradingSetup, "makeTrainEnv" | "makeEvalEnv">>(
-  setup: S,
-  guards: EnvGuards,
-): S {
+export function guardSetup(setup: RunSetup, guards: EnvGuards): RunSetup {
   if (!hasGuards(guards)) return setup;
   const g: EnvGuards = { risk: guards.risk, exits: guards.exits };
   return {
     ...setup,
-    makeTrainEnv: (seed: number) => guardEnv(setup.makeTrainEnv(seed), g) as SetupEnv,
+    makeTrainEnv: (seed: number) => asSetupEnv(guardEnv(setup.makeTrainEnv(seed), g)),
     makeEvalEnv: (which?: "validation" | "test" | "train") =>
-      guardEnv(setup.makeEvalEnv(which), g) as SetupEnv,
+      asSetupEnv(guardEnv(setup.makeEvalEnv(which), g)),
   };
+}
+
+function asSetupEnv(env: unknown): SetupEnv {
+  if (env instanceof FuturesTradingEnv || env instanceof GuardedFuturesEnv) return env;
+  throw new ConfigError("guardSetup: the setup's envs are not futures envs", {
+    parameter: "risk",
+  });
 }
 
 /** Options of {@link withEnvConfig}. */

@@ -40,7 +40,7 @@ import {
   runtimeVersions,
 } from "./run_dir.ts";
 import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
-import { guardSetup, type TradingSetup } from "./setup.ts";
+import { guardSetup, type RunSetup, type TradingSetup } from "./setup.ts";
 import {
   buildRunSetup,
   mergeRunOverrides,
@@ -83,8 +83,8 @@ export interface TrainRunResult {
   engine: ActorCriticEngine;
   /** The training normaliser, or null. */
   normalizer: VecNormalizer | null;
-  /** The data/env pipeline used. */
-  setup: TradingSetup;
+  /** The data/env pipeline used (its envs under the run's guardrails, if any). */
+  setup: RunSetup;
   /** The resolved configuration the run used (what config.json records). */
   config: RunConfig;
   /** Per-update logs and timings. */
