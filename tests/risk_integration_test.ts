@@ -20,7 +20,7 @@ import {
 } from "../lib/env/mod.ts";
 import { generateSyntheticOptionsMarket } from "../lib/data/mod.ts";
 import { OptionsTradingEnv } from "../lib/env/options_env.ts";
-import { GuardedOptionsEnv } from "../lib/env/guarded_options_env.ts";
+import { GuardedOptionsEnv, type GuardedOptionsEnvInfo } from "../lib/env/guarded_options_env.ts";
 import { backtest, type BacktestResult, RandomPolicy, runEpisode } from "../lib/backtest/mod.ts";
 import { exitPreset, riskPreset } from "../lib/risk/mod.ts";
 import { resolveRunConfig, trainRun } from "../lib/experiment/mod.ts";
@@ -188,18 +188,37 @@ Deno.test("an agent trained with risk: spec records it, and its envs deny entrie
   }
 });
 
-Deno.test("options env: risk lockouts and the premium ladder through the same episode option", () => {
+Deno.test("options env: the premium ladder flattens through the env, and the lockouts live in the env", () => {
   const data = generateSyntheticOptionsMarket({ seed: 3, sessions: 30 });
   const env = new OptionsTradingEnv({ data });
   const alwaysCall = constantPolicy("always_call", () => 1);
   const plain = runEpisode(alwaysCall, env);
   assert.deepEqual(plain.riskEvents, []);
-  const guarded = runEpisode(alwaysCall, env, { risk: "spec", exits: "spec" });
-  assert.ok(guarded.riskEvents.length > 0, "stops/lockouts fired on a always-long-call policy");
-  const rules = new Set(guarded.riskEvents.map((e) => e.rule));
-  assert.ok(rules.has("stop_loss") || rules.has("loss_streak") || rules.has("daily_loss"));
-  const g = guardEnv(env, { exits: "spec" });
+  // exits only: every closing ladder order (info.exitRule) leaves the option sold (flat) in
+  // that very step, and is reported as an event of the same rule
+  let closes = 0;
+  runEpisode(alwaysCall, env, {
+    exits: "spec",
+    hooks: {
+      afterStep: (_n, _a, res) => {
+        const info = res.info as GuardedOptionsEnvInfo;
+        if (info.exitRule !== "") {
+          closes++;
+          assert.equal(info.position, 0, "flat after a ladder close");
+          assert.equal(info.exited, 1, "the env sold the option");
+          assert.ok(info.riskEvents.some((e) => e.rule === info.exitRule));
+        }
+      },
+    },
+  });
+  assert.ok(closes > 0, "a call held through sessions hits its stop loss");
+  // risk spec: the options env is rebuilt with its own lockouts (a fresh manager per episode)
+  const g = guardEnv(env, { risk: "spec", exits: "spec" });
   assert.ok(g instanceof GuardedOptionsEnv);
+  assert.notEqual(g.env, env);
+  g.reset();
+  assert.ok(g.env.riskManager !== null, "the inner env checks entries");
+  assert.equal(env.riskManager, null, "the caller's env is untouched");
 });
 
 Deno.test("the with/without sentence is computed from the numbers", () => {

@@ -225,6 +225,14 @@ export class GuardedFuturesEnv implements Env<number> {
   get bar(): number {
     return this.env.bar;
   }
+  /** First bar of the current episode (the inner env's). */
+  get episodeStart(): number {
+    return this.env.episodeStart;
+  }
+  /** Last bar of the current episode, inclusive (the inner env's). */
+  get episodeEnd(): number {
+    return this.env.episodeEnd;
+  }
   /** The reused info object of the last reset/step. */
   get info(): GuardedEnvInfo {
     return this.#info;
