@@ -233,3 +233,35 @@ Deno.test("the with/without sentence is computed from the numbers", () => {
   assert.match(guardCostSentence({ name: "x", without, with: without }), /did not change/);
   assert.equal(guardComparisonRows([pair]).length, 2);
 });
+
+Deno.test("cli train: --risk spec --exits spec reach the run config and manifest; a bad name is a flag error", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const dir = Deno.makeTempDirSync();
+  const train = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${root}cli/train.ts`, ...args],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  try {
+    const bad = await train(["--risk", "tight"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--risk/);
+    const r = await train([
+      ...["--timesteps", "512", "--bars", "6000", "--signals", "none"],
+      ...["--episode-length", "512", "--n-steps", "512", "--eval-freq", "0"],
+      ...["--checkpoint-freq", "0", "--no-progress", "--out", `${dir}/run`],
+      ...["--risk", "spec", "--exits", "spec"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = JSON.parse(Deno.readTextFileSync(`${dir}/run/config.json`));
+    assert.deepEqual([cfg.risk, cfg.exits], ["spec", "spec"]);
+    const manifest = JSON.parse(Deno.readTextFileSync(`${dir}/run/manifest.json`));
+    assert.deepEqual(manifest.guards, { risk: "spec", exits: "spec" });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
