@@ -212,13 +212,21 @@ Deno.test("options env: the premium ladder flattens through the env, and the loc
     },
   });
   assert.ok(closes > 0, "a call held through sessions hits its stop loss");
-  // risk spec: the options env is rebuilt with its own lockouts (a fresh manager per episode)
+  // risk spec: the lockouts go into the caller's env for the guarded episode only
   const g = guardEnv(env, { risk: "spec", exits: "spec" });
   assert.ok(g instanceof GuardedOptionsEnv);
-  assert.notEqual(g.env, env);
+  assert.equal(g.env, env, "the same env and account");
   g.reset();
-  assert.ok(g.env.riskManager !== null, "the inner env checks entries");
-  assert.equal(env.riskManager, null, "the caller's env is untouched");
+  assert.ok(env.riskManager !== null, "the env checks entries in the guarded episode");
+  env.riskManager!.setKill("test", env.info.time);
+  for (let i = 0; i < 10; i++) {
+    const info = g.step(Float64Array.of(1)).info as GuardedOptionsEnvInfo;
+    assert.equal(info.position, 0, "no call bought under the kill switch");
+    assert.equal(info.riskBlocked, 1);
+    assert.ok(info.riskEvents.some((e) => e.rule === "kill_switch"));
+  }
+  env.reset();
+  assert.equal(env.riskManager, null, "an unguarded reset has no risk rules again");
 });
 
 Deno.test("the with/without sentence is computed from the numbers", () => {

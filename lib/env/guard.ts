@@ -43,8 +43,8 @@ export function hasGuards(guards: EnvGuards | undefined): boolean {
 
 /**
  * `env` under `guards`: a {@link FuturesTradingEnv} is wrapped in a {@link GuardedFuturesEnv}
- * (sharing its account), an {@link OptionsTradingEnv} in a {@link GuardedOptionsEnv} (rebuilt
- * with the risk rules when they are set). Without guards (`hasGuards` false) the env is
+ * and an {@link OptionsTradingEnv} in a {@link GuardedOptionsEnv}, both sharing the env's
+ * account (the caller's env reads the guarded episode's results). Without guards (`hasGuards` false) the env is
  * returned as is. A session calendar the risk spec leaves open is the env's market's. Throws a
  * {@link ConfigError} for an env that is already guarded or of another kind, and for unknown
  * preset names (parameter `risk` / `exits`).

@@ -1,9 +1,10 @@
 /**
  * `GuardedOptionsEnv`: the options env under the guardrails of `lib/risk`.
  *
- * - **Risk rules** are the options env's own lockouts (`OptionsEnvOptions.risk`): the inner
- *   env is built with them, checks every entry and observes every bar; this wrapper only
- *   collects the risk manager's events into `info.riskEvents`.
+ * - **Risk rules** are the options env's own lockouts: the wrapper passes them to each
+ *   `reset` (`options.risk`), so the inner env (the caller's, sharing its account) checks every
+ *   entry and observes every bar; this wrapper only collects the risk manager's events into
+ *   `info.riskEvents`. Without `guard.risk` the env's own `risk` (if any) stays in force.
  * - **Exits**: the ladder runs on the held option's premium (gain = mid / entry − 1, leverage
  *   1, long premium for calls and puts alike), checked on bar t's CLOSE mid before the action
  *   is applied. The env trades whole positions only, so the ladder's lot is the whole position
@@ -21,6 +22,7 @@ import {
   type ProfitState,
   type RiskConfig,
   type RiskEvent,
+  RiskManager,
 } from "../risk/mod.ts";
 import { EnvError } from "../util/mod.ts";
 import {
@@ -67,13 +69,14 @@ const SYMBOL = "OPTION";
 
 /** The options env under risk lockouts and the exit ladder (see the module docs). */
 export class GuardedOptionsEnv implements Env<Float64Array> {
-  /** The wrapped env (built with the guard's risk rules). */
+  /** The wrapped env (its account is the one the guards trade on). */
   readonly env: OptionsTradingEnv;
   /** The inner env's observation space. */
   readonly observationSpace: Box;
   /** The inner env's action space (`Box(−1, 1, [1])`). */
   readonly actionSpace: Box;
   readonly #exitConfig: ExitLadderConfig | null;
+  readonly #riskConfig: Partial<RiskConfig> | null;
   readonly #flat = new Float64Array(1);
   readonly #info: GuardedOptionsEnvInfo;
   readonly #result: StepResult;
@@ -81,15 +84,14 @@ export class GuardedOptionsEnv implements Env<Float64Array> {
   #ladderExits = 0;
 
   /**
-   * @param opts the options env's options, or a built env (rebuilt from its options when the
-   *   guard sets risk rules, so the lockouts live inside the env as its docs describe).
+   * @param opts the options env's options, or a built env to wrap (its account is then
+   *   shared: step the wrapper, not the env).
    * @param guard the guardrails.
    */
   constructor(opts: OptionsEnvOptions | OptionsTradingEnv, guard: OptionsGuardOptions) {
-    const base = opts instanceof OptionsTradingEnv ? opts.options : opts;
-    this.env = opts instanceof OptionsTradingEnv && !guard.risk
-      ? opts
-      : new OptionsTradingEnv(guard.risk ? { ...base, risk: guard.risk } : base);
+    this.env = opts instanceof OptionsTradingEnv ? opts : new OptionsTradingEnv(opts);
+    this.#riskConfig = guard.risk ?? null;
+    if (this.#riskConfig) new RiskManager(this.#riskConfig); // validate now, not at reset
     this.observationSpace = this.env.observationSpace;
     this.actionSpace = this.env.actionSpace;
     const lot = this.env.contracts;
@@ -129,7 +131,8 @@ export class GuardedOptionsEnv implements Env<Float64Array> {
 
   /** Start an episode with a fresh ladder (the inner env starts a fresh risk manager). */
   reset(opts: ResetOptions = {}): { observation: Float64Array; info: GuardedOptionsEnvInfo } {
-    const r = this.env.reset(opts);
+    const risk = this.#riskConfig;
+    const r = this.env.reset(risk ? { ...opts, options: { ...opts.options, risk } } : opts);
     this.#pm = this.#exitConfig ? new ProfitManager(this.#exitConfig) : null;
     this.#ladderExits = 0;
     this.#fill("");
