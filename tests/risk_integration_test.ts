@@ -25,7 +25,13 @@ import { backtest, type BacktestResult, RandomPolicy, runEpisode } from "../lib/
 import { exitPreset, riskPreset } from "../lib/risk/mod.ts";
 import { resolveRunConfig, trainRun } from "../lib/experiment/mod.ts";
 import { guardSetup } from "../lib/experiment/setup.ts";
-import { guardComparisonRows, guardCostSentence, riskCountRows } from "../lib/report/mod.ts";
+import {
+  guardComparisonRows,
+  guardCostSentence,
+  riskCountRows,
+  riskEventRows,
+  riskEventsFigure,
+} from "../lib/report/mod.ts";
 import { ConfigError } from "../lib/util/mod.ts";
 
 const market = generateSyntheticMarket({ seed: 7, bars: 6_000 });
@@ -272,4 +278,35 @@ Deno.test("cli train: --risk spec --exits spec reach the run config and manifest
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("event table merges runs of the same denial; the figure has one mark per event", () => {
+  const ev = (m: number, rule: string, reason: string) => ({
+    timeMs: Date.UTC(2024, 0, 1, 0, m),
+    rule,
+    reason,
+    numbers: { x: 1 },
+  });
+  const r = {
+    name: "p",
+    riskEvents: [
+      ev(0, "daily_loss", "daily_loss halt"),
+      ev(5, "daily_loss", "order denied"),
+      ev(10, "daily_loss", "order denied"),
+      ev(15, "daily_loss", "order denied"),
+      ev(20, "tp1", "tp1 at 40 %"),
+      ev(25, "daily_loss", "order denied"),
+    ],
+  };
+  const rows = riskEventRows(r);
+  assert.deepEqual(rows.map((x) => [x.rule, x.times, x.until]), [
+    ["daily_loss", 1, ""],
+    ["daily_loss", 3, "2024-01-01 00:15"],
+    ["tp1", 1, ""],
+    ["daily_loss", 1, ""],
+  ]);
+  assert.equal(riskEventRows(r, { collapse: false }).length, 6);
+  assert.equal(riskEventRows(r, { limit: 2 }).length, 2);
+  const fig = riskEventsFigure([r]);
+  assert.equal((fig.data[0] as { x: number[] }).x.length, 6);
 });

@@ -41,14 +41,41 @@ function r2(x: number | null | undefined): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : +x.toFixed(2);
 }
 
-/** The interventions of one result as display rows (first `limit`, default 50; times UTC). */
-export function riskEventRows(result: WithRiskEvents, limit = 50): Record<string, unknown>[] {
-  return result.riskEvents.slice(0, limit).map((e, i) => ({
-    "#": i + 1,
-    time: iso(e.timeMs),
-    rule: e.rule,
-    reason: e.reason,
-  }));
+/** Options of {@link riskEventRows}. */
+export interface RiskEventRowsOptions {
+  /** Rows shown (default 50). */
+  limit?: number;
+  /**
+   * Merge runs of consecutive events with the same rule and reason (e.g. an entry denied on
+   * every bar of a halted session) into one row with their count and time span. Default true.
+   */
+  collapse?: boolean;
+}
+
+/** The interventions of one result as display rows (times UTC). */
+export function riskEventRows(
+  result: WithRiskEvents,
+  options: RiskEventRowsOptions = {},
+): Record<string, unknown>[] {
+  const limit = options.limit ?? 50;
+  const collapse = options.collapse ?? true;
+  const rows: Record<string, unknown>[] = [];
+  const ev = result.riskEvents;
+  for (let i = 0; i < ev.length && rows.length < limit;) {
+    let j = i + 1;
+    if (collapse) {
+      while (j < ev.length && ev[j].rule === ev[i].rule && ev[j].reason === ev[i].reason) j++;
+    }
+    rows.push({
+      "#": rows.length + 1,
+      time: iso(ev[i].timeMs),
+      ...(collapse ? { until: j - i > 1 ? iso(ev[j - 1].timeMs) : "", times: j - i } : {}),
+      rule: ev[i].rule,
+      reason: ev[i].reason,
+    });
+    i = j;
+  }
+  return rows;
 }
 
 /** Interventions counted by rule, one column per result (rules in first-seen order). */
