@@ -129,6 +129,22 @@ export const OPTIONS: Opt[] = withDefaults([
     group: "reward",
   },
   {
+    name: "risk",
+    path: "risk",
+    kind: "string",
+    choices: ["off", "spec"],
+    help: "risk rules of the train and validation envs (lib/risk: daily loss, loss streak, …)",
+    group: "reward",
+  },
+  {
+    name: "exits",
+    path: "exits",
+    kind: "string",
+    choices: ["off", "spec"],
+    help: "exit ladder (TP1–TP5, trailing stop, stop loss) of the train and validation envs",
+    group: "reward",
+  },
+  {
     name: "config",
     kind: "string",
     def: "none",

@@ -114,6 +114,8 @@ function fakeResult(equity: number[], pnls: number[], days = 182.5): BacktestRes
     tradedNotional: 0,
     terminated: false,
     metrics,
+    riskEvents: [],
+    riskCounts: {},
   };
 }
 

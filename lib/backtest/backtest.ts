@@ -17,7 +17,8 @@ import {
   type Policy,
   type ResetOptions,
 } from "../env/mod.ts";
-import { runEpisode } from "./evaluate.ts";
+import { countByRule, type EpisodeOptions, runEpisode } from "./evaluate.ts";
+import type { RiskEvent } from "../risk/mod.ts";
 import { computePerformance, type PerformanceMetrics, type TradeRecord } from "../metrics/mod.ts";
 import { ConfigError, EnvError } from "../util/mod.ts";
 
@@ -49,8 +50,13 @@ export interface TradingEnvLike extends Env<number> {
   readonly account: AccountView;
 }
 
-/** Options of {@link backtest}. */
-export interface BacktestOptions {
+/**
+ * Options of {@link backtest}. The guardrails (`risk`, `exits`, … of `EnvGuards`) are plain
+ * fields forwarded to {@link runEpisode}: `{ risk: "spec", exits: "spec" }` runs the policy
+ * under the risk manager and the exit ladder.
+ */
+export interface BacktestOptions
+  extends Pick<EpisodeOptions, "risk" | "exits" | "exitGainBasis" | "context" | "flattenOnHalt"> {
   /**
    * Bars per year for the metrics: `periodsPerYear(interval, calendar)` from lib/util.
    * Required — there is no silent default.
@@ -118,6 +124,13 @@ export interface BacktestResult {
   terminated: boolean;
   /** Performance metrics (empyrical definitions, annualised with `periodsPerYear`). */
   metrics: PerformanceMetrics;
+  /**
+   * Interventions of the guards (denied entries, halts, take-profits, stops), in time order,
+   * each `{ timeMs, rule, reason, numbers }`; empty without `risk` / `exits`.
+   */
+  riskEvents: RiskEvent[];
+  /** {@link riskEvents} counted by rule, e.g. `{ daily_loss: 2, tp1: 9 }`. */
+  riskCounts: Record<string, number>;
 }
 
 function defaultRewardComponents(info: Info): Record<string, number> | undefined {
@@ -203,6 +216,11 @@ export function backtest(
     deterministic: options.deterministic ?? true,
     useMasks: options.useMasks ?? true,
     maxSteps: options.maxSteps ?? Infinity,
+    risk: options.risk,
+    exits: options.exits,
+    exitGainBasis: options.exitGainBasis,
+    context: options.context,
+    flattenOnHalt: options.flattenOnHalt,
     hooks: {
       afterReset: () => {
         acct = e.account;
@@ -305,6 +323,8 @@ export function backtest(
     tradedNotional: traded,
     terminated,
     metrics,
+    riskEvents: episode.riskEvents,
+    riskCounts: countByRule(episode.riskEvents),
   };
 }
 

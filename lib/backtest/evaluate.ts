@@ -6,14 +6,38 @@
  * So the validation Sharpe that picks a best model and the Sharpe a notebook compares come
  * from the same loop.
  *
- * Growth points: {@link EpisodeOptions} is an options object meant to gain fields (risk
- * guard, exit rules, action smoothing, ruin rule), and {@link EpisodeHooks} is the per-step
- * hook point: `beforeStep` sees every chosen action and may replace it, `afterStep` sees every
- * step's result. The loop itself allocates nothing per step.
+ * Growth points: {@link EpisodeOptions} is an options object meant to gain fields (action
+ * smoothing, ruin rule), and {@link EpisodeHooks} is the per-step hook point: `beforeStep`
+ * sees every chosen action and may replace it, `afterStep` sees every step's result. The loop
+ * itself allocates nothing per step (an intervention of the guards allocates its event).
+ *
+ * ## Guardrails (`risk`, `exits`)
+ * `risk: "spec"` / `exits: "spec"` (or partial configs, see {@link EnvGuards}) put ANY policy
+ * under the risk manager and the exit ladder of `lib/risk`: the loop wraps the env with
+ * {@link guardEnv} — the same guarded env an agent trains in when its run config sets them —
+ * so a denied entry, a partial take-profit and a stop go through the env's one accounting, in
+ * the one loop. (A `beforeStep` hook could only swap the action: it cannot fill a partial
+ * take-profit or see the closed trade that feeds the loss streak without a second copy of the
+ * account logic.) Every intervention is a {@link RiskEvent} `{ timeMs, rule, reason, numbers }`
+ * in {@link EpisodeResult.riskEvents}, also for an env that was built guarded. The hooks see
+ * the action the env TOOK (e.g. EXIT when the ladder closed the position, HOLD for a denied
+ * entry), not the policy's request.
  *
  * @module
  */
-import type { Env, Info, Policy, ResetOptions, ResetResult, StepResult } from "../env/mod.ts";
+import {
+  type Env,
+  type EnvGuards,
+  GuardedFuturesEnv,
+  guardEnv,
+  hasGuards,
+  type Info,
+  type Policy,
+  type ResetOptions,
+  type ResetResult,
+  type StepResult,
+} from "../env/mod.ts";
+import type { RiskEvent } from "../risk/mod.ts";
 import { sharpeRatio, simpleReturns } from "../metrics/mod.ts";
 
 /** Per-step hooks of {@link runEpisode}. */
@@ -31,8 +55,12 @@ export interface EpisodeHooks {
   afterStep?(step: number, action: number | Float64Array, result: StepResult): void;
 }
 
-/** Options of {@link runEpisode}. */
-export interface EpisodeOptions {
+/**
+ * Options of {@link runEpisode}. The guardrail fields of {@link EnvGuards} (`risk`, `exits`,
+ * `exitGainBasis`, `context`, `flattenOnHalt`) are plain fields here, so any options object
+ * that is forwarded to the loop (a backtest's, an evaluation's) carries them.
+ */
+export interface EpisodeOptions extends EnvGuards {
   /** Reset arguments (env-specific; e.g. the seed). Default `{ seed: 0 }`. */
   reset?: ResetOptions;
   /** Act deterministically (mode / argmax). Default true. */
@@ -62,14 +90,36 @@ export interface EpisodeResult {
   resetInfo: Info;
   /** `info` of the last step (the reset's when no step was taken). */
   lastInfo: Info;
+  /** Interventions of the guards, in time order (empty without guards). */
+  riskEvents: RiskEvent[];
+}
+
+/** Counts of events by rule, e.g. `{ daily_loss: 3, tp1: 12 }`. */
+export function countByRule(events: readonly RiskEvent[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) out[e.rule] = (out[e.rule] ?? 0) + 1;
+  return out;
+}
+
+function collect(info: Info, into: RiskEvent[]): void {
+  const ev = (info as { riskEvents?: readonly RiskEvent[] }).riskEvents;
+  if (ev !== undefined && ev.length > 0) { for (let i = 0; i < ev.length; i++) into.push(ev[i]); }
 }
 
 /**
  * Run `policy` on `env` for one episode: `policy.reset()`, `env.reset(options.reset)`, then
  * act → (hook) → step → (hook) until terminated, truncated or `maxSteps`. Box actions are
- * clipped to the space's bounds before stepping.
+ * clipped to the space's bounds before stepping. With `risk` / `exits` the env is wrapped by
+ * {@link guardEnv} first (see the module docs).
  */
-export function runEpisode(policy: Policy, env: Env, options: EpisodeOptions = {}): EpisodeResult {
+export function runEpisode(
+  policy: Policy,
+  inner: Env,
+  options: EpisodeOptions = {},
+): EpisodeResult {
+  const env = hasGuards(options) ? guardEnv(inner, options) : inner;
+  const takenAction = env instanceof GuardedFuturesEnv;
+  const events: RiskEvent[] = [];
   const deterministic = options.deterministic ?? true;
   const maxSteps = options.maxSteps ?? Infinity;
   const hooks = options.hooks;
@@ -80,6 +130,7 @@ export function runEpisode(policy: Policy, env: Env, options: EpisodeOptions = {
   const boxAction = space.kind === "box" ? new Float64Array(space.size) : null;
   policy.reset?.();
   const first = env.reset(options.reset ?? { seed: 0 });
+  collect(first.info, events);
   hooks?.afterReset?.(first);
   const obs = new Float64Array(first.observation.length);
   obs.set(first.observation);
@@ -105,8 +156,10 @@ export function runEpisode(policy: Policy, env: Env, options: EpisodeOptions = {
       const replaced = hooks?.beforeStep?.(n, a);
       if (typeof replaced === "number") a = replaced;
       res = env.step(a);
+      if (takenAction) a = (res.info as { action: number }).action;
       hooks?.afterStep?.(n, a, res);
     }
+    collect(res.info, events);
     n++;
     total += res.reward;
     lastInfo = res.info;
@@ -117,7 +170,15 @@ export function runEpisode(policy: Policy, env: Env, options: EpisodeOptions = {
     }
     obs.set(res.observation);
   }
-  return { steps: n, totalReward: total, terminated, truncated, resetInfo: first.info, lastInfo };
+  return {
+    steps: n,
+    totalReward: total,
+    terminated,
+    truncated,
+    resetInfo: first.info,
+    lastInfo,
+    riskEvents: events,
+  };
 }
 
 /** Result of {@link evaluatePolicy}. */
@@ -150,12 +211,14 @@ export interface EvaluationResult {
    * the close at the episode end), or null when the env does not report it.
    */
   trades?: number | null;
+  /** Interventions of the guards in the first episode, by rule (empty without guards). */
+  riskCounts?: Record<string, number>;
   /** Wall-clock seconds. */
   seconds: number;
 }
 
-/** Options of {@link evaluatePolicy}. */
-export interface EvaluateOptions {
+/** Options of {@link evaluatePolicy}; the {@link EnvGuards} fields guard every episode. */
+export interface EvaluateOptions extends EnvGuards {
   /** Episodes (default 1: trading evaluation envs cover the whole split). */
   episodes?: number;
   /** Seed of the first reset (episode i uses seed + i). Default 0. */
@@ -187,6 +250,7 @@ export function evaluatePolicy(
   let finalEquity: number | null = null;
   let totalReturn: number | null = null;
   let trades: number | null = null;
+  let riskCounts: Record<string, number> = {};
   const equity: number[] = [];
   const hooks: EpisodeHooks = {
     afterReset: (r) => {
@@ -205,7 +269,13 @@ export function evaluatePolicy(
       deterministic: options.deterministic ?? true,
       maxSteps: options.maxSteps ?? 10_000_000,
       hooks,
+      risk: options.risk,
+      exits: options.exits,
+      exitGainBasis: options.exitGainBasis,
+      context: options.context,
+      flattenOnHalt: options.flattenOnHalt,
     });
+    if (ep === 0) riskCounts = countByRule(r.riskEvents);
     returns.push(r.totalReward);
     lengths.push(r.steps);
     if (ep === 0 && (r.terminated || r.truncated)) {
@@ -232,6 +302,7 @@ export function evaluatePolicy(
     finalEquity,
     totalReturn,
     trades,
+    riskCounts,
     seconds: (performance.now() - t0) / 1000,
   };
 }

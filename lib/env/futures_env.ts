@@ -393,6 +393,8 @@ export class FuturesTradingEnv implements Env<number> {
   readonly lastBar: number;
   /** Steps per training episode, or undefined (evaluation: the whole range). */
   readonly episodeLength: number | undefined;
+  /** The options the env was built from (read-only; e.g. to wrap it in a guarded env). */
+  readonly options: Readonly<FuturesEnvOptions>;
 
   readonly #acct: Account;
   /** Account state read once per step (see {@link Account.readInto}). */
@@ -464,6 +466,7 @@ export class FuturesTradingEnv implements Env<number> {
         parameter: "features",
       }, "build the features from the same market data");
     }
+    this.options = opts;
     this.#acct = new Account(opts.trading ?? {});
     this.rewardConfig = Object.freeze(resolveRewardConfig(opts.reward ?? {}));
     this.#bars = barTable(md, fm, opts.signals);

@@ -147,11 +147,13 @@ export class GuardedFuturesEnv implements Env<number> {
   /**
    * Build the inner env and validate the guards (context series aligned with the market).
    *
-   * @param opts the futures env's options (the inner env is built from them).
+   * @param opts the futures env's options (the inner env is built from them), or a built env
+   *   to wrap (its account is then shared: step the wrapper, not the env).
    * @param guard the guardrails; `{}` wraps without any (a transparent wrapper).
    */
-  constructor(opts: FuturesEnvOptions, guard: GuardOptions) {
-    this.env = new FuturesTradingEnv(opts);
+  constructor(opts: FuturesEnvOptions | FuturesTradingEnv, guard: GuardOptions) {
+    this.env = opts instanceof FuturesTradingEnv ? opts : new FuturesTradingEnv(opts);
+    opts = this.env.options;
     this.observationSpace = this.env.observationSpace;
     this.actionSpace = this.env.actionSpace;
     this.#guard = guard ?? {};
@@ -213,6 +215,59 @@ export class GuardedFuturesEnv implements Env<number> {
       truncated: false,
       info: this.#info,
     };
+  }
+
+  /** The inner env's account (read it; the guards trade on it). */
+  get account(): FuturesTradingEnv["account"] {
+    return this.env.account;
+  }
+  /** The inner env's current bar index. */
+  get bar(): number {
+    return this.env.bar;
+  }
+  /** First bar of the current episode (the inner env's). */
+  get episodeStart(): number {
+    return this.env.episodeStart;
+  }
+  /** Last bar of the current episode, inclusive (the inner env's). */
+  get episodeEnd(): number {
+    return this.env.episodeEnd;
+  }
+  /** The reused info object of the last reset/step. */
+  get info(): GuardedEnvInfo {
+    return this.#info;
+  }
+  /** The inner env's reused observation buffer. */
+  get observation(): Float64Array {
+    return this.env.observation;
+  }
+  /** Bars per year of the inner env's market (for annualised metrics). */
+  get periodsPerYear(): number {
+    return this.env.periodsPerYear;
+  }
+  /** The inner env's first usable bar. */
+  get firstBar(): number {
+    return this.env.firstBar;
+  }
+  /** The inner env's last bar. */
+  get lastBar(): number {
+    return this.env.lastBar;
+  }
+  /** The inner env's training episode length (undefined: evaluation over the range). */
+  get episodeLength(): number | undefined {
+    return this.env.episodeLength;
+  }
+  /** The inner env's reward configuration. */
+  get rewardConfig(): FuturesTradingEnv["rewardConfig"] {
+    return this.env.rewardConfig;
+  }
+  /** The inner env's options. */
+  get options(): FuturesTradingEnv["options"] {
+    return this.env.options;
+  }
+  /** The guardrails this env enforces (as given). */
+  get guard(): Readonly<GuardOptions> {
+    return this.#guard;
   }
 
   /** The episode's risk manager (null without risk rules); e.g. to `setKill`. */

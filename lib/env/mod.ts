@@ -16,3 +16,5 @@ export * from "./options_reward.ts";
 export * from "./options_env.ts";
 export * from "./policy.ts";
 export * from "./signals.ts";
+export * from "./guarded_options_env.ts";
+export * from "./guard.ts";

@@ -617,6 +617,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   readonly threshold: number;
   /** Contracts per entry. */
   readonly contracts: number;
+  /** The options the env was built from (read-only; e.g. to rebuild it under the guards). */
+  readonly options: Readonly<OptionsEnvOptions>;
 
   readonly #data: OptionsEnvData;
   readonly #bars: Float64Array;
@@ -653,6 +655,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   readonly #wDecay: number;
 
   constructor(opts: OptionsEnvOptions) {
+    this.options = opts;
     const d = opts.data;
     if (!d?.market || !d.session || !d.sessions) {
       throw new ConfigError("options env needs data { market, session, sessions }", {
@@ -797,7 +800,11 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     return this.#risk;
   }
 
-  /** Start an episode; `options.start` fixes the start bar. */
+  /**
+   * Start an episode; `options.start` fixes the start bar; `options.risk` (a RiskConfig
+   * override) sets the risk rules of this episode instead of the constructor's `risk` (how a
+   * guard puts the lockouts on an env it did not build, sharing its account).
+   */
   reset(opts: ResetOptions = {}): OptionsResetResult {
     if (opts.seed !== undefined) this.#rng = new Rng(opts.seed);
     const L = this.episodeLength;
@@ -831,7 +838,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     a.readInto(this.#av);
     s[S_EQ] = this.#av[F.EQUITY];
     s[S_PEAK] = s[S_EQ];
-    this.#risk = this.#riskConfig ? new RiskManager(this.#riskConfig) : null;
+    const rc = (opts.options?.risk as Partial<RiskConfig> | null | undefined) ?? this.#riskConfig;
+    this.#risk = rc ? new RiskManager(rc) : null;
     const info = this.#info;
     Object.assign(info, newInfo());
     this.#fillInfo();

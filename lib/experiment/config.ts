@@ -77,7 +77,14 @@
  * @module
  */
 import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "../env/mod.ts";
-import { ConfigError, intervalToMs } from "../util/mod.ts";
+import {
+  type ExitLadderConfig,
+  ProfitManager,
+  RISK_PRESETS,
+  type RiskConfig,
+  RiskManager,
+} from "../risk/mod.ts";
+import { ConfigError, intervalToMs, ToolkitError } from "../util/mod.ts";
 import { parseColumnMapping } from "../data/mod.ts";
 import { OPTIONAL_FAMILIES } from "../features/mod.ts";
 import { DEFAULT_TRADING_CONFIG, resolveTradingConfig } from "../trading/mod.ts";
@@ -271,7 +278,18 @@ export interface RunConfig {
   grpo: GrpoConfig;
   /** Evaluation, best model and checkpoints. */
   evaluation: EvaluationConfig;
+  /**
+   * Risk rules of the training and validation envs (`lib/risk`): `"off"` (default), `"spec"`
+   * (the specification's limits) or a partial `RiskConfig`. Entries the risk manager denies
+   * become HOLD, so the agent learns under the guardrails.
+   */
+  risk: GuardSetting<RiskConfig>;
+  /** Exit ladder of the training and validation envs: `"off"` (default), `"spec"` or a partial ladder. */
+  exits: GuardSetting<ExitLadderConfig>;
 }
+
+/** A guardrail setting of a run: a preset name (`"off"`, `"spec"`) or a partial config (JSON). */
+export type GuardSetting<C> = "off" | "spec" | Partial<C>;
 
 /** A partial {@link RunConfig}: what presets, config files, flags and notebooks set. */
 export interface RunConfigOverrides {
@@ -292,6 +310,10 @@ export interface RunConfigOverrides {
   algorithm?: Partial<AlgorithmConfig>;
   grpo?: Partial<GrpoConfig>;
   evaluation?: Partial<EvaluationConfig>;
+  /** Risk rules (a preset name or a partial config; replaces the preset's as a whole). */
+  risk?: GuardSetting<RiskConfig>;
+  /** Exit ladder (a preset name or a partial config; replaces the preset's as a whole). */
+  exits?: GuardSetting<ExitLadderConfig>;
 }
 
 /** Default training budget per agent (environment steps). */
@@ -395,6 +417,8 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       checkpointFreq: 50_000,
       keepCheckpoints: null,
     },
+    risk: "off",
+    exits: "off",
   };
 }
 
@@ -515,7 +539,7 @@ export function resolveRunConfig(
   for (const [section, values] of Object.entries(merged)) {
     const known = section in base;
     const sub = known && values && typeof values === "object" && !Array.isArray(values) &&
-        section !== "reward"
+        !["reward", "risk", "exits"].includes(section)
       ? Object.keys(values).find((k) => !(k in (base[section as keyof RunConfig] as object)))
       : undefined;
     if (!known || sub !== undefined) {
@@ -629,6 +653,8 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (e.metric !== "sharpe" && e.metric !== "mean_return") {
     fail("evaluation.metric", `expected sharpe or mean_return, got ${e.metric}`);
   }
+  checkGuard("risk", c.risk, (x) => new RiskManager(x as Partial<RiskConfig>));
+  checkGuard("exits", c.exits, (x) => new ProfitManager(x as Partial<ExitLadderConfig>));
   if (c.agent === "grpo" && (c.normObs || c.normReward || c.nEnvs !== 1)) {
     fail(
       c.normObs || c.normReward ? "normObs/normReward" : "nEnvs",
@@ -835,6 +861,28 @@ export function parseSplitSpec(text: string): SplitConfig {
     throw e;
   }
   return out;
+}
+
+/** A guard setting is a preset name or a config object the managers accept. */
+function checkGuard(parameter: "risk" | "exits", v: unknown, build: (x: unknown) => unknown): void {
+  const hint = `use ${RISK_PRESETS.join(" or ")}, or a partial config object`;
+  if (typeof v === "string") {
+    if (!(RISK_PRESETS as readonly string[]).includes(v)) {
+      throw new ConfigError(`${parameter}: unknown preset "${v}"`, { parameter }, hint);
+    }
+    return;
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new ConfigError(`${parameter}: expected a preset name or an object`, { parameter }, hint);
+  }
+  try {
+    build(v);
+  } catch (e) {
+    if (!(e instanceof ToolkitError)) throw e;
+    const inner = e.where.parameter;
+    const path = inner ? `${parameter}.${inner}` : parameter;
+    throw new ConfigError(`${parameter}: ${e.message}`, { parameter: path }, e.hint);
+  }
 }
 
 /** The data-pipeline options (`buildTradingSetup`) of a resolved config. */

@@ -107,6 +107,11 @@ export interface RunManifest {
   versions: { deno: string; v8: string; typescript: string; tfjs: string };
   /** Step budget (global environment steps). */
   totalTimesteps: number;
+  /**
+   * Guardrails the run trained and validated under (`lib/risk`): each `"off"`, `"spec"` or a
+   * partial config, as in the run config. Absent in runs made before they existed (= off).
+   */
+  guards?: { risk: unknown; exits: unknown };
   /** Steps actually trained (global). */
   timesteps: number;
   /** Wall-clock accounting, seconds. */

@@ -29,7 +29,11 @@ import {
 import { computeFeatures, type FeatureMatrix, parseFeatureSelection } from "../features/mod.ts";
 import { buildSignals, buildSignalsCached, DEFAULT_SIGNAL_CACHE_DIR } from "../signals/mod.ts";
 import {
+  type EnvGuards,
   FuturesTradingEnv,
+  GuardedFuturesEnv,
+  guardEnv,
+  hasGuards,
   resolveRewardConfig,
   type RewardConfig,
   type RewardOverrides,
@@ -334,6 +338,41 @@ export interface TradingSetup {
   makeTrainEnv(seed: number): FuturesTradingEnv;
   /** A whole-split evaluation env (default: validation). */
   makeEvalEnv(split?: "validation" | "test" | "train"): FuturesTradingEnv;
+}
+
+/** The futures env of a run: plain, or under the guardrails ({@link guardSetup}). */
+export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
+
+/** A {@link TradingSetup} whose envs may run under the guardrails (what a run trains on). */
+export type RunSetup = Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv"> & {
+  /** A training env on the training split (random-start episodes), seeded. */
+  makeTrainEnv(seed: number): SetupEnv;
+  /** A whole-split evaluation env (default: validation). */
+  makeEvalEnv(split?: "validation" | "test" | "train"): SetupEnv;
+};
+
+/**
+ * The same setup whose train AND evaluation envs run under `guards` (the risk rules and exit
+ * ladder of `lib/risk`, via `guardEnv`); without guards (`"off"`/absent) the setup itself.
+ * The one place a run's `risk` / `exits` enter its envs, so training and validation see the
+ * same guardrails.
+ */
+export function guardSetup(setup: RunSetup, guards: EnvGuards): RunSetup {
+  if (!hasGuards(guards)) return setup;
+  const g: EnvGuards = { risk: guards.risk, exits: guards.exits };
+  return {
+    ...setup,
+    makeTrainEnv: (seed: number) => asSetupEnv(guardEnv(setup.makeTrainEnv(seed), g)),
+    makeEvalEnv: (which?: "validation" | "test" | "train") =>
+      asSetupEnv(guardEnv(setup.makeEvalEnv(which), g)),
+  };
+}
+
+function asSetupEnv(env: unknown): SetupEnv {
+  if (env instanceof FuturesTradingEnv || env instanceof GuardedFuturesEnv) return env;
+  throw new ConfigError("guardSetup: the setup's envs are not futures envs", {
+    parameter: "risk",
+  });
 }
 
 /** Options of {@link withEnvConfig}. */

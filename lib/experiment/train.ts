@@ -40,7 +40,7 @@ import {
   runtimeVersions,
 } from "./run_dir.ts";
 import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
-import type { TradingSetup } from "./setup.ts";
+import { guardSetup, type RunSetup, type TradingSetup } from "./setup.ts";
 import {
   buildRunSetup,
   mergeRunOverrides,
@@ -85,8 +85,8 @@ export interface TrainRunResult {
   engine: ActorCriticEngine;
   /** The training normaliser, or null. */
   normalizer: VecNormalizer | null;
-  /** The data/env pipeline used. */
-  setup: TradingSetup;
+  /** The data/env pipeline used (its envs under the run's guardrails, if any). */
+  setup: RunSetup;
   /** The resolved configuration the run used (what config.json records). */
   config: RunConfig;
   /** Per-update logs and timings. */
@@ -144,7 +144,7 @@ export async function trainFresh(
  * funding per split with the policy's decisions, the excluded feature families and the
  * signals cache key (and whether it was a hit: no signal model trained).
  */
-function manifestDataInfo(setup: TradingSetup): Record<string, unknown> {
+function manifestDataInfo(setup: Pick<TradingSetup, "info" | "split">): Record<string, unknown> {
   const i = setup.info;
   if (!i) return {};
   const f = i.funding;
@@ -240,11 +240,15 @@ export async function trainRun(
   const ev = config.evaluation;
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
-  const setup = options.setup ??
-    await buildRunSetup(config, {
-      log,
-      ...(options.signalsCache !== undefined ? { signalsCache: options.signalsCache } : {}),
-    });
+  // the run's guardrails (risk rules, exit ladder) wrap its train AND validation envs
+  const setup = guardSetup(
+    options.setup ??
+      await buildRunSetup(config, {
+        log,
+        ...(options.signalsCache !== undefined ? { signalsCache: options.signalsCache } : {}),
+      }),
+    config,
+  );
   if (options.setup) {
     config = {
       ...config,
@@ -323,6 +327,7 @@ export async function trainRun(
       versions: runtimeVersions(),
       totalTimesteps: config.timesteps,
       resumedFrom,
+      guards: { risk: config.risk, exits: config.exits },
     },
   });
   log(`run: ${run.dir}`);

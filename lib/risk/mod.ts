@@ -43,4 +43,13 @@ export {
   type TakeProfitLevel,
   type TrailingStopConfig,
 } from "./profit_manager.ts";
-export { exitPreset, RISK_PRESETS, riskPreset, type RiskPresetName } from "./presets.ts";
+export {
+  exitPreset,
+  exitsFromSpec,
+  type ExitSpec,
+  RISK_PRESETS,
+  riskFromSpec,
+  riskPreset,
+  type RiskPresetName,
+  type RiskSpec,
+} from "./presets.ts";
