@@ -324,9 +324,18 @@ Deno.test({
           "decisions after the snapshot arrive once each, in id order",
         );
       }
-      const last = streams[0].events.filter((e) => e.event === "state").at(-1)!
-        .data as unknown as LiveState;
-      assert.equal(last.counts.decisions, total);
+      // the state event is throttled (at most about one a second): wait for the one that
+      // follows the last write, then check it counts every decision
+      const lastState = () =>
+        streams[0].events.filter((e) => e.event === "state").at(-1)?.data as unknown as
+          | LiveState
+          | undefined;
+      await waitFor(
+        () => lastState()?.counts.decisions === total,
+        20_000,
+        "a state event counting every decision",
+      );
+      assert.equal(lastState()!.counts.decisions, total);
       // closing the streams (and a HEAD on a stream) leaves no watcher behind
       for (const s of streams) await s.close();
       const head = await fetch(`${d.url}/api/live/loop/stream`, { method: "HEAD" });
