@@ -145,6 +145,11 @@ export interface GrpoConfig {
   groupsPerUpdate: number;
   /** KL penalty β to the reference policy (0.04). */
   klCoef: number;
+  /**
+   * Refresh the KL reference to the current policy every K updates (1: the policy at the
+   * start of each update; 0: the frozen initial policy, the old behaviour).
+   */
+  refUpdateInterval: number;
   /** `outcome` (one advantage per rollout) or `process` (per step). */
   advantage: "outcome" | "process";
 }
@@ -303,6 +308,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       horizon: g.horizon,
       groupsPerUpdate: g.groupsPerUpdate,
       klCoef: g.klCoef,
+      refUpdateInterval: g.refUpdateInterval,
       advantage: g.advantage,
     },
     evaluation: {
@@ -526,6 +532,7 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   posInt("grpo.horizon", c.grpo.horizon);
   posInt("grpo.groupsPerUpdate", c.grpo.groupsPerUpdate);
   range("grpo.klCoef", c.grpo.klCoef, 0, Infinity);
+  nonNegInt("grpo.refUpdateInterval", c.grpo.refUpdateInterval);
   const e = c.evaluation;
   nonNegInt("evaluation.evalFreq", e.evalFreq);
   posInt("evaluation.evalEpisodes", e.evalEpisodes);
@@ -535,11 +542,11 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (e.metric !== "sharpe" && e.metric !== "mean_return") {
     fail("evaluation.metric", `expected sharpe or mean_return, got ${e.metric}`);
   }
-  if (c.agent === "grpo" && (c.normObs || c.normReward || c.nEnvs !== 1)) {
+  if (c.agent === "grpo" && (c.normReward || c.nEnvs !== 1)) {
     fail(
-      c.normObs || c.normReward ? "normObs/normReward" : "nEnvs",
-      "GRPO runs groups on one env without a normaliser",
-      "drop --norm-obs/--norm-reward/--n-envs for --agent grpo",
+      c.normReward ? "normReward" : "nEnvs",
+      "GRPO runs groups on one env and normalises returns within each group",
+      "drop --norm-reward/--n-envs for --agent grpo (--norm-obs is supported)",
     );
   }
 }

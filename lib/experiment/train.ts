@@ -244,7 +244,8 @@ export async function trainRun(
       normalizer = new VecNormalizer(net.obsDim, nEnvs, {
         normObs: config.normObs,
         normReward: config.normReward,
-        gamma: need(config.algorithm.gamma, "gamma"),
+        // GRPO has no discount (normReward is rejected for it); the gamma is then unused
+        gamma: config.algorithm.gamma ?? 0.99,
       });
     }
   }
@@ -369,6 +370,7 @@ export async function trainRun(
         maxGradNorm: h.maxGradNorm,
         nEpochs: need(h.nEpochs, "nEpochs"),
         batchSize: need(h.batchSize, "batchSize"),
+        normalizer,
         callbacks,
         ...config.grpo,
       });
