@@ -80,6 +80,8 @@ export interface BacktestOptions {
   rewardComponents?: (info: Info) => Record<string, number> | undefined;
   /** Name in reports. Default: the policy's name. */
   name?: string;
+  /** EMA smoothing α of the policy's output (see `EpisodeOptions.smoothing`). */
+  smoothing?: number;
 }
 
 /** Everything a backtest produced. Arrays indexed by step unless noted. */
@@ -203,6 +205,7 @@ export function backtest(
     deterministic: options.deterministic ?? true,
     useMasks: options.useMasks ?? true,
     maxSteps: options.maxSteps ?? Infinity,
+    smoothing: options.smoothing,
     hooks: {
       afterReset: () => {
         acct = e.account;

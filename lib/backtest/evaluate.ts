@@ -15,6 +15,7 @@
  */
 import type { Env, Info, Policy, ResetOptions, ResetResult, StepResult } from "../env/mod.ts";
 import { sharpeRatio, simpleReturns } from "../metrics/mod.ts";
+import { smoothPolicy } from "../agents/mod.ts";
 
 /** Per-step hooks of {@link runEpisode}. */
 export interface EpisodeHooks {
@@ -46,6 +47,12 @@ export interface EpisodeOptions {
   maxSteps?: number;
   /** Per-step hooks. */
   hooks?: EpisodeHooks;
+  /**
+   * EMA smoothing of the policy's output (the specification's prediction smoothing), weight
+   * α ∈ (0, 1] of the newest output: Box actions are averaged, a trained discrete model's
+   * logits are (`smoothPolicy` in lib/agents). Default: none.
+   */
+  smoothing?: number;
 }
 
 /** What {@link runEpisode} returns (per-step data is collected by hooks). */
@@ -69,7 +76,14 @@ export interface EpisodeResult {
  * act → (hook) → step → (hook) until terminated, truncated or `maxSteps`. Box actions are
  * clipped to the space's bounds before stepping.
  */
-export function runEpisode(policy: Policy, env: Env, options: EpisodeOptions = {}): EpisodeResult {
+export function runEpisode(
+  rawPolicy: Policy,
+  env: Env,
+  options: EpisodeOptions = {},
+): EpisodeResult {
+  const policy = options.smoothing === undefined
+    ? rawPolicy
+    : smoothPolicy(rawPolicy, env.actionSpace, options.smoothing);
   const deterministic = options.deterministic ?? true;
   const maxSteps = options.maxSteps ?? Infinity;
   const hooks = options.hooks;
@@ -166,6 +180,8 @@ export interface EvaluateOptions {
   maxSteps?: number;
   /** Act deterministically (default true). */
   deterministic?: boolean;
+  /** EMA smoothing α of the policy's output (see {@link EpisodeOptions.smoothing}). */
+  smoothing?: number;
 }
 
 /**
@@ -205,6 +221,7 @@ export function evaluatePolicy(
       deterministic: options.deterministic ?? true,
       maxSteps: options.maxSteps ?? 10_000_000,
       hooks,
+      smoothing: options.smoothing,
     });
     returns.push(r.totalReward);
     lengths.push(r.steps);
