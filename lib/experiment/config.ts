@@ -86,6 +86,14 @@ import {
   PPO_DEFAULTS,
 } from "../agents/mod.ts";
 import {
+  buildOptionsSetup,
+  type OptionsEnvConfig,
+  optionsEnvDefaults,
+  type OptionsEnvOverrides,
+  type OptionsSetup,
+  resolveOptionsEnvConfig,
+} from "./options_setup.ts";
+import {
   buildTradingSetup,
   type EnvConfigOptions,
   SETUP_DEFAULTS,
@@ -184,10 +192,23 @@ export interface EvaluationConfig {
   keepCheckpoints: number | null;
 }
 
+/** The environments a run can train on. */
+export type EnvName = "futures" | "options";
+
+/** Every env name. */
+export const ENV_NAMES: readonly EnvName[] = Object.freeze(["futures", "options"]);
+
 /** The ONE typed configuration of a training run (see the module docs). */
 export interface RunConfig {
   /** Algorithm. */
   agent: AgentName;
+  /**
+   * Environment: `futures` (the default; `data`, `reward`) or `options` (the options env of
+   * specification 002 on an RTH underlying with VIX; `data.source`, `data.dataSeed`,
+   * `data.episodeLength` and the `optionsEnv` section; `data.bars`, `data.signals` and
+   * `reward` are futures-only).
+   */
+  env: EnvName;
   /** Environment steps to train (global; on resume, the total). */
   timesteps: number;
   /** Seed of weights, sampling, shuffles and episode starts (env i: seed + i). */
@@ -216,11 +237,14 @@ export interface RunConfig {
   grpo: GrpoConfig;
   /** Evaluation, best model and checkpoints. */
   evaluation: EvaluationConfig;
+  /** The options env's settings (used with `env: "options"`). */
+  optionsEnv: OptionsEnvConfig;
 }
 
 /** A partial {@link RunConfig}: what presets, config files, flags and notebooks set. */
 export interface RunConfigOverrides {
   agent?: AgentName;
+  env?: EnvName;
   timesteps?: number;
   seed?: number;
   preset?: string | null;
@@ -236,6 +260,8 @@ export interface RunConfigOverrides {
   algorithm?: Partial<AlgorithmConfig>;
   grpo?: Partial<GrpoConfig>;
   evaluation?: Partial<EvaluationConfig>;
+  /** Options env overrides (contract field by field, reward term by term). */
+  optionsEnv?: OptionsEnvOverrides;
 }
 
 /** Default training budget per agent (environment steps). */
@@ -285,6 +311,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
   const g = GRPO_DEFAULTS;
   return {
     agent,
+    env: "futures",
     timesteps: DEFAULT_TIMESTEPS[agent],
     seed: 0,
     preset: null,
@@ -319,6 +346,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       checkpointFreq: 50_000,
       keepCheckpoints: null,
     },
+    optionsEnv: optionsEnvDefaults(),
   };
 }
 
@@ -403,6 +431,18 @@ export function mergeRunOverrides(
     }
   }
   if (a.reward || b.reward) out.reward = mergeRewardOverrides(a.reward, b.reward);
+  if (a.optionsEnv || b.optionsEnv) {
+    const x = defined(a.optionsEnv);
+    const y = defined(b.optionsEnv);
+    out.optionsEnv = {
+      ...x,
+      ...y,
+      ...(x.contract || y.contract ? { contract: { ...x.contract, ...y.contract } } : {}),
+      ...(x.reward || y.reward
+        ? { reward: mergeRewardOverrides(x.reward as object, y.reward as object) as object }
+        : {}),
+    };
+  }
   return out;
 }
 
@@ -457,7 +497,8 @@ export function resolveRunConfig(
     ...base,
     ...Object.fromEntries(
       Object.entries(merged).filter(([k, v]) =>
-        v !== undefined && !["data", "algorithm", "grpo", "evaluation", "reward"].includes(k)
+        v !== undefined &&
+        !["data", "algorithm", "grpo", "evaluation", "reward", "optionsEnv"].includes(k)
       ),
     ),
     preset: preset ? preset.name : null,
@@ -467,6 +508,7 @@ export function resolveRunConfig(
     grpo: { ...base.grpo, ...defined(merged.grpo) },
     evaluation: { ...base.evaluation, ...defined(merged.evaluation) },
     reward: resolveRewardConfig(merged.reward ?? {}),
+    optionsEnv: resolveOptionsEnvConfig(merged.optionsEnv ?? {}),
   };
   validateRunConfig(config);
   return config;
@@ -489,6 +531,11 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (!AGENT_NAMES.includes(c.agent)) {
     fail("agent", `unknown agent "${c.agent}"`, "use ppo, a2c or grpo");
   }
+  if (!ENV_NAMES.includes(c.env)) fail("env", `unknown env "${c.env}"`, "use futures or options");
+  if (c.env === "options" && c.data.bars !== null) {
+    fail("data.bars", "the options env's synthetic market is sized in sessions", "use --sessions");
+  }
+  resolveOptionsEnvConfig({}, c.optionsEnv); // validates the section
   if (c.engine !== "fast" && c.engine !== "tfjs") {
     fail("engine", `unknown engine "${c.engine}"`, "use fast or tfjs");
   }
@@ -576,6 +623,36 @@ export function buildRunSetup(
   options: Pick<TradingSetupOptions, "log" | "trading" | "split" | "signalSeed"> = {},
 ): Promise<TradingSetup> {
   return buildTradingSetup(setupOptionsFor(config, options));
+}
+
+/** The training setup of either env (see {@link buildEnvSetup}). */
+export type RunSetup = TradingSetup | OptionsSetup;
+
+/** Whether `setup` is the options env's. */
+export function isOptionsSetup(setup: RunSetup): setup is OptionsSetup {
+  return (setup as OptionsSetup).kind === "options";
+}
+
+/**
+ * The setup of the config's env: {@link buildRunSetup} for `futures`, `buildOptionsSetup`
+ * (the synthetic SPY/VIX market, or `data.source` bars with `optionsEnv.vixFile`) for
+ * `options`.
+ */
+export function buildEnvSetup(
+  config: Readonly<RunConfig>,
+  options: Pick<TradingSetupOptions, "log" | "trading" | "split" | "signalSeed"> = {},
+): Promise<RunSetup> {
+  if (config.env === "options") {
+    return buildOptionsSetup({
+      data: config.data.source,
+      dataSeed: config.data.dataSeed,
+      episodeLength: config.data.episodeLength,
+      split: options.split,
+      config: config.optionsEnv,
+      log: options.log,
+    });
+  }
+  return buildRunSetup(config, options);
 }
 
 /** Options of {@link withReward} (see `EnvConfigOptions`). */

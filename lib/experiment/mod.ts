@@ -8,7 +8,10 @@
  */
 export {
   AGENT_NAMES,
+  buildEnvSetup,
   buildRunSetup,
+  ENV_NAMES,
+  isOptionsSetup,
   mergeRewardOverrides,
   mergeRunOverrides,
   resolveRunConfig,
@@ -25,15 +28,24 @@ export type {
   AgentName,
   AlgorithmConfig,
   DataConfig,
+  EnvName,
   EvaluationConfig,
   GrpoConfig,
   ResolveRunConfigOptions,
   RunConfig,
   RunConfigOverrides,
+  RunSetup,
   TradingPreset,
   WithRewardOptions,
 } from "./config.ts";
 export { buildTradingSetup, foldSetup, withEnvConfig } from "./setup.ts";
+export { buildOptionsSetup, optionsEnvDefaults, resolveOptionsEnvConfig } from "./options_setup.ts";
+export type {
+  OptionsEnvConfig,
+  OptionsEnvOverrides,
+  OptionsSetup,
+  OptionsSetupOptions,
+} from "./options_setup.ts";
 export type { EnvConfigOptions, TradingSetup, TradingSetupOptions } from "./setup.ts";
 export { readRunConfig, trainFresh, trainRun } from "./train.ts";
 export type {

@@ -11,8 +11,10 @@ import { ConfigError } from "../util/mod.ts";
 import { SyncVecEnv } from "../env/mod.ts";
 import {
   AlwaysFlatPolicy,
+  ConstantOptionsPolicy,
   evaluatePolicy,
   type EvaluationResult,
+  RandomOptionsPolicy,
   RandomPolicy,
 } from "../backtest/mod.ts";
 import {
@@ -40,13 +42,14 @@ import {
   runtimeVersions,
 } from "./run_dir.ts";
 import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
-import type { TradingSetup } from "./setup.ts";
 import {
-  buildRunSetup,
+  buildEnvSetup,
+  isOptionsSetup,
   mergeRunOverrides,
   resolveRunConfig,
   type RunConfig,
   type RunConfigOverrides,
+  type RunSetup,
 } from "./config.ts";
 
 /** Options of {@link trainRun} (everything that is not the run's configuration). */
@@ -55,9 +58,10 @@ export interface TrainRunOptions {
   preset?: string | null;
   /**
    * An already built data pipeline (notebooks reuse one). It is used as is: its data, reward
-   * and episode length replace the configuration's `data` and `reward` in config.json.
+   * and episode length replace the configuration's `data` and `reward` (or, for an options
+   * setup, `env` and `optionsEnv`) in config.json.
    */
-  setup?: TradingSetup;
+  setup?: RunSetup;
   /** Run folder (default `models/<agent>-<date>-<time>-s<seed>`). */
   out?: string;
   /**
@@ -84,7 +88,7 @@ export interface TrainRunResult {
   /** The training normaliser, or null. */
   normalizer: VecNormalizer | null;
   /** The data/env pipeline used. */
-  setup: TradingSetup;
+  setup: RunSetup;
   /** The resolved configuration the run used (what config.json records). */
   config: RunConfig;
   /** Per-update logs and timings. */
@@ -194,8 +198,20 @@ export async function trainRun(
   const ev = config.evaluation;
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
-  const setup = options.setup ?? await buildRunSetup(config, { log });
-  if (options.setup) {
+  const setup = options.setup ?? await buildEnvSetup(config, { log });
+  if (options.setup && isOptionsSetup(setup)) {
+    config = {
+      ...config,
+      env: "options",
+      data: {
+        ...config.data,
+        source: setup.source,
+        bars: null,
+        episodeLength: setup.episodeLength,
+      },
+      optionsEnv: setup.config,
+    };
+  } else if (options.setup && !isOptionsSetup(setup)) {
     config = {
       ...config,
       data: {
@@ -408,11 +424,17 @@ export async function trainRun(
   finalRun.engine.dispose();
   const nActions = probeEnv.actionSpace.kind === "discrete" ? probeEnv.actionSpace.n : 1;
   const obsDim = probeEnv.observationSpace.size;
-  const flat = evaluatePolicy(evalEnv, new AlwaysFlatPolicy(), evalOpts);
-  const random = evaluatePolicy(evalEnv, new RandomPolicy({ seed, nActions, obsDim }), {
-    ...evalOpts,
-    deterministic: false,
-  });
+  const options_ = isOptionsSetup(setup);
+  const flat = evaluatePolicy(
+    evalEnv,
+    options_ ? new ConstantOptionsPolicy(0) : new AlwaysFlatPolicy(),
+    evalOpts,
+  );
+  const random = evaluatePolicy(
+    evalEnv,
+    options_ ? new RandomOptionsPolicy({ seed }) : new RandomPolicy({ seed, nActions, obsDim }),
+    { ...evalOpts, deterministic: false },
+  );
   const summary = (r: EvaluationResult | null) =>
     r && {
       meanReturn: r.meanReturn,
@@ -442,7 +464,8 @@ export async function trainRun(
       network: engine.config,
       split: setup.split,
       preset: config.preset,
-      reward: setup.reward ?? null,
+      reward: isOptionsSetup(setup) ? setup.config.reward : setup.reward ?? null,
+      env: config.env,
     },
   });
   run.close();
