@@ -32,6 +32,8 @@ export interface OptionsEpisode {
   theta: Float64Array;
   /** Equity, USD: reset value then after each step (length steps + 1). */
   equity: Float64Array;
+  /** Bar open time of each `equity` entry (the reset's bar, then `time`), UTC ms. */
+  equityTime: Float64Array;
   /** Reward terms per step (env units) and their sum. */
   rewardPnl: Float64Array;
   rewardDirection: Float64Array;
@@ -81,6 +83,7 @@ export function optionsEpisode(
     reward: f(),
   };
   const equity = new Float64Array(cap + 1);
+  const equityTime = new Float64Array(cap + 1);
   let whipsaws = 0;
   let blocked = 0;
   const r = runEpisode(policy, env, {
@@ -88,6 +91,7 @@ export function optionsEpisode(
     hooks: {
       afterReset: (res) => {
         equity[0] = (res.info as OptionsEnvInfo).equity;
+        equityTime[0] = (res.info as OptionsEnvInfo).time;
       },
       afterStep: (n, action, res) => {
         const i = res.info as OptionsEnvInfo;
@@ -107,6 +111,7 @@ export function optionsEpisode(
         rec.rewardTimeDecay[n] = i.rewardTimeDecay;
         rec.reward[n] = i.reward;
         equity[n + 1] = i.equity;
+        equityTime[n + 1] = i.time;
         whipsaws += i.whipsaw;
         blocked += i.riskBlocked;
       },
@@ -121,6 +126,7 @@ export function optionsEpisode(
     steps: n,
     ...cut(rec),
     equity: equity.slice(0, n + 1),
+    equityTime: equityTime.slice(0, n + 1),
     trades: last.totalTrades,
     whipsaws,
     riskBlocked: blocked,
