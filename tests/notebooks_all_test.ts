@@ -1,5 +1,5 @@
 /**
- * Every numbered notebook (01–08) executes top to bottom in quick mode (RLT_QUICK=1) on the
+ * Every numbered notebook (01–09) executes top to bottom in quick mode (RLT_QUICK=1) on the
  * project's Deno kernel, in order (07 reads the run that 04 saves), with no error output and
  * at least one chart; the exported HTML loads plotly.js inline once. notebook_test.ts covers
  * 01 in depth; this file is the "all notebooks run in CI" guarantee of the backtest issue.
@@ -23,7 +23,7 @@ const notebooks = [...Deno.readDirSync(`${ROOT}/notebooks`)]
   .filter((n) => /^\d\d_.*\.ipynb$/.test(n))
   .sort();
 
-Deno.test("the eight numbered notebooks exist", () => {
+Deno.test("the nine numbered notebooks exist", () => {
   assert.deepEqual(notebooks.map((n) => n.slice(0, 2)), [
     "01",
     "02",
@@ -33,6 +33,7 @@ Deno.test("the eight numbered notebooks exist", () => {
     "06",
     "07",
     "08",
+    "09",
   ]);
 });
 
