@@ -7,7 +7,7 @@
  * Per snapshot: spot `spot` (default 692.30, SPY on 2026-02-11) and VIX `vix` (17.81). The
  * "market" IV of a quote is the fitted surface ({@link surfaceVol}) times a per-snapshot
  * level factor `exp(N(0, levelNoise²))` (default 0.05: the real level moved from 0.83 to 0.89
- * × VIX/100 between the two real snapshots) times a per-expiry factor `exp(N(0, 0.02²))`, plus
+ * × VIX/100 between the two real snapshots) times a per-expiry factor `exp(N(0, expiryNoise²))` (default 0.02), plus
  * per-quote noise `N(0, quoteNoise²)` vol points (default 0.8). Mid = BSM at that IV (rate
  * 0.037, dividend 0.01, 365-day years to the 16:00 New York close of the expiry); bid/ask =
  * mid ∓ half the fitted spread model's spread, on the 0.01 tick (bid ≥ 0.01). The
@@ -38,6 +38,8 @@ export interface SyntheticChainOptions {
   expiryDays?: number[];
   /** Std of the log level factor of the snapshot's IVs. Default 0.05. */
   levelNoise?: number;
+  /** Std of the log per-expiry factor of the IVs. Default 0.02. */
+  expiryNoise?: number;
   /** Std of the per-quote IV noise, vol points. Default 0.8. */
   quoteNoise?: number;
   /** Risk-free rate. Default 0.037. */
@@ -57,7 +59,10 @@ export function syntheticOptionChain(options: SyntheticChainOptions = {}): Optio
   const days = options.expiryDays ?? [1, 2, 5, 9, 16, 23, 30, 44, 58, 86];
   const levelNoise = options.levelNoise ?? 0.05;
   const quoteNoise = options.quoteNoise ?? 0.8;
-  if (!(spot > 0) || !(vix > 0) || !(levelNoise >= 0) || !(quoteNoise >= 0)) {
+  if (
+    !(spot > 0) || !(vix > 0) || !(levelNoise >= 0) || !(quoteNoise >= 0) ||
+    !((options.expiryNoise ?? 0) >= 0)
+  ) {
     throw new ConfigError("spot and vix must be > 0, noises ≥ 0", { parameter: "options" });
   }
   const level = Math.exp(levelNoise * rng.normal());
@@ -70,7 +75,7 @@ export function syntheticOptionChain(options: SyntheticChainOptions = {}): Optio
     const expiry = newYorkDate(snap + d * 86_400_000);
     const years = yearsBetween(snap, expiryCloseMs(expiry));
     if (!(years > 0)) continue;
-    const perExpiry = Math.exp(0.02 * rng.normal());
+    const perExpiry = Math.exp((options.expiryNoise ?? 0.02) * rng.normal());
     for (let k = Math.ceil(spot * 0.9); k <= Math.floor(spot * 1.1); k++) {
       for (const call of [true, false]) {
         row++;
