@@ -239,8 +239,8 @@ export async function buildOptionsSetup(options: OptionsSetupOptions = {}): Prom
     flattenMinutesBeforeClose: cfg.flattenMinutesBeforeClose,
     ...(cfg.risk ? { risk: {} } : {}),
   };
-  const probe = new OptionsTradingEnv({ ...envOptions, range: split.validation }); // validates
-  void probe;
+  // build one env now so a bad setting fails here, before any training starts
+  new OptionsTradingEnv({ ...envOptions, range: split.validation }).reset();
   const minutes = market.intervalMs / 60_000;
   return {
     kind: "options",
