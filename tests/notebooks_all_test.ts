@@ -1,5 +1,5 @@
 /**
- * Every numbered notebook (01–08, 10, …) executes top to bottom in quick mode (RLT_QUICK=1) on the
+ * Every numbered notebook (01–11) executes top to bottom in quick mode (RLT_QUICK=1) on the
  * project's Deno kernel, in order (07 reads the run that 04 saves), with no error output and
  * at least one chart; the exported HTML loads plotly.js inline once. notebook_test.ts covers
  * 01 in depth; this file is the "all notebooks run in CI" guarantee of the backtest issue.
@@ -25,7 +25,7 @@ const notebooks = [...Deno.readDirSync(`${ROOT}/notebooks`)]
 
 Deno.test("the numbered notebooks exist (each one below runs)", () => {
   const have = notebooks.map((n) => n.slice(0, 2));
-  for (const n of ["01", "02", "03", "04", "05", "06", "07", "08", "10"]) {
+  for (const n of ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]) {
     assert.ok(have.includes(n), `notebook ${n} is missing`);
   }
 });

@@ -23,7 +23,7 @@ import { OptionsTradingEnv } from "../lib/env/options_env.ts";
 import { GuardedOptionsEnv, type GuardedOptionsEnvInfo } from "../lib/env/guarded_options_env.ts";
 import { backtest, type BacktestResult, RandomPolicy, runEpisode } from "../lib/backtest/mod.ts";
 import { exitPreset, riskPreset } from "../lib/risk/mod.ts";
-import { resolveRunConfig, trainRun } from "../lib/experiment/mod.ts";
+import { isOptionsSetup, resolveRunConfig, trainRun } from "../lib/experiment/mod.ts";
 import { guardSetup } from "../lib/experiment/setup.ts";
 import {
   guardComparisonRows,
@@ -187,6 +187,7 @@ Deno.test("an agent trained with risk: spec records it, and its envs deny entrie
       }
     }
     // the same config on an unguarded setup gives the guarded factories
+    assert.ok(!isOptionsSetup(res.setup), "a futures run");
     const again = guardSetup(res.setup, { risk: "off" });
     assert.equal(again, res.setup);
   } finally {

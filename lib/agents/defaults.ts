@@ -88,6 +88,11 @@ export const GRPO_DEFAULTS = Object.freeze({
   groupsPerUpdate: 4,
   /** KL penalty β to the reference policy. */
   klCoef: 0.04,
+  /**
+   * Refresh the KL reference to the current policy every this many updates (1: the policy at
+   * the start of each update; 0: the frozen initial policy). See `lib/agents/grpo.ts`.
+   */
+  refUpdateInterval: 1,
   /** Advantage variant: one per rollout (`outcome`) or per step (`process`). */
   advantage: "outcome" as "outcome" | "process",
 });

@@ -15,10 +15,27 @@
  *  3. PPO-style clipped ratio (ε = 0.2) against the collection-time policy, averaged over all
  *     collected steps (with a fixed horizon this equals DeepSeekMath's per-rollout average);
  *  4. KL penalty β·(ρ − log ρ − 1), ρ = π_ref/π (the unbiased "k3" estimator), to a reference
- *     policy: a frozen clone of the initial policy by default, or any {@link LogProbSource}
- *     (e.g. another engine or a rule policy that can give log-probabilities); β = 0.04
+ *     policy that FOLLOWS training, as iterative GRPO (DeepSeekMath §4.1.3) resets its
+ *     reference to the current policy: the reference is a copy of the policy refreshed at the
+ *     start of every `refUpdateInterval`-th update (K; default 1 = the policy at the start of
+ *     each iteration, i.e. the policy that collected the rollouts). Why: in control from scratch
+ *     there is no trusted model to anchor to — the initial policy is random, and a frozen
+ *     random reference pulls the learned policy back toward random with a force that grows as
+ *     it learns (with β large enough it cannot learn at all; `tests/agents_grpo_test.ts` shows
+ *     it). With K = 1 the penalty is a smooth trust region around the collection policy
+ *     that, unlike the clipped ratio (zero gradient outside the clip range), keeps pulling
+ *     back during the `nEpochs` passes; a larger K anchors to an older policy for more
+ *     stability. `refUpdateInterval: 0` keeps the frozen initial policy (the old behaviour,
+ *     for ablations); an explicit {@link LogProbSource} `reference` (another engine, a rule
+ *     policy giving log-probabilities) is used as given and never refreshed; β = 0.04
  *     (DeepSeekMath's value);
  *  5. `nEpochs` passes of shuffled minibatches, Adam (eps 1e-5), global grad-norm clip 0.5.
+ *
+ * Observation normalisation (`normalizer`, SB3 VecNormalize semantics as PPO's): every
+ * observation the policy sees during the rollouts is normalised with the running statistics,
+ * which are updated with each new observation (a group's shared start observation once per
+ * group); the normalised observations are stored and trained on, and the normaliser is handed
+ * to the callbacks (`ctx.normalizer`) so checkpoints, the best model and evaluation use it.
  * Works for Discrete (with optional masks) and Box actions (Box: the env gets the clipped action,
  * the raw sample is stored).
  *
@@ -37,6 +54,7 @@ import type {
   StepConfig,
 } from "./engines/engine.ts";
 import { createMinibatch } from "./buffer.ts";
+import type { VecNormalizer } from "./normalizer.ts";
 import { type Callback, runCallbacks, type TrainContext, type UpdateLog } from "./callbacks.ts";
 import {
   clipActions,
@@ -172,8 +190,19 @@ export interface GrpoOptions {
   entCoef?: number;
   /** Global gradient-norm clip. Default 0.5. */
   maxGradNorm?: number;
-  /** Reference policy for the KL term. Default: a frozen clone of `engine` at the start. */
+  /**
+   * Fixed reference policy for the KL term (never refreshed). Default: a copy of `engine`
+   * refreshed every `refUpdateInterval` updates.
+   */
   reference?: LogProbSource;
+  /**
+   * K: refresh the own reference to the current policy at the start of every K-th update
+   * (1 = every update: the policy that collected the rollouts; 0 = never: the frozen initial
+   * policy). Default 1. Ignored with an explicit `reference`.
+   */
+  refUpdateInterval?: number;
+  /** Running observation normaliser (updated during rollouts), or null. Default null. */
+  normalizer?: VecNormalizer | null;
   /** Env-specific reset options for start states (e.g. a split's bar range). */
   resetOptions?: Record<string, unknown>;
   /** Use the env's action masks (Discrete). Default: when the env implements `actionMask`. */
@@ -206,7 +235,14 @@ export async function trainGrpo(
   const maxGradNorm = options.maxGradNorm ?? 0.5;
   const logInterval = options.logInterval ?? 1;
   const callbacks = options.callbacks ?? [];
+  const refEvery = options.refUpdateInterval ?? 1;
+  const normalizer = options.normalizer ?? null;
   requirePositiveInt(options.totalTimesteps, "totalTimesteps");
+  if (!Number.isInteger(refEvery) || refEvery < 0) {
+    throw new ConfigError(`refUpdateInterval must be an integer ≥ 0, got ${refEvery}`, {
+      parameter: "refUpdateInterval",
+    }, "1 = the policy at the start of each update, K = every K updates, 0 = frozen initial");
+  }
   requirePositiveInt(G, "groupSize");
   if (G < 2) {
     throw new ConfigError("groupSize must be ≥ 2 (a group baseline needs peers)", {
@@ -244,7 +280,8 @@ export async function trainGrpo(
   engine.seed(master.nextUint32());
   const startRng = master.fork(); // start-state seeds
   const shuffleRng = master.fork();
-  // the reference policy: frozen initial weights unless one is given
+  // the reference policy: a copy of the policy refreshed every `refEvery` updates (0: the
+  // frozen initial weights), unless a fixed one is given
   const ownReference = options.reference === undefined ? engine.clone() : null;
   const reference: LogProbSource = options.reference ?? ownReference!;
 
@@ -259,6 +296,12 @@ export async function trainGrpo(
   const groupReturns = new Float64Array(G);
   const obs0 = new Float64Array(obsDim);
   const curObs = new Float64Array(obsDim);
+  if (normalizer && normalizer.obsDim !== obsDim) {
+    throw new ConfigError(
+      `normalizer has obsDim ${normalizer.obsDim}, the env ${obsDim}`,
+      { parameter: "normalizer" },
+    );
+  }
   const envAction = new Float64Array(actDim);
   const mb = createMinibatch(Math.min(batchSize, capacity), obsDim, {
     actDim,
@@ -270,7 +313,7 @@ export async function trainGrpo(
   const ctx: TrainContext = {
     algorithm: "grpo",
     engine,
-    normalizer: null,
+    normalizer,
     timesteps: 0,
     updates: 0,
     totalTimesteps: options.totalTimesteps,
@@ -286,6 +329,9 @@ export async function trainGrpo(
     const progressRemaining = 1 - ctx.timesteps / options.totalTimesteps;
     const lr0 = scheduleValue(lrOption, progressRemaining);
     const learningRate = typeof lrOption === "number" && annealLr ? lr0 * progressRemaining : lr0;
+    if (ownReference && refEvery > 0 && (update - 1) % refEvery === 0) {
+      ownReference.setWeights(engine.getWeights()); // the reference follows training
+    }
 
     // ---- rollouts: groups × G members from identical start states --------------------------
     const tRollout = performance.now();
@@ -295,6 +341,7 @@ export async function trainGrpo(
       // sample a start state and snapshot it
       const first = env.reset({ seed: startRng.nextUint32(), options: options.resetOptions });
       obs0.set(first.observation);
+      normalizer?.normalizeObs(obs0, 1, obs0, true);
       const state = env.cloneState();
       const groupFirst = n;
       for (let m = 0; m < G; m++) {
@@ -319,6 +366,7 @@ export async function trainGrpo(
           n++;
           if (r.terminated || r.truncated) break;
           curObs.set(r.observation);
+          normalizer?.normalizeObs(curObs, 1, curObs, true);
         }
         groupReturns[m] = ret;
         allReturns.push(ret);

@@ -50,5 +50,5 @@ export type { GrpoLossConfig, GrpoOptions, LogProbSource } from "./grpo.ts";
 export { measureTrainingThroughput } from "./throughput.ts";
 export type { ThroughputResult } from "./throughput.ts";
 export { A2C_DEFAULTS, GRPO_DEFAULTS, PPO_DEFAULTS } from "./defaults.ts";
-export { SmoothedPolicy } from "./smoothing.ts";
+export { SmoothedPolicy, smoothPolicy } from "./smoothing.ts";
 export type { SmoothingOptions } from "./smoothing.ts";

@@ -86,6 +86,8 @@ export interface BacktestOptions
   rewardComponents?: (info: Info) => Record<string, number> | undefined;
   /** Name in reports. Default: the policy's name. */
   name?: string;
+  /** EMA smoothing α of the policy's output (see `EpisodeOptions.smoothing`). */
+  smoothing?: number;
 }
 
 /** Everything a backtest produced. Arrays indexed by step unless noted. */
@@ -221,6 +223,7 @@ export function backtest(
     exitGainBasis: options.exitGainBasis,
     context: options.context,
     flattenOnHalt: options.flattenOnHalt,
+    smoothing: options.smoothing,
     hooks: {
       afterReset: () => {
         acct = e.account;

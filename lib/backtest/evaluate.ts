@@ -39,6 +39,7 @@ import {
 } from "../env/mod.ts";
 import type { RiskEvent } from "../risk/mod.ts";
 import { sharpeRatio, simpleReturns } from "../metrics/mod.ts";
+import { smoothPolicy } from "../agents/mod.ts";
 
 /** Per-step hooks of {@link runEpisode}. */
 export interface EpisodeHooks {
@@ -74,6 +75,12 @@ export interface EpisodeOptions extends EnvGuards {
   maxSteps?: number;
   /** Per-step hooks. */
   hooks?: EpisodeHooks;
+  /**
+   * EMA smoothing of the policy's output (the specification's prediction smoothing), weight
+   * α ∈ (0, 1] of the newest output: Box actions are averaged, a trained discrete model's
+   * logits are (`smoothPolicy` in lib/agents). Default: none.
+   */
+  smoothing?: number;
 }
 
 /** What {@link runEpisode} returns (per-step data is collected by hooks). */
@@ -113,13 +120,16 @@ function collect(info: Info, into: RiskEvent[]): void {
  * {@link guardEnv} first (see the module docs).
  */
 export function runEpisode(
-  policy: Policy,
+  rawPolicy: Policy,
   inner: Env,
   options: EpisodeOptions = {},
 ): EpisodeResult {
   const env = hasGuards(options) ? guardEnv(inner, options) : inner;
   const takenAction = env instanceof GuardedFuturesEnv;
   const events: RiskEvent[] = [];
+  const policy = options.smoothing === undefined
+    ? rawPolicy
+    : smoothPolicy(rawPolicy, env.actionSpace, options.smoothing);
   const deterministic = options.deterministic ?? true;
   const maxSteps = options.maxSteps ?? Infinity;
   const hooks = options.hooks;
@@ -229,6 +239,8 @@ export interface EvaluateOptions extends EnvGuards {
   maxSteps?: number;
   /** Act deterministically (default true). */
   deterministic?: boolean;
+  /** EMA smoothing α of the policy's output (see {@link EpisodeOptions.smoothing}). */
+  smoothing?: number;
 }
 
 /**
@@ -274,6 +286,7 @@ export function evaluatePolicy(
       exitGainBasis: options.exitGainBasis,
       context: options.context,
       flattenOnHalt: options.flattenOnHalt,
+      smoothing: options.smoothing,
     });
     if (ep === 0) riskCounts = countByRule(r.riskEvents);
     returns.push(r.totalReward);

@@ -10,3 +10,5 @@ export * from "./policies.ts";
 export * from "./significance.ts";
 export * from "./compare.ts";
 export * from "./evaluate.ts";
+export * from "./options_policies.ts";
+export * from "./options_backtest.ts";

@@ -159,6 +159,33 @@ export interface ContractRule {
   strikeOffset: number;
 }
 
+/**
+ * The env's defaults, written once (the constructor, the run configuration of
+ * lib/experiment and the CLI read them from here).
+ */
+export const OPTIONS_ENV_DEFAULTS = Object.freeze({
+  /** |action| above which a side is taken (the specification's 0.3). */
+  threshold: 0.3,
+  /** Contract selection: nearest weekly ≥ 1 day out, strike nearest the money on a $1 grid. */
+  contract: Object.freeze({ minDaysToExpiry: 1, strikeStep: 1, strikeOffset: 0 }) as Readonly<
+    ContractRule
+  >,
+  /** Contracts per entry. */
+  contracts: 1,
+  /** Risk-free rate, continuous, fraction/yr. */
+  rate: 0.037,
+  /** Dividend yield, continuous, fraction/yr. */
+  dividend: 0.01,
+  /** Account starting balance, USD. */
+  initialBalance: 10_000,
+  /** Flatten every session (the spec's 15:50 flatten). */
+  flattenDaily: true,
+  /** Minutes before the session close at which positions are flattened. */
+  flattenMinutesBeforeClose: 10,
+  /** Share of a day's variance outside regular hours (trading-time clock). */
+  overnightVarianceFraction: 0.1,
+});
+
 /** Constructor options of {@link OptionsTradingEnv}. */
 export interface OptionsEnvOptions {
   /** Bars, sessions and VIX (e.g. `generateSyntheticOptionsMarket()`). */
@@ -687,22 +714,23 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       );
     }
     this.episodeLength = L;
-    this.threshold = opts.threshold ?? 0.3;
+    this.threshold = opts.threshold ?? OPTIONS_ENV_DEFAULTS.threshold;
     if (!(this.threshold >= 0 && this.threshold < 1)) {
       throw new ConfigError(`threshold must be in [0, 1), got ${opts.threshold}`, {
         parameter: "threshold",
       });
     }
-    this.contracts = opts.contracts ?? 1;
+    this.contracts = opts.contracts ?? OPTIONS_ENV_DEFAULTS.contracts;
     if (!(Number.isInteger(this.contracts) && this.contracts >= 1)) {
       throw new ConfigError(`contracts must be a positive integer, got ${opts.contracts}`, {
         parameter: "contracts",
       });
     }
     this.contract = Object.freeze({
-      minDaysToExpiry: opts.contract?.minDaysToExpiry ?? 1,
-      strikeStep: opts.contract?.strikeStep ?? 1,
-      strikeOffset: opts.contract?.strikeOffset ?? 0,
+      minDaysToExpiry: opts.contract?.minDaysToExpiry ??
+        OPTIONS_ENV_DEFAULTS.contract.minDaysToExpiry,
+      strikeStep: opts.contract?.strikeStep ?? OPTIONS_ENV_DEFAULTS.contract.strikeStep,
+      strikeOffset: opts.contract?.strikeOffset ?? OPTIONS_ENV_DEFAULTS.contract.strikeOffset,
     });
     if (
       !(this.contract.minDaysToExpiry >= 0) || !(this.contract.strikeStep > 0) ||
@@ -712,8 +740,9 @@ export class OptionsTradingEnv implements Env<Float64Array> {
         parameter: "contract",
       });
     }
-    const flattenDaily = opts.flattenDaily ?? true;
-    const flatMin = opts.flattenMinutesBeforeClose ?? 10;
+    const flattenDaily = opts.flattenDaily ?? OPTIONS_ENV_DEFAULTS.flattenDaily;
+    const flatMin = opts.flattenMinutesBeforeClose ??
+      OPTIONS_ENV_DEFAULTS.flattenMinutesBeforeClose;
     if (!(flatMin >= 0 && flatMin < 390)) {
       throw new ConfigError(`flattenMinutesBeforeClose must be in [0, 390), got ${flatMin}`, {
         parameter: "flattenMinutesBeforeClose",
@@ -726,7 +755,7 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       });
     }
     this.#data = d;
-    const night = opts.overnightVarianceFraction ?? 0.1;
+    const night = opts.overnightVarianceFraction ?? OPTIONS_ENV_DEFAULTS.overnightVarianceFraction;
     if (!(night >= 0 && night < 1)) {
       throw new ConfigError(`overnightVarianceFraction must be in [0, 1), got ${night}`, {
         parameter: "overnightVarianceFraction",
@@ -737,7 +766,11 @@ export class OptionsTradingEnv implements Env<Float64Array> {
       flatten: flattenDaily ? flatMin : -1,
       night,
     });
-    this.#acct = new Account({ initialBalance: 10_000, minNotional: 0, ...opts.trading });
+    this.#acct = new Account({
+      initialBalance: OPTIONS_ENV_DEFAULTS.initialBalance,
+      minNotional: 0,
+      ...opts.trading,
+    });
     this.#initial = this.#acct.config.initialBalance;
     this.#ruin = this.#acct.config.ruinFraction * this.#initial;
     this.#surface = opts.surface ?? SPY_VIX_SURFACE;
@@ -745,8 +778,8 @@ export class OptionsTradingEnv implements Env<Float64Array> {
     this.#riskConfig = opts.risk;
     if (opts.risk) new RiskManager(opts.risk); // validate now, not at the first reset
     this.#closeAtEnd = opts.closeAtEnd ?? true;
-    const rate = opts.rate ?? 0.037;
-    const dividend = opts.dividend ?? 0.01;
+    const rate = opts.rate ?? OPTIONS_ENV_DEFAULTS.rate;
+    const dividend = opts.dividend ?? OPTIONS_ENV_DEFAULTS.dividend;
     this.#in = { call: true, spot: 0, strike: 0, years: 0, rate, dividend, vol: 0 };
     this.#vq = { vix: 0, spot: 0, strike: 0, years: 0, rate, dividend };
     const rc = resolveOptionsRewardConfig(opts.reward);

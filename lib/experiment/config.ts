@@ -96,9 +96,18 @@ import {
   PPO_DEFAULTS,
 } from "../agents/mod.ts";
 import {
+  buildOptionsSetup,
+  type OptionsEnvConfig,
+  optionsEnvDefaults,
+  type OptionsEnvOverrides,
+  type OptionsSetup,
+  resolveOptionsEnvConfig,
+} from "./options_setup.ts";
+import {
   buildTradingSetup,
   DEFAULT_SPLIT,
   type EnvConfigOptions,
+  type GuardedSetup,
   SETUP_DEFAULTS,
   type SplitConfig,
   type TradingSetup,
@@ -157,6 +166,11 @@ export interface GrpoConfig {
   groupsPerUpdate: number;
   /** KL penalty β to the reference policy (0.04). */
   klCoef: number;
+  /**
+   * Refresh the KL reference to the current policy every K updates (1: the policy at the
+   * start of each update; 0: the frozen initial policy, the old behaviour).
+   */
+  refUpdateInterval: number;
   /** `outcome` (one advantage per rollout) or `process` (per step). */
   advantage: "outcome" | "process";
 }
@@ -244,10 +258,23 @@ export interface RunTradingConfig {
   initialBalance: number;
 }
 
+/** The environments a run can train on. */
+export type EnvName = "futures" | "options";
+
+/** Every env name. */
+export const ENV_NAMES: readonly EnvName[] = Object.freeze(["futures", "options"]);
+
 /** The ONE typed configuration of a training run (see the module docs). */
 export interface RunConfig {
   /** Algorithm. */
   agent: AgentName;
+  /**
+   * Environment: `futures` (the default; `data`, `reward`) or `options` (the options env of
+   * specification 002 on an RTH underlying with VIX; `data.source`, `data.dataSeed`,
+   * `data.episodeLength` and the `optionsEnv` section; `data.bars`, `data.signals` and
+   * `reward` are futures-only).
+   */
+  env: EnvName;
   /** Environment steps to train (global; on resume, the total). */
   timesteps: number;
   /** Seed of weights, sampling, shuffles and episode starts (env i: seed + i). */
@@ -286,6 +313,8 @@ export interface RunConfig {
   risk: GuardSetting<RiskConfig>;
   /** Exit ladder of the training and validation envs: `"off"` (default), `"spec"` or a partial ladder. */
   exits: GuardSetting<ExitLadderConfig>;
+  /** The options env's settings (used with `env: "options"`). */
+  optionsEnv: OptionsEnvConfig;
 }
 
 /** A guardrail setting of a run: a preset name (`"off"`, `"spec"`) or a partial config (JSON). */
@@ -294,6 +323,7 @@ export type GuardSetting<C> = "off" | "spec" | Partial<C>;
 /** A partial {@link RunConfig}: what presets, config files, flags and notebooks set. */
 export interface RunConfigOverrides {
   agent?: AgentName;
+  env?: EnvName;
   timesteps?: number;
   seed?: number;
   preset?: string | null;
@@ -314,6 +344,8 @@ export interface RunConfigOverrides {
   risk?: GuardSetting<RiskConfig>;
   /** Exit ladder (a preset name or a partial config; replaces the preset's as a whole). */
   exits?: GuardSetting<ExitLadderConfig>;
+  /** Options env overrides (contract field by field, reward term by term). */
+  optionsEnv?: OptionsEnvOverrides;
 }
 
 /** Default training budget per agent (environment steps). */
@@ -363,6 +395,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
   const g = GRPO_DEFAULTS;
   return {
     agent,
+    env: "futures",
     timesteps: DEFAULT_TIMESTEPS[agent],
     seed: 0,
     preset: null,
@@ -407,6 +440,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       horizon: g.horizon,
       groupsPerUpdate: g.groupsPerUpdate,
       klCoef: g.klCoef,
+      refUpdateInterval: g.refUpdateInterval,
       advantage: g.advantage,
     },
     evaluation: {
@@ -419,6 +453,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
     },
     risk: "off",
     exits: "off",
+    optionsEnv: optionsEnvDefaults(),
   };
 }
 
@@ -503,6 +538,18 @@ export function mergeRunOverrides(
     }
   }
   if (a.reward || b.reward) out.reward = mergeRewardOverrides(a.reward, b.reward);
+  if (a.optionsEnv || b.optionsEnv) {
+    const x = defined(a.optionsEnv);
+    const y = defined(b.optionsEnv);
+    out.optionsEnv = {
+      ...x,
+      ...y,
+      ...(x.contract || y.contract ? { contract: { ...x.contract, ...y.contract } } : {}),
+      ...(x.reward || y.reward
+        ? { reward: mergeRewardOverrides(x.reward as object, y.reward as object) as object }
+        : {}),
+    };
+  }
   return out;
 }
 
@@ -558,7 +605,7 @@ export function resolveRunConfig(
     ...Object.fromEntries(
       Object.entries(merged).filter(([k, v]) =>
         v !== undefined &&
-        !["data", "trading", "algorithm", "grpo", "evaluation", "reward"].includes(k)
+        !["data", "trading", "algorithm", "grpo", "evaluation", "reward", "optionsEnv"].includes(k)
       ),
     ),
     preset: preset ? preset.name : null,
@@ -569,6 +616,7 @@ export function resolveRunConfig(
     grpo: { ...base.grpo, ...defined(merged.grpo) },
     evaluation: { ...base.evaluation, ...defined(merged.evaluation) },
     reward: resolveRewardConfig(merged.reward ?? {}),
+    optionsEnv: resolveOptionsEnvConfig(merged.optionsEnv ?? {}),
   };
   validateRunConfig(config);
   return config;
@@ -591,6 +639,11 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (!AGENT_NAMES.includes(c.agent)) {
     fail("agent", `unknown agent "${c.agent}"`, "use ppo, a2c or grpo");
   }
+  if (!ENV_NAMES.includes(c.env)) fail("env", `unknown env "${c.env}"`, "use futures or options");
+  if (c.env === "options" && c.data.bars !== null) {
+    fail("data.bars", "the options env's synthetic market is sized in sessions", "use --sessions");
+  }
+  resolveOptionsEnvConfig({}, c.optionsEnv); // validates the section
   if (c.engine !== "fast" && c.engine !== "tfjs") {
     fail("engine", `unknown engine "${c.engine}"`, "use fast or tfjs");
   }
@@ -644,6 +697,7 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   posInt("grpo.horizon", c.grpo.horizon);
   posInt("grpo.groupsPerUpdate", c.grpo.groupsPerUpdate);
   range("grpo.klCoef", c.grpo.klCoef, 0, Infinity);
+  nonNegInt("grpo.refUpdateInterval", c.grpo.refUpdateInterval);
   const e = c.evaluation;
   nonNegInt("evaluation.evalFreq", e.evalFreq);
   posInt("evaluation.evalEpisodes", e.evalEpisodes);
@@ -655,11 +709,11 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   }
   checkGuard("risk", c.risk, (x) => new RiskManager(x as Partial<RiskConfig>));
   checkGuard("exits", c.exits, (x) => new ProfitManager(x as Partial<ExitLadderConfig>));
-  if (c.agent === "grpo" && (c.normObs || c.normReward || c.nEnvs !== 1)) {
+  if (c.agent === "grpo" && (c.normReward || c.nEnvs !== 1)) {
     fail(
-      c.normObs || c.normReward ? "normObs/normReward" : "nEnvs",
-      "GRPO runs groups on one env without a normaliser",
-      "drop --norm-obs/--norm-reward/--n-envs for --agent grpo",
+      c.normReward ? "normReward" : "nEnvs",
+      "GRPO runs groups on one env and normalises returns within each group",
+      "drop --norm-reward/--n-envs for --agent grpo (--norm-obs is supported)",
     );
   }
 }
@@ -929,6 +983,47 @@ export function buildRunSetup(
   > = {},
 ): Promise<TradingSetup> {
   return buildTradingSetup(setupOptionsFor(config, options));
+}
+
+/** The training setup of either env (see {@link buildEnvSetup}). */
+export type RunSetup = GuardedSetup | OptionsSetup;
+
+/** Whether `setup` is the options env's. */
+export function isOptionsSetup(setup: RunSetup): setup is OptionsSetup {
+  return (setup as OptionsSetup).kind === "options";
+}
+
+/**
+ * The setup of the config's env: {@link buildRunSetup} for `futures`, `buildOptionsSetup`
+ * (the synthetic SPY/VIX market, or `data.source` bars with `optionsEnv.vixFile`) for
+ * `options`.
+ */
+export function buildEnvSetup(
+  config: Readonly<RunConfig>,
+  options: Pick<
+    TradingSetupOptions,
+    "log" | "trading" | "split" | "signalSeed" | "signalsCache"
+  > = {},
+): Promise<RunSetup> {
+  if (config.env === "options") {
+    const split = options.split;
+    if (split !== undefined && "by" in split && split.by === "date") {
+      throw new ConfigError(
+        "date splits are implemented for the futures env only",
+        { parameter: "data.split" },
+        "give the options env split fractions (--split 0.6,0.15,0.25)",
+      );
+    }
+    return buildOptionsSetup({
+      data: config.data.source,
+      dataSeed: config.data.dataSeed,
+      episodeLength: config.data.episodeLength,
+      split: split as { train?: number; validation?: number; test?: number } | undefined,
+      config: config.optionsEnv,
+      log: options.log,
+    });
+  }
+  return buildRunSetup(config, options);
 }
 
 /** Options of {@link withReward} (see `EnvConfigOptions`). */

@@ -8,7 +8,10 @@
  */
 export {
   AGENT_NAMES,
+  buildEnvSetup,
   buildRunSetup,
+  ENV_NAMES,
+  isOptionsSetup,
   mergeRewardOverrides,
   mergeRunOverrides,
   parseSplitSpec,
@@ -27,12 +30,14 @@ export type {
   AgentName,
   AlgorithmConfig,
   DataConfig,
+  EnvName,
   EvaluationConfig,
   GrpoConfig,
   GuardSetting,
   ResolveRunConfigOptions,
   RunConfig,
   RunConfigOverrides,
+  RunSetup,
   RunTradingConfig,
   TradingPreset,
   WithRewardOptions,
@@ -49,7 +54,7 @@ export {
 export type {
   EnvConfigOptions,
   FoldConfig,
-  RunSetup,
+  GuardedSetup,
   SetupEnv,
   SetupInfo,
   SplitConfig,
@@ -66,6 +71,13 @@ export {
   trainDataHelp,
 } from "./data_flags.ts";
 export type { DataFlagOverrides, TrainDataFlag } from "./data_flags.ts";
+export { buildOptionsSetup, optionsEnvDefaults, resolveOptionsEnvConfig } from "./options_setup.ts";
+export type {
+  OptionsEnvConfig,
+  OptionsEnvOverrides,
+  OptionsSetup,
+  OptionsSetupOptions,
+} from "./options_setup.ts";
 export { readRunConfig, trainFresh, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,

@@ -344,7 +344,7 @@ export interface TradingSetup {
 export type SetupEnv = FuturesTradingEnv | GuardedFuturesEnv;
 
 /** A {@link TradingSetup} whose envs may run under the guardrails (what a run trains on). */
-export type RunSetup = Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv"> & {
+export type GuardedSetup = Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv"> & {
   /** A training env on the training split (random-start episodes), seeded. */
   makeTrainEnv(seed: number): SetupEnv;
   /** A whole-split evaluation env (default: validation). */
@@ -357,7 +357,7 @@ export type RunSetup = Omit<TradingSetup, "makeTrainEnv" | "makeEvalEnv"> & {
  * The one place a run's `risk` / `exits` enter its envs, so training and validation see the
  * same guardrails.
  */
-export function guardSetup(setup: RunSetup, guards: EnvGuards): RunSetup {
+export function guardSetup(setup: GuardedSetup, guards: EnvGuards): GuardedSetup {
   if (!hasGuards(guards)) return setup;
   const g: EnvGuards = { risk: guards.risk, exits: guards.exits };
   return {

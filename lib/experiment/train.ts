@@ -11,8 +11,10 @@ import { ConfigError } from "../util/mod.ts";
 import { OBSERVATION_NAMES, SyncVecEnv } from "../env/mod.ts";
 import {
   AlwaysFlatPolicy,
+  ConstantOptionsPolicy,
   evaluatePolicy,
   type EvaluationResult,
+  RandomOptionsPolicy,
   RandomPolicy,
 } from "../backtest/mod.ts";
 import {
@@ -40,13 +42,15 @@ import {
   runtimeVersions,
 } from "./run_dir.ts";
 import { CheckpointCallback, EvalCallback, MetricsLogger, ProgressBar } from "./callbacks.ts";
-import { guardSetup, type RunSetup, type TradingSetup } from "./setup.ts";
+import { guardSetup, type TradingSetup } from "./setup.ts";
 import {
-  buildRunSetup,
+  buildEnvSetup,
+  isOptionsSetup,
   mergeRunOverrides,
   resolveRunConfig,
   type RunConfig,
   type RunConfigOverrides,
+  type RunSetup,
 } from "./config.ts";
 
 /** Options of {@link trainRun} (everything that is not the run's configuration). */
@@ -55,9 +59,10 @@ export interface TrainRunOptions {
   preset?: string | null;
   /**
    * An already built data pipeline (notebooks reuse one). It is used as is: its data, reward
-   * and episode length replace the configuration's `data` and `reward` in config.json.
+   * and episode length replace the configuration's `data` and `reward` (or, for an options
+   * setup, `env` and `optionsEnv`) in config.json.
    */
-  setup?: TradingSetup;
+  setup?: RunSetup;
   /** Run folder (default `models/<agent>-<date>-<time>-s<seed>`). */
   out?: string;
   /**
@@ -85,7 +90,7 @@ export interface TrainRunResult {
   engine: ActorCriticEngine;
   /** The training normaliser, or null. */
   normalizer: VecNormalizer | null;
-  /** The data/env pipeline used (its envs under the run's guardrails, if any). */
+  /** The data/env pipeline used (futures envs under the run's guardrails, if any). */
   setup: RunSetup;
   /** The resolved configuration the run used (what config.json records). */
   config: RunConfig;
@@ -240,16 +245,33 @@ export async function trainRun(
   const ev = config.evaluation;
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
+  const built = options.setup ??
+    await buildEnvSetup(config, {
+      log,
+      ...(options.signalsCache !== undefined ? { signalsCache: options.signalsCache } : {}),
+    });
+  if (isOptionsSetup(built) && (config.risk !== "off" || config.exits !== "off")) {
+    throw new ConfigError(
+      "risk/exits guards during training are implemented for the futures env only",
+      { parameter: "risk" },
+      "train the options env without --risk/--exits (its own IV-rank/VIX/spread lockouts are --risk-lockouts); evaluate under guards with deno task evaluate --risk/--exits",
+    );
+  }
   // the run's guardrails (risk rules, exit ladder) wrap its train AND validation envs
-  const setup = guardSetup(
-    options.setup ??
-      await buildRunSetup(config, {
-        log,
-        ...(options.signalsCache !== undefined ? { signalsCache: options.signalsCache } : {}),
-      }),
-    config,
-  );
-  if (options.setup) {
+  const setup: RunSetup = isOptionsSetup(built) ? built : guardSetup(built, config);
+  if (options.setup && isOptionsSetup(setup)) {
+    config = {
+      ...config,
+      env: "options",
+      data: {
+        ...config.data,
+        source: setup.source,
+        bars: null,
+        episodeLength: setup.episodeLength,
+      },
+      optionsEnv: setup.config,
+    };
+  } else if (options.setup && !isOptionsSetup(setup)) {
     config = {
       ...config,
       data: {
@@ -298,7 +320,8 @@ export async function trainRun(
       normalizer = new VecNormalizer(net.obsDim, nEnvs, {
         normObs: config.normObs,
         normReward: config.normReward,
-        gamma: need(config.algorithm.gamma, "gamma"),
+        // GRPO has no discount (normReward is rejected for it); the gamma is then unused
+        gamma: config.algorithm.gamma ?? 0.99,
       });
     }
   }
@@ -426,6 +449,7 @@ export async function trainRun(
         maxGradNorm: h.maxGradNorm,
         nEpochs: need(h.nEpochs, "nEpochs"),
         batchSize: need(h.batchSize, "batchSize"),
+        normalizer,
         callbacks,
         ...config.grpo,
       });
@@ -474,11 +498,17 @@ export async function trainRun(
   finalRun.engine.dispose();
   const nActions = probeEnv.actionSpace.kind === "discrete" ? probeEnv.actionSpace.n : 1;
   const obsDim = probeEnv.observationSpace.size;
-  const flat = evaluatePolicy(evalEnv, new AlwaysFlatPolicy(), evalOpts);
-  const random = evaluatePolicy(evalEnv, new RandomPolicy({ seed, nActions, obsDim }), {
-    ...evalOpts,
-    deterministic: false,
-  });
+  const options_ = isOptionsSetup(setup);
+  const flat = evaluatePolicy(
+    evalEnv,
+    options_ ? new ConstantOptionsPolicy(0) : new AlwaysFlatPolicy(),
+    evalOpts,
+  );
+  const random = evaluatePolicy(
+    evalEnv,
+    options_ ? new RandomOptionsPolicy({ seed }) : new RandomPolicy({ seed, nActions, obsDim }),
+    { ...evalOpts, deterministic: false },
+  );
   const summary = (r: EvaluationResult | null) =>
     r && {
       meanReturn: r.meanReturn,
@@ -509,7 +539,8 @@ export async function trainRun(
       split: setup.split,
       normalizerConstantObs: constantObs,
       preset: config.preset,
-      reward: setup.reward ?? null,
+      reward: isOptionsSetup(setup) ? setup.config.reward : setup.reward ?? null,
+      env: config.env,
     },
   });
   run.close();

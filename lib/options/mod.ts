@@ -14,3 +14,5 @@ export * from "./chain_check.ts";
 export * from "./vol_model.ts";
 export * from "./spread.ts";
 export * from "./fit.ts";
+export * from "./synthetic_chain.ts";
+export * from "./chain_grid.ts";

@@ -14,3 +14,4 @@ export * from "./figures_signals.ts";
 export * from "./tables_backtest.ts";
 export * from "./run_summary.ts";
 export * from "./risk_report.ts";
+export * from "./figures_options.ts";
