@@ -10,3 +10,4 @@ export * from "./policies.ts";
 export * from "./significance.ts";
 export * from "./compare.ts";
 export * from "./evaluate.ts";
+export * from "./buy_and_hold.ts";
