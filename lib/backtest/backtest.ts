@@ -138,7 +138,7 @@ export interface BacktestResult {
    * metric, table and bootstrap sees the same whole-window curve. Null when the episode ran
    * to the end of the window.
    */
-  endedAtStep: number | null;
+  endedAtStep?: number | null;
   /** Performance metrics (empyrical definitions, annualised with `periodsPerYear`). */
   metrics: PerformanceMetrics;
 }

@@ -8,6 +8,7 @@
  */
 export {
   AGENT_NAMES,
+  BEST_METRICS,
   buildRunSetup,
   mergeRewardOverrides,
   mergeRunOverrides,
@@ -24,6 +25,7 @@ export {
 export type {
   AgentName,
   AlgorithmConfig,
+  BestMetric,
   DataConfig,
   EvaluationConfig,
   GrpoConfig,
@@ -44,6 +46,7 @@ export type {
 } from "./train.ts";
 export { gitCommit, listCheckpoints, loadRun, modelFolder, readMetrics } from "./run_dir.ts";
 export type {
+  BestRecord,
   CheckpointState,
   LoadedRun,
   LoadedSnapshot,

@@ -9,6 +9,7 @@
  */
 import { ConfigError } from "../util/mod.ts";
 import { SyncVecEnv } from "../env/mod.ts";
+import { RUIN_RULE } from "../metrics/mod.ts";
 import {
   AlwaysFlatPolicy,
   evaluatePolicy,
@@ -286,6 +287,8 @@ export async function trainRun(
     patience: ev.patience,
     stepOffset,
     best,
+    guard: { minTrades: ev.minTrades, minExposure: ev.minExposure },
+    useMasks: config.maskActions,
   });
   const callbacks: Callback[] = [new MetricsLogger(run, { stepOffset }), evalCb];
   const ckptFreq = ev.checkpointFreq;
@@ -342,6 +345,7 @@ export async function trainRun(
         normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
+        useMasks: config.maskActions,
       });
     } else if (agent === "a2c") {
       train = await trainA2c(vec, engine, {
@@ -357,6 +361,7 @@ export async function trainRun(
         normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
+        useMasks: config.maskActions,
       });
     } else {
       // GRPO runs its groups on one env with clone/restore (no vectorisation, no critic).
@@ -370,6 +375,7 @@ export async function trainRun(
         nEpochs: need(h.nEpochs, "nEpochs"),
         batchSize: need(h.batchSize, "batchSize"),
         callbacks,
+        useMasks: config.maskActions,
         ...config.grpo,
       });
     }
@@ -394,7 +400,11 @@ export async function trainRun(
   if (ckptFreq > 0) await run.saveCheckpoint({ engine, normalizer, state });
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
-  const evalOpts = { episodes: ev.evalEpisodes, periodsPerYear: setup.periodsPerYear };
+  const evalOpts = {
+    episodes: ev.evalEpisodes,
+    periodsPerYear: setup.periodsPerYear,
+    useMasks: config.maskActions,
+  };
   const finalRun = await loadRun(run.dir, { which: "final", engine: engineKind });
   const final = evaluatePolicy(evalEnv, finalRun.policy, evalOpts);
   let bestRes: EvaluationResult | null = null;
@@ -441,6 +451,19 @@ export async function trainRun(
       split: setup.split,
       preset: config.preset,
       reward: setup.reward ?? null,
+      maskActions: config.maskActions,
+      masking: config.maskActions
+        ? "invalid actions masked in training and evaluation (MaskablePPO-style; --mask-actions off = the specification's plain PPO)"
+        : "no action masking: invalid actions reach the env, which executes them as no-ops (the specification's plain PPO)",
+      bestSelection: {
+        metric: ev.metric,
+        minTrades: ev.minTrades,
+        minExposure: ev.minExposure,
+        qualified: evalCb.best?.qualified ?? null,
+        rule:
+          "best validation metric among candidates with ≥ minTrades closed trades and ≥ minExposure of bars in a position; while none qualifies, the best non-qualifying candidate is kept with qualified: false",
+      },
+      ruinRule: RUIN_RULE,
     },
   });
   run.close();
