@@ -57,3 +57,11 @@ export type {
   RunModelChoice,
 } from "./run_dir.ts";
 export * from "./sweep/mod.ts";
+export { evaluateRun, EVALUATION_CURVE_POINTS, EVALUATION_NAMES } from "./evaluate_run.ts";
+export type {
+  EvaluateRunOptions,
+  EvaluationJson,
+  EvaluationJsonRow,
+  EvaluationSplit,
+  RunEvaluation,
+} from "./evaluate_run.ts";

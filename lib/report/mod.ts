@@ -13,3 +13,4 @@ export * from "./figures_features.ts";
 export * from "./figures_signals.ts";
 export * from "./tables_backtest.ts";
 export * from "./run_summary.ts";
+export * from "./evaluation_report.ts";

@@ -1,0 +1,380 @@
+/**
+ * Evaluate a saved run on a held-out split: `deno task evaluate`, notebooks 07 and 08.
+ *
+ * {@link evaluateRun} loads a run folder (its best and final models), rebuilds the run's
+ * setup from its `config.json` (the resolved `RunConfig`: same data, features, signals,
+ * split and reward; `options.data` swaps the data source), backtests every model through the
+ * one episode loop (`backtest()` → `runEpisode`) on the chosen split against the fixed-rule
+ * baseline, buy & hold 1× (the asset itself, from prices, same fees), always-flat and random,
+ * runs the paired bootstrap of each model's Sharpe against the baseline's, builds the targets
+ * table under the reporting rules that cannot flatter (`ReportingRules` in lib/metrics) and
+ * writes `evaluation.json` into the run folder (atomically). The ruin rule (`RUIN_RULE`) is
+ * applied once, in `backtest()`, so the table, the targets, the bootstrap and the JSON show
+ * the same Sharpe for a ruined run.
+ *
+ * The HTML report is built one layer up (`evaluationReportHtml` in lib/report) from the
+ * returned {@link RunEvaluation}; `deno task evaluate` writes it beside `evaluation.json`.
+ *
+ * @module
+ */
+import {
+  AlwaysFlatPolicy,
+  backtest,
+  type BacktestOptions,
+  type BacktestResult,
+  type BaselineComparison,
+  buyAndHold1x,
+  checkTargets,
+  compareToBaseline,
+  type ComparisonRow,
+  comparisonTable,
+  FixedRuleBaseline,
+  type NamedRun,
+  RandomPolicy,
+  type TargetCheck,
+  type TargetOptions,
+} from "../backtest/mod.ts";
+import type { Policy } from "../env/mod.ts";
+import { reportingRules, RUIN_RULE, windowDays } from "../metrics/mod.ts";
+import { ConfigError, writeFileAtomic } from "../util/mod.ts";
+import { buildRunSetup, resolveRunConfig, type RunConfig } from "./config.ts";
+import { loadRun, type RunManifest } from "./run_dir.ts";
+import type { TradingSetup } from "./setup.ts";
+import { readRunConfig } from "./train.ts";
+
+/** A split a run can be evaluated on. */
+export type EvaluationSplit = "test" | "validation" | "train";
+
+/** Options of {@link evaluateRun}. */
+export interface EvaluateRunOptions {
+  /** Split to evaluate on (default `test`: the held-out bars neither training nor model selection saw). */
+  split?: EvaluationSplit;
+  /** Models of the run to evaluate, in order (default `["best", "final"]`; a missing one is skipped with a note). */
+  which?: ("best" | "final")[];
+  /**
+   * Data source replacing the run's (`config.data.source`): a bars file or folder, or
+   * `synthetic`. Features, signals and the split are rebuilt on it with the run's settings.
+   */
+  data?: string;
+  /** An already built setup to use instead of rebuilding it (notebooks that built one). */
+  setup?: TradingSetup;
+  /**
+   * Options forwarded to EVERY backtest (models and references alike), and so to every
+   * `runEpisode` call: masks, step cap and the episode options that risk guards, exit rules
+   * or smoothing add. `useMasks` defaults to the run's `maskActions`.
+   */
+  episode?: Omit<Partial<BacktestOptions>, "periodsPerYear" | "name">;
+  /** Reporting rules and target thresholds (default: 30 trades, 6 months, a year). */
+  targets?: TargetOptions;
+  /** Bootstrap resamples (default 2000), seed (default 0) and significance level (default 0.05). */
+  bootstrap?: { samples?: number; seed?: number; alpha?: number };
+  /** Seed of the random reference policy (default: the run's seed). */
+  randomSeed?: number;
+  /** Write `evaluation.json` into the run folder (default true). */
+  write?: boolean;
+  /** Progress messages (default: none). */
+  log?: (msg: string) => void;
+}
+
+/** Everything {@link evaluateRun} computed. */
+export interface RunEvaluation {
+  /** The run folder. */
+  runDir: string;
+  /** The split evaluated. */
+  split: EvaluationSplit;
+  /** The resolved configuration the setup was rebuilt from (with `data` swapped if asked). */
+  config: RunConfig;
+  /** The run's manifest, or null. */
+  manifest: RunManifest | null;
+  /** Every strategy's backtest, models first, then the references. */
+  runs: NamedRun[];
+  /** The comparison table (reporting rules applied). */
+  rows: ComparisonRow[];
+  /** The targets table of every strategy. */
+  targets: { name: string; checks: TargetCheck[] }[];
+  /** Each model against the fixed-rule baseline (paired stationary bootstrap of the Sharpe difference). */
+  vsBaseline: BaselineComparison | null;
+  /** Notes (models missing, data swapped). */
+  notes: string[];
+  /** The `evaluation.json` document (also written unless `write: false`). */
+  json: EvaluationJson;
+  /** Path of `evaluation.json` when written, else null. */
+  path: string | null;
+}
+
+/** One strategy in `evaluation.json`: the comparison row plus a thinned curve. */
+export interface EvaluationJsonRow extends ComparisonRow {
+  /** Bar open times of the thinned curve, UTC ms. */
+  time: number[];
+  /** Equity at those times, quote currency (the ruin rule applied). */
+  equity: number[];
+}
+
+/** The `evaluation.json` document (read by the dashboard, `lib/dashboard/evaluation.ts`). */
+export interface EvaluationJson {
+  /** Format marker. */
+  kind: "rlt-evaluation";
+  /** Format version. */
+  version: 1;
+  /** ISO-8601 UTC time written. */
+  createdAt: string;
+  /** The run folder. */
+  run: string;
+  /** Split evaluated. */
+  split: EvaluationSplit;
+  /** The evaluated window: first/last bar time (UTC ms), bars (returns) and length in days. */
+  window: { start: number; end: number; bars: number; days: number };
+  /** Data source evaluated on and the bars per year used for annualising. */
+  data: { source: string; periodsPerYear: number };
+  /** Whether the models acted with invalid actions masked (the run's `maskActions`). */
+  maskActions: boolean;
+  /** How the best model was chosen (from the manifest), or null for older runs. */
+  bestSelection: unknown;
+  /** Reporting rules in force and the ruin rule. */
+  rules: { minTrades: number; sixMonthDays: number; minAnnualiseDays: number; ruinRule: string };
+  /** One row per strategy (models first, then baseline, buy & hold 1×, flat, random). */
+  rows: EvaluationJsonRow[];
+  /** The targets table: one row per strategy and target. */
+  targets: {
+    strategy: string;
+    metric: string;
+    target: string;
+    value: number | null;
+    display: string;
+    met: boolean;
+    note: string | null;
+  }[];
+  /** Each model against the baseline (Sharpe ratios annualised). */
+  bootstrap: {
+    run: string;
+    sharpeRl: number;
+    sharpeBaseline: number;
+    difference: number;
+    ciLow: number;
+    ciHigh: number;
+    confidence: number;
+    pValue: number;
+    meanBlockLength: number;
+    samples: number;
+    bars: number;
+  }[];
+  /** The plain-language conclusion of the bootstrap, or null without models. */
+  conclusion: string | null;
+  /** Notes (models missing, data swapped). */
+  notes: string[];
+}
+
+/** Most points kept per curve in `evaluation.json` (figures; the metrics use every bar). */
+export const EVALUATION_CURVE_POINTS = 2000;
+
+function thin(result: BacktestResult, max: number): { time: number[]; equity: number[] } {
+  const n = result.equity.length;
+  const step = Math.max(1, Math.ceil(n / max));
+  const time: number[] = [];
+  const equity: number[] = [];
+  for (let i = 0; i < n; i += step) {
+    time.push(result.time[i]);
+    equity.push(result.equity[i]);
+  }
+  if ((n - 1) % step !== 0) {
+    time.push(result.time[n - 1]);
+    equity.push(result.equity[n - 1]);
+  }
+  return { time, equity };
+}
+
+function finiteOrNull(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) ? x : null;
+}
+
+/** Display names of the strategies. */
+export const EVALUATION_NAMES = Object.freeze({
+  best: "best model",
+  final: "final model",
+  baseline: "fixed-rule baseline",
+  flat: "always flat",
+});
+
+/**
+ * Evaluate the run in `runDir` on a split (see the module docs). Throws a `ConfigError`
+ * naming the file when the folder is not a run (no `config.json`) or holds neither model.
+ */
+export async function evaluateRun(
+  runDir: string,
+  options: EvaluateRunOptions = {},
+): Promise<RunEvaluation> {
+  const log = options.log ?? (() => {});
+  const split = options.split ?? "test";
+  if (!["test", "validation", "train"].includes(split)) {
+    throw new ConfigError(
+      `unknown split "${split}"`,
+      { parameter: "split" },
+      "use test, validation or train",
+    );
+  }
+  const saved = await readRunConfig(runDir);
+  const notes: string[] = [];
+  const overrides = options.data
+    ? { ...saved, data: { ...saved.data, source: options.data } }
+    : saved;
+  if (options.data && options.data !== saved.data?.source) {
+    notes.push(
+      `data swapped: trained on ${saved.data?.source ?? "?"}, evaluated on ${options.data}`,
+    );
+  }
+  const config = resolveRunConfig(overrides, { preset: null });
+  const setup = options.setup ?? await buildRunSetup(config, { log });
+  const which = options.which ?? ["best", "final"];
+  const models: { name: string; group: string; policy: Policy; dispose: () => void }[] = [];
+  let manifest: RunManifest | null = null;
+  for (const w of which) {
+    try {
+      const loaded = await loadRun(runDir, { which: w });
+      if (w === "final" && loaded.folder !== runDir) {
+        notes.push("no final model in the run folder (training did not finish?)");
+        loaded.engine.dispose();
+        continue;
+      }
+      manifest = loaded.manifest;
+      models.push({
+        name: EVALUATION_NAMES[w],
+        group: config.agent,
+        policy: loaded.policy,
+        dispose: () => loaded.engine.dispose(),
+      });
+    } catch (e) {
+      notes.push(`no ${w} model: ${(e as Error).message}`);
+    }
+  }
+  if (models.length === 0) {
+    throw new ConfigError(
+      `the run has none of the models ${which.join(", ")}`,
+      { file: runDir },
+      "evaluate a folder written by deno task train",
+    );
+  }
+  const P = setup.periodsPerYear;
+  const makeEnv = () => setup.makeEvalEnv(split);
+  const episode = { useMasks: config.maskActions, ...options.episode };
+  const bt = (policy: Policy, name: string): BacktestResult =>
+    backtest(policy, makeEnv, { ...episode, periodsPerYear: P, name });
+  log(`evaluate: ${models.length} model(s) and 4 references on the ${split} split`);
+  const runs: NamedRun[] = models.map((m) => ({
+    name: m.name,
+    group: m.group,
+    result: bt(m.policy, m.name),
+  }));
+  for (const m of models) m.dispose();
+  const probe = makeEnv();
+  const nActions = probe.actionSpace.n;
+  const obsDim = probe.observationSpace.size;
+  const baseline: NamedRun = {
+    name: EVALUATION_NAMES.baseline,
+    group: "baseline",
+    result: bt(new FixedRuleBaseline(), EVALUATION_NAMES.baseline),
+  };
+  const hold = buyAndHold1x(makeEnv, { ...episode, periodsPerYear: P });
+  const randomSeed = options.randomSeed ?? config.seed;
+  const randomName = `random (seed ${randomSeed})`;
+  runs.push(
+    baseline,
+    { name: hold.name, group: "buy_and_hold", result: hold },
+    {
+      name: EVALUATION_NAMES.flat,
+      group: "flat",
+      result: bt(new AlwaysFlatPolicy(), EVALUATION_NAMES.flat),
+    },
+    {
+      name: randomName,
+      group: "random",
+      result: backtest(new RandomPolicy({ seed: randomSeed, nActions, obsDim }), makeEnv, {
+        ...episode,
+        deterministic: false,
+        periodsPerYear: P,
+        name: randomName,
+      }),
+    },
+  );
+  const rules = reportingRules(options.targets);
+  const rows = comparisonTable(runs, options.targets);
+  const targets = runs.map((r) => ({
+    name: r.name,
+    checks: checkTargets(r.result, options.targets),
+  }));
+  const modelRuns = runs.slice(0, models.length);
+  const vsBaseline = compareToBaseline(modelRuns, baseline, {
+    periodsPerYear: P,
+    samples: options.bootstrap?.samples,
+    seed: options.bootstrap?.seed,
+    alpha: options.bootstrap?.alpha,
+    split,
+  });
+  const first = baseline.result;
+  const json: EvaluationJson = {
+    kind: "rlt-evaluation",
+    version: 1,
+    createdAt: new Date().toISOString(),
+    run: runDir,
+    split,
+    window: {
+      start: first.time[0],
+      end: first.time[first.time.length - 1],
+      bars: first.steps,
+      days: windowDays(first.time),
+    },
+    data: { source: setup.source, periodsPerYear: P },
+    maskActions: config.maskActions,
+    bestSelection: (manifest?.extra as Record<string, unknown> | undefined)?.bestSelection ?? null,
+    rules: { ...rules, ruinRule: RUIN_RULE },
+    rows: rows.map((row, i) => ({
+      ...row,
+      annualReturn: finiteOrNull(row.annualReturn),
+      ...thin(runs[i].result, EVALUATION_CURVE_POINTS),
+    })),
+    targets: targets.flatMap((t) =>
+      t.checks.map((c) => ({
+        strategy: t.name,
+        metric: c.metric,
+        target: c.target,
+        value: finiteOrNull(c.value),
+        display: c.display,
+        met: c.met,
+        note: c.note ?? null,
+      }))
+    ),
+    bootstrap: vsBaseline.tests.map(({ name, test: t }) => ({
+      run: name,
+      sharpeRl: t.sharpeA,
+      sharpeBaseline: t.sharpeB,
+      difference: t.difference,
+      ciLow: t.ciLow,
+      ciHigh: t.ciHigh,
+      confidence: t.confidence,
+      pValue: t.pValue,
+      meanBlockLength: t.meanBlockLength,
+      samples: t.samples,
+      bars: t.bars,
+    })),
+    conclusion: vsBaseline.conclusion,
+    notes,
+  };
+  let path: string | null = null;
+  if (options.write ?? true) {
+    path = `${runDir}/evaluation.json`;
+    await writeFileAtomic(path, JSON.stringify(json, null, 1) + "\n");
+    log(`wrote ${path}`);
+  }
+  return {
+    runDir,
+    split,
+    config,
+    manifest,
+    runs,
+    rows,
+    targets,
+    vsBaseline,
+    notes,
+    json,
+    path,
+  };
+}
