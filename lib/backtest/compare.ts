@@ -278,7 +278,10 @@ export function comparisonTable(
  * Render {@link comparisonTable} rows as a fixed-width text table; withheld trade ratios read
  * `n/a*` and a footnote gives the reason and the window the annualised ratios come from.
  */
-export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
+export function formatComparisonTable(
+  rows: readonly ComparisonRow[],
+  options: { minTrades?: number } = {},
+): string {
   const head = [
     "strategy",
     "return",
@@ -321,7 +324,9 @@ export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
   }
   if (rows.some((r) => r.fewTrades)) {
     notes.push(
-      `* n/a (too few trades): win rate, profit factor and payoff need ≥ ${REPORTING_DEFAULTS.minTrades} trades by default.`,
+      `* n/a (too few trades): win rate, profit factor and payoff need ≥ ${
+        options.minTrades ?? REPORTING_DEFAULTS.minTrades
+      } closed trades.`,
     );
   }
   if (rows.some((r) => r.ruined)) notes.push(`(ruined): ${RUIN_RULE}.`);

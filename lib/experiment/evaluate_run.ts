@@ -70,7 +70,7 @@ export interface EvaluateRunOptions {
   bootstrap?: { samples?: number; seed?: number; alpha?: number };
   /** Seed of the random reference policy (default: the run's seed). */
   randomSeed?: number;
-  /** Write `evaluation.json` into the run folder (default true). */
+  /** Write `evaluation.json` into the run folder (default true for {@link evaluateRun}, false for {@link evaluateRuns}). */
   write?: boolean;
   /** Progress messages (default: none). */
   log?: (msg: string) => void;
@@ -78,8 +78,10 @@ export interface EvaluateRunOptions {
 
 /** Everything {@link evaluateRun} computed. */
 export interface RunEvaluation {
-  /** The run folder. */
+  /** The run folder (the first one for {@link evaluateRuns}). */
   runDir: string;
+  /** Every run folder evaluated. */
+  runDirs: string[];
   /** The split evaluated. */
   split: EvaluationSplit;
   /** The resolved configuration the setup was rebuilt from (with `data` swapped if asked). */
@@ -195,12 +197,49 @@ export const EVALUATION_NAMES = Object.freeze({
   flat: "always flat",
 });
 
+/** A run to evaluate with {@link evaluateRuns}: its folder, models and display label. */
+export interface RunRef {
+  /** The run folder. */
+  dir: string;
+  /** Models to evaluate (default: the options' `which`). */
+  which?: ("best" | "final")[];
+  /** Display label (default: the folder name); models show as `<label> (best)`. */
+  label?: string;
+  /** Group in tables (default: the run's agent). */
+  group?: string;
+}
+
 /**
- * Evaluate the run in `runDir` on a split (see the module docs). Throws a `ConfigError`
- * naming the file when the folder is not a run (no `config.json`) or holds neither model.
+ * Evaluate the run in `runDir` on a split (see the module docs) and write
+ * `evaluation.json` into it. Throws a `ConfigError` naming the file when the folder is not a
+ * run (no `config.json`) or holds neither model.
  */
 export async function evaluateRun(
   runDir: string,
+  options: EvaluateRunOptions = {},
+): Promise<RunEvaluation> {
+  const ev = await evaluateRuns([{ dir: runDir }], { ...options, write: false });
+  if (options.write ?? true) {
+    const path = `${runDir}/evaluation.json`;
+    await writeFileAtomic(path, JSON.stringify(ev.json, null, 1) + "\n");
+    options.log?.(`wrote ${path}`);
+    return { ...ev, path };
+  }
+  return ev;
+}
+
+/**
+ * Evaluate several runs together on one split of ONE setup (e.g. every agent and seed of a
+ * study, notebook 08): every model of every run, then the references, one comparison table,
+ * one targets table and each model's bootstrap against the baseline. The setup is rebuilt
+ * from the FIRST run's config.json unless `options.setup` is given; each model acts with its
+ * own run's `maskActions`. A single run's models are named `best model` / `final model`,
+ * several runs' `<label> (best)` / `<label> (final)`. `evaluation.json` is written only by
+ * {@link evaluateRun}; here `json` is returned (and written to `<first run>/evaluation.json`
+ * only with `write: true`).
+ */
+export async function evaluateRuns(
+  refs: readonly (string | RunRef)[],
   options: EvaluateRunOptions = {},
 ): Promise<RunEvaluation> {
   const log = options.log ?? (() => {});
@@ -212,6 +251,11 @@ export async function evaluateRun(
       "use test, validation or train",
     );
   }
+  const runRefs: RunRef[] = refs.map((r) => (typeof r === "string" ? { dir: r } : r));
+  if (runRefs.length === 0) {
+    throw new ConfigError("no run folders given", { parameter: "runs" });
+  }
+  const runDir = runRefs[0].dir;
   const saved = await readRunConfig(runDir);
   const notes: string[] = [];
   const overrides = options.data
@@ -224,31 +268,44 @@ export async function evaluateRun(
   }
   const config = resolveRunConfig(overrides, { preset: null });
   const setup = options.setup ?? await buildRunSetup(config, { log });
-  const which = options.which ?? ["best", "final"];
-  const models: { name: string; group: string; policy: Policy; dispose: () => void }[] = [];
+  const single = runRefs.length === 1;
+  const models: {
+    name: string;
+    group: string;
+    policy: Policy;
+    maskActions: boolean;
+    dispose: () => void;
+  }[] = [];
   let manifest: RunManifest | null = null;
-  for (const w of which) {
-    try {
-      const loaded = await loadRun(runDir, { which: w });
-      if (w === "final" && loaded.folder !== runDir) {
-        notes.push("no final model in the run folder (training did not finish?)");
-        loaded.engine.dispose();
-        continue;
+  for (const ref of runRefs) {
+    const cfg = ref.dir === runDir ? config : resolveRunConfig(await readRunConfig(ref.dir), {
+      preset: null,
+    });
+    const label = ref.label ?? ref.dir.replace(/\/+$/, "").split("/").pop()!;
+    for (const w of ref.which ?? options.which ?? ["best", "final"]) {
+      try {
+        const loaded = await loadRun(ref.dir, { which: w });
+        if (w === "final" && loaded.folder !== ref.dir) {
+          notes.push(`${label}: no final model in the run folder (training did not finish?)`);
+          loaded.engine.dispose();
+          continue;
+        }
+        if (ref.dir === runDir) manifest = loaded.manifest;
+        models.push({
+          name: single ? EVALUATION_NAMES[w] : `${label} (${w})`,
+          group: ref.group ?? cfg.agent,
+          policy: loaded.policy,
+          maskActions: cfg.maskActions,
+          dispose: () => loaded.engine.dispose(),
+        });
+      } catch (e) {
+        notes.push(`${label}: no ${w} model: ${(e as Error).message}`);
       }
-      manifest = loaded.manifest;
-      models.push({
-        name: EVALUATION_NAMES[w],
-        group: config.agent,
-        policy: loaded.policy,
-        dispose: () => loaded.engine.dispose(),
-      });
-    } catch (e) {
-      notes.push(`no ${w} model: ${(e as Error).message}`);
     }
   }
   if (models.length === 0) {
     throw new ConfigError(
-      `the run has none of the models ${which.join(", ")}`,
+      `the run has none of the models ${(options.which ?? ["best", "final"]).join(", ")}`,
       { file: runDir },
       "evaluate a folder written by deno task train",
     );
@@ -256,13 +313,13 @@ export async function evaluateRun(
   const P = setup.periodsPerYear;
   const makeEnv = () => setup.makeEvalEnv(split);
   const episode = { useMasks: config.maskActions, ...options.episode };
-  const bt = (policy: Policy, name: string): BacktestResult =>
-    backtest(policy, makeEnv, { ...episode, periodsPerYear: P, name });
+  const bt = (policy: Policy, name: string, useMasks = episode.useMasks): BacktestResult =>
+    backtest(policy, makeEnv, { ...episode, useMasks, periodsPerYear: P, name });
   log(`evaluate: ${models.length} model(s) and 4 references on the ${split} split`);
   const runs: NamedRun[] = models.map((m) => ({
     name: m.name,
     group: m.group,
-    result: bt(m.policy, m.name),
+    result: bt(m.policy, m.name, options.episode?.useMasks ?? m.maskActions),
   }));
   for (const m of models) m.dispose();
   const probe = makeEnv();
@@ -359,13 +416,14 @@ export async function evaluateRun(
     notes,
   };
   let path: string | null = null;
-  if (options.write ?? true) {
+  if (options.write ?? false) {
     path = `${runDir}/evaluation.json`;
     await writeFileAtomic(path, JSON.stringify(json, null, 1) + "\n");
     log(`wrote ${path}`);
   }
   return {
     runDir,
+    runDirs: runRefs.map((r) => r.dir),
     split,
     config,
     manifest,

@@ -64,4 +64,5 @@ export type {
   EvaluationJsonRow,
   EvaluationSplit,
   RunEvaluation,
+  RunRef,
 } from "./evaluate_run.ts";

@@ -39,7 +39,7 @@ export function evaluationText(ev: RunEvaluation): string {
       j.maskActions ? "masked (MaskablePPO-style)" : "unmasked (no-ops in the env)"
     }`,
     "",
-    formatComparisonTable(ev.rows),
+    formatComparisonTable(ev.rows, { minTrades: j.rules.minTrades }),
     "",
   ];
   if (j.bootstrap.length) {
