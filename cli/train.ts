@@ -772,6 +772,11 @@ function withDefaults(options: Opt[], defaults: (agent: AgentName) => RunConfig)
   });
 }
 
+function evalQualified(res: Awaited<ReturnType<typeof trainRun>>): boolean | null {
+  const q = res.evaluations.map((e) => (e as { qualified?: boolean }).qualified);
+  return q.length === 0 ? null : q.some((x) => x === true);
+}
+
 /** The closing summary printed by `deno task train` (stdout). */
 export function summaryText(
   res: Awaited<ReturnType<typeof trainRun>>,
@@ -809,6 +814,9 @@ export function summaryText(
       Math.round(t.timesteps / t.seconds).toLocaleString("en-US")
     } steps/s, engine ${info.engine}, backend ${res.backend})` +
     (res.stoppedEarly ? " — stopped early" : ""),
+    res.config.maskActions
+      ? "invalid actions masked in training and evaluation (MaskablePPO-style; --mask-actions off = the specification's plain PPO)"
+      : "no action masking (--mask-actions off): invalid actions reached the env as no-ops",
     "",
     `validation split (${
       (res.setup.split.validation.end - res.setup.split.validation.start).toLocaleString("en-US")
@@ -835,7 +843,13 @@ export function summaryText(
       ? `  best model = highest validation ${
         info.metric ?? "sharpe"
       } among the evaluations during ` +
-        "training: chosen ON this split, so its figures are optimistic"
+        `training with ≥ ${res.config.evaluation.minTrades} trades and ≥ ${
+          (res.config.evaluation.minExposure * 100).toFixed(0)
+        } % exposure${
+          res.train && evalQualified(res) === false
+            ? " (NONE qualified: kept the best of the rest)"
+            : ""
+        }: chosen ON this split, so its figures are optimistic; judge it with deno task evaluate ${res.runDir}`
       : "  (no best model: no evaluation ran during training)",
     "",
     `saved: ${res.runDir}  (config.json, manifest.json, metrics.jsonl, best/, checkpoints/)`,
