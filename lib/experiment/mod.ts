@@ -57,7 +57,12 @@ export type {
   RunModelChoice,
 } from "./run_dir.ts";
 export * from "./sweep/mod.ts";
-export { evaluateRun, EVALUATION_CURVE_POINTS, EVALUATION_NAMES } from "./evaluate_run.ts";
+export {
+  evaluateRun,
+  evaluateRuns,
+  EVALUATION_CURVE_POINTS,
+  EVALUATION_NAMES,
+} from "./evaluate_run.ts";
 export type {
   EvaluateRunOptions,
   EvaluationJson,
