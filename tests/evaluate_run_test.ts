@@ -16,6 +16,8 @@ import {
   checkTargets,
   compareToBaseline,
   comparisonTable,
+  evaluatePolicy,
+  RandomPolicy,
 } from "../lib/backtest/mod.ts";
 import { sharpeRatio, simpleReturns } from "../lib/metrics/mod.ts";
 import { buildEngine, networkConfigFor } from "../lib/agents/mod.ts";
@@ -121,6 +123,14 @@ Deno.test("one ruin rule: a ruined run shows the same Sharpe in the table, the t
       assert.ok(Math.abs((v as number) - table) < 1e-9, `${what} ${v} vs table ${table}`);
     }
     assert.ok(Math.abs(direct! - table) < 1e-9);
+    // and the validation metric that picks best models (evaluatePolicy) applies the same rule
+    const setup = await tinySetup();
+    const val = evaluatePolicy(
+      setup.makeEvalEnv("test"),
+      new RandomPolicy({ seed: ev.config.seed, nActions: 6, obsDim: 20 }),
+      { periodsPerYear: 105_120, deterministic: false },
+    );
+    assert.ok(Math.abs(val.sharpe! - table) < 1e-9, `evaluatePolicy ${val.sharpe} vs ${table}`);
     // the ruined curve is NOT cut at the ruin: the Sharpe over the cut curve differs
     const cut = sharpeRatio(simpleReturns(e.subarray(0, k + 1)), 105_120)!;
     assert.ok(Math.abs(cut - table) > 1e-3, "the cut and the held curve should differ");
