@@ -93,6 +93,15 @@ Deno.test("deno task evaluate: a tiny trained run gives evaluation.json, a self-
     }).output();
     assert.equal(bad.code, 2);
     assert.match(dec.decode(bad.stderr), /--split must be one of test, validation, train/);
+    const notRun = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${ROOT}cli/evaluate.ts`, `${dir}/checkpoints`],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(notRun.code, 2);
+    assert.match(dec.decode(notRun.stderr), /^error: .* is not a run folder/m);
+    assert.doesNotMatch(dec.decode(notRun.stderr), /\n\s+at /); // no stack trace
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

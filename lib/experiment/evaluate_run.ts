@@ -197,6 +197,19 @@ export const EVALUATION_NAMES = Object.freeze({
   flat: "always flat",
 });
 
+/** The saved config of a run folder, or a ConfigError saying the folder is not a run. */
+async function savedConfig(dir: string): Promise<Awaited<ReturnType<typeof readRunConfig>>> {
+  try {
+    return await readRunConfig(dir);
+  } catch {
+    throw new ConfigError(
+      `${dir} is not a run folder (no readable config.json)`,
+      { file: `${dir}/config.json` },
+      "evaluate a folder written by deno task train (models/<run-id>)",
+    );
+  }
+}
+
 /** A run to evaluate with {@link evaluateRuns}: its folder, models and display label. */
 export interface RunRef {
   /** The run folder. */
@@ -256,7 +269,7 @@ export async function evaluateRuns(
     throw new ConfigError("no run folders given", { parameter: "runs" });
   }
   const runDir = runRefs[0].dir;
-  const saved = await readRunConfig(runDir);
+  const saved = await savedConfig(runDir);
   const notes: string[] = [];
   const overrides = options.data
     ? { ...saved, data: { ...saved.data, source: options.data } }
@@ -278,7 +291,7 @@ export async function evaluateRuns(
   }[] = [];
   let manifest: RunManifest | null = null;
   for (const ref of runRefs) {
-    const cfg = ref.dir === runDir ? config : resolveRunConfig(await readRunConfig(ref.dir), {
+    const cfg = ref.dir === runDir ? config : resolveRunConfig(await savedConfig(ref.dir), {
       preset: null,
     });
     const label = ref.label ?? ref.dir.replace(/\/+$/, "").split("/").pop()!;
