@@ -18,6 +18,7 @@ import { ConfigError, runCli } from "../lib/util/mod.ts";
 import {
   AGENT_NAMES,
   type AgentName,
+  BEST_METRICS,
   mergeRewardOverrides,
   mergeRunOverrides,
   type RunConfig,
@@ -42,7 +43,15 @@ import {
   type RewardOverrides,
 } from "../lib/env/mod.ts";
 
-type Kind = "int" | "number" | "string" | "bool" | "list" | "nullable-number" | "reward";
+type Kind =
+  | "int"
+  | "number"
+  | "string"
+  | "bool"
+  | "onoff"
+  | "list"
+  | "nullable-number"
+  | "reward";
 
 /** One command-line option. */
 export interface Opt {
@@ -402,12 +411,35 @@ export const OPTIONS: Opt[] = withDefaults([
     group: "evaluation",
   },
   {
-    name: "metric",
+    name: "best-metric",
     path: "evaluation.metric",
     kind: "string",
-    choices: ["sharpe", "mean_return"],
+    choices: [...BEST_METRICS],
     help: "best-model / early-stopping metric on validation",
     group: "evaluation",
+  },
+  {
+    name: "min-trades",
+    path: "evaluation.minTrades",
+    kind: "int",
+    help: "best model: a candidate with fewer validation trades is not chosen (0 = off)",
+    group: "evaluation",
+  },
+  {
+    name: "min-exposure",
+    path: "evaluation.minExposure",
+    kind: "number",
+    help: "best model: minimum fraction of validation bars in a position (0 = off)",
+    group: "evaluation",
+  },
+  {
+    name: "mask-actions",
+    path: "maskActions",
+    kind: "onoff",
+    choices: ["on", "off"],
+    help: "mask invalid actions in training and evaluation (MaskablePPO-style; off = the " +
+      "specification's plain PPO: invalid actions reach the env as no-ops)",
+    group: "algorithm",
   },
   {
     name: "patience",
@@ -499,6 +531,11 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
     }, "see --help");
   };
   switch (o.kind) {
+    case "onoff":
+      if (typeof raw === "boolean") return raw;
+      if (raw === "on" || raw === "true") return true;
+      if (raw === "off" || raw === "false") return false;
+      return fail("expected on or off");
     case "bool":
       if (typeof raw === "boolean") return raw;
       if (raw === "true" || raw === "1") return true;
@@ -842,12 +879,20 @@ function withDefaults(options: Opt[], defaults: (agent: AgentName) => RunConfig)
       : String(v);
   return options.map((o) => {
     if (!o.path) return o;
-    const per = AGENT_NAMES.map((a) => show(getPath(defaults(a), o.path!)));
+    const per = AGENT_NAMES.map((a) => {
+      const v = getPath(defaults(a), o.path!);
+      return o.kind === "onoff" && typeof v === "boolean" ? (v ? "on" : "off") : show(v);
+    });
     if (o.name === "agent") return { ...o, def: "ppo" };
     if (per.every((v) => v === per[0])) return { ...o, def: per[0] };
     const list = AGENT_NAMES.map((a, i) => `${a} ${per[i] === "none" ? "n/a" : per[i]}`).join("; ");
     return { ...o, help: `${o.help} (default: ${list})` };
   });
+}
+
+function evalQualified(res: Awaited<ReturnType<typeof trainRun>>): boolean | null {
+  const q = res.evaluations.map((e) => (e as { qualified?: boolean }).qualified);
+  return q.length === 0 ? null : q.some((x) => x === true);
 }
 
 /** The closing summary printed by `deno task train` (stdout). */
@@ -887,6 +932,9 @@ export function summaryText(
       Math.round(t.timesteps / t.seconds).toLocaleString("en-US")
     } steps/s, engine ${info.engine}, backend ${res.backend})` +
     (res.stoppedEarly ? " — stopped early" : ""),
+    res.config.maskActions
+      ? "invalid actions masked in training and evaluation (MaskablePPO-style; --mask-actions off = the specification's plain PPO)"
+      : "no action masking (--mask-actions off): invalid actions reached the env as no-ops",
     "",
     `validation split (${
       (res.setup.split.validation.end - res.setup.split.validation.start).toLocaleString("en-US")
@@ -913,7 +961,13 @@ export function summaryText(
       ? `  best model = highest validation ${
         info.metric ?? "sharpe"
       } among the evaluations during ` +
-        "training: chosen ON this split, so its figures are optimistic"
+        `training with ≥ ${res.config.evaluation.minTrades} trades and ≥ ${
+          (res.config.evaluation.minExposure * 100).toFixed(0)
+        } % exposure${
+          res.train && evalQualified(res) === false
+            ? " (NONE qualified: kept the best of the rest)"
+            : ""
+        }: chosen ON this split, so its figures are optimistic; judge it with deno task evaluate ${res.runDir}`
       : "  (no best model: no evaluation ran during training)",
     "",
     `saved: ${res.runDir}  (config.json, manifest.json, metrics.jsonl, best/, checkpoints/)`,

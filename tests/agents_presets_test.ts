@@ -127,7 +127,7 @@ Deno.test("run config: defaults < preset < overrides, typed errors name the para
     [{ algorithm: { batchSize: 0 } }, "algorithm.batchSize"],
     [{ algorithm: { gamma: 1.5 } }, "algorithm.gamma"],
     [{ nEnvs: 2, agent: "grpo" }, "nEnvs"],
-    [{ evaluation: { metric: "sortino" as "sharpe" } }, "evaluation.metric"],
+    [{ evaluation: { metric: "calmar" as "sharpe" } }, "evaluation.metric"],
     [{ agent: "dqn" as "ppo" }, "agent"],
   ];
   for (const [o, parameter] of bad) {

@@ -121,9 +121,9 @@ function fakeResult(equity: number[], pnls: number[], days = 182.5): BacktestRes
 
 Deno.test("targets table: each target met / not met from the numbers", () => {
   // +30 % over exactly six months with a −10 % drawdown; 3 wins of 4, PF = 30 / 5 = 6,
-  // payoff = 10 / 5 = 2
+  // payoff = 10 / 5 = 2 (minTrades lowered to 4 so the trade ratios are scored)
   const r = fakeResult([100, 110, 99, 120, 130], [10, 10, 10, -5]);
-  const rows = checkTargets(r);
+  const rows = checkTargets(r, { minTrades: 4 });
   const byName = Object.fromEntries(rows.map((x) => [x.metric.split(" (")[0], x]));
   assert.equal(rows.length, 6);
   assert.equal(byName["Max drawdown"].met, true); // −10 % better than −20 %
@@ -135,19 +135,61 @@ Deno.test("targets table: each target met / not met from the numbers", () => {
   assert.ok(Math.abs((byName["Total return"].value as number) - 0.3) < 1e-9);
   assert.equal(byName["Total return"].met, true);
   assert.equal(byName["Total return"].note, undefined);
-  // the same return over three months is ≈ +69 % on a 6-month basis, with a note
+  assert.match(byName["Sharpe ratio"].note ?? "", /measured on 182\.5 days/);
+  // with the default minimum of 30 trades, 4 trades give no trade ratios at all
+  const strict = checkTargets(r);
+  for (const m of ["Win rate", "Profit factor", "Payoff ratio"]) {
+    const row = strict.find((x) => x.metric.startsWith(m))!;
+    assert.equal(row.value, null, m);
+    assert.equal(row.met, false, m);
+    assert.match(row.display, /^n\/a \(too few trades: 4 < 30\)$/, m);
+  }
+  // the same return over three months is NOT scaled up to six months: n/a, not met
   const q = checkTargets(fakeResult([100, 110, 99, 120, 130], [10], 91.25));
   const tr = q.find((x) => x.metric.startsWith("Total return"))!;
-  assert.ok(Math.abs((tr.value as number) - (1.3 ** 2 - 1)) < 1e-9);
-  assert.match(tr.note ?? "", /91\.3 days/);
+  assert.equal(tr.value, null);
+  assert.equal(tr.met, false);
+  assert.match(tr.display, /n\/a \(window < 6 months: 91\.3 days\)/);
+  // a year-long window is scaled DOWN to six months by compounding, with a note
+  const y = checkTargets(fakeResult([100, 110, 99, 120, 130], [10], 365));
+  const ty = y.find((x) => x.metric.startsWith("Total return"))!;
+  assert.ok(Math.abs((ty.value as number) - (Math.sqrt(1.3) - 1)) < 1e-9);
+  assert.match(ty.note ?? "", /365\.0 days/);
   // losing run, no trades: nothing met, no exceptions
   const bad = checkTargets(fakeResult([100, 90, 70, 75], []));
   assert.ok(bad.every((x) => x.met === false));
-  assert.equal(bad.find((x) => x.metric === "Win rate")!.display, "no trades");
-  // all wins: profit factor unbounded counts as met
-  const wins = checkTargets(fakeResult([100, 101, 102], [1, 1]));
+  assert.match(bad.find((x) => x.metric === "Win rate")!.display, /too few trades: 0 < 30/);
+  // all wins: profit factor unbounded counts as met once enough trades exist
+  const wins = checkTargets(fakeResult([100, 101, 102], [1, 1]), { minTrades: 2 });
   assert.equal(wins.find((x) => x.metric.startsWith("Profit factor"))!.met, true);
   assert.equal(sixMonthReturn(r.metrics, 0), null);
+});
+
+Deno.test("a 1-trade run scores nothing it cannot earn: no 100 % win rate, no ∞ profit factor", () => {
+  // one winning trade of +5 % over 27 days: the flattering reading would be win rate 100 %,
+  // profit factor ∞ and a compounded "6-month return" of ≈ +39 %. What this cannot catch:
+  // whether 30 is the right minimum (it is the documented, configurable default).
+  const one = fakeResult([100, 101, 103, 105], [5], 27);
+  const rows = checkTargets(one);
+  const get = (m: string) => rows.find((x) => x.metric.startsWith(m))!;
+  for (const m of ["Win rate", "Profit factor", "Payoff ratio", "Total return"]) {
+    assert.equal(get(m).value, null, m);
+    assert.equal(get(m).met, false, m);
+    assert.match(get(m).display, /^n\/a \(/, m);
+  }
+  assert.match(get("Sharpe ratio").note ?? "", /measured on 27\.0 days/);
+  const [row] = comparisonTable([{ name: "one", group: "ppo", result: one }]);
+  assert.equal(row.winRate, null);
+  assert.equal(row.profitFactor, null);
+  assert.equal(row.payoffRatio, null);
+  assert.equal(row.annualReturn, null); // 27 days are not annualised
+  assert.equal(row.calmar, null);
+  assert.equal(row.fewTrades, true);
+  assert.ok(row.targetsMet <= 2); // at most Sharpe and drawdown, which it earned
+  const text = formatComparisonTable([row]);
+  assert.match(text, /n\/a\*/);
+  assert.match(text, /too few trades/);
+  assert.doesNotMatch(text, /∞/);
 });
 
 Deno.test("comparison and conclusion on the fake market say plainly when RL does not win", () => {

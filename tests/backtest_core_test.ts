@@ -25,10 +25,10 @@ class Recording implements Policy {
 }
 
 // Hand-built path (capital 100, one contract, no fees, so unrealised / equity ≈ price move):
-//  t1 LONG signal (up, conf 0.7, div +0.1) → enter at 100; t3 close 101.2 → +1.19 % ≥ 1 % → take profit
+//  t1 LONG signal (up, conf 0.7, div +0.1) → enter at 100; t3 close 101.2 → +1.19 % > 1 % → take profit
 //  t4 up but conf 0.6 (not > 0.6) → no entry; t5 down, conf 0.65, div +0.2 (wrong sign) → none
-//  t6 down, conf 0.65, div −0.2 → SHORT at 101; t8 close 101.7 → −0.69 % ≤ −0.5 % → stop loss
-//  t9 up, conf 0.9, div 0.5 → LONG at 100; flat prices → held 20 bars at t29 → time exit
+//  t6 down, conf 0.65, div −0.2 → SHORT at 101; t8 close 101.7 → −0.69 % < −0.5 % → stop loss
+//  t9 up, conf 0.9, div 0.5 → LONG at 100; flat prices → held 21 (> 20) bars at t30 → time exit
 const N = 34;
 const close = new Array(N).fill(100);
 close[2] = 100.5;
@@ -63,7 +63,7 @@ Deno.test("baseline trades on a hand-built path follow the rules exactly", () =>
   assert.equal(t.length, 3);
   assert.deepEqual(
     t.map((x) => [x.side, x.entryBar, x.exitBar, x.entryPrice, x.exitPrice]),
-    [[1, 1, 3, 100, 101.2], [-1, 6, 8, 101, 101.7], [1, 9, 29, 100, 100]],
+    [[1, 1, 3, 100, 101.2], [-1, 6, 8, 101, 101.7], [1, 9, 30, 100, 100]],
   );
   assert.equal(rec.reasons[1], "entry_long");
   assert.equal(rec.reasons[3], "take_profit");
@@ -73,14 +73,14 @@ Deno.test("baseline trades on a hand-built path follow the rules exactly", () =>
   assert.equal(rec.reasons[7], "none"); // −0.3 % is inside the stop
   assert.equal(rec.reasons[8], "stop_loss");
   assert.equal(rec.reasons[9], "entry_long");
-  assert.equal(rec.reasons[28], "none"); // held 19 bars
-  assert.equal(rec.reasons[29], "time"); // held 20 bars
+  assert.equal(rec.reasons[29], "none"); // held 20 bars: not > 20
+  assert.equal(rec.reasons[30], "time"); // held 21 bars
   // the actions the env received
   assert.equal(r.actions[1], 1);
   assert.equal(r.actions[3], 3);
   assert.equal(r.actions[6], 2);
   assert.equal(r.actions[8], 3);
-  assert.equal(r.actions[29], 3);
+  assert.equal(r.actions[30], 3);
   assert.equal(
     r.actionCounts[0] + r.actionCounts[1] + r.actionCounts[2] + r.actionCounts[3],
     N - 1,
@@ -166,4 +166,28 @@ Deno.test("backtest rejects a missing periodsPerYear", () => {
 
 Deno.test("baseline rejects a holding limit the observation cannot show", () => {
   assert.throws(() => new FixedRuleBaseline({ rules: { maxHoldingBars: 150 } }), ConfigError);
+});
+
+Deno.test("baseline exits are strict as the specification: > 20 bars, > +1 %, < −0.5 %", () => {
+  // The spec: "EXIT: Position held > 20 periods OR PnL > 1% OR PnL < -0.5%". At exactly the
+  // thresholds the position is held; one step past each, it exits. Read straight from the
+  // observation, so this cannot catch a wrong observation index (the env tests do).
+  const b = new FixedRuleBaseline();
+  const L = b.layout;
+  const decide = (pnl: number, bars: number): string => {
+    const obs = new Float64Array(L.obsDim);
+    obs[L.position] = 1;
+    obs[L.positionPnl] = pnl;
+    obs[L.timeInPosition] = bars / L.timeScale;
+    b.act(obs);
+    return BASELINE_REASON_NAMES[b.lastReasons[0]];
+  };
+  assert.equal(decide(0.01, 5), "none"); // exactly +1 %: not > 1 %
+  assert.equal(decide(0.0100001, 5), "take_profit");
+  assert.equal(decide(-0.005, 5), "none"); // exactly −0.5 %: not < −0.5 %
+  assert.equal(decide(-0.0050001, 5), "stop_loss");
+  assert.equal(decide(0, 20), "none"); // exactly 20 bars: not > 20
+  assert.equal(decide(0, 21), "time");
+  // a holding limit the observation cannot exceed (capped at 100 bars) is refused
+  assert.throws(() => new FixedRuleBaseline({ rules: { maxHoldingBars: 100 } }), ConfigError);
 });

@@ -131,7 +131,7 @@ const sig = (t: number, s: number, c: number, d: number) => {
 sig(2, 2, 0.7, 0.1); // up → LONG at bar 2
 sig(6, 2, 0.7, -0.1); // up but divergence < 0: no entry
 sig(7, 0, 0.8, -0.1); // down → SHORT at bar 7
-sig(11, 2, 0.61, 0.05); // up → LONG at bar 11, then flat prices → time exit at bar 31
+sig(11, 2, 0.61, 0.05); // up → LONG at bar 11, then flat prices → time exit at bar 32 (held 21 > 20)
 const funding = new Array(N).fill(NaN);
 funding[5] = 0.0001; // flat then: nothing paid
 funding[9] = 0.0002; // the short receives… the rate is positive: shorts RECEIVE
@@ -145,7 +145,7 @@ Deno.test("baseline through the real env: entries and each exit reason", () => {
   assert.equal(r.steps, N - 1);
   assert.deepEqual(
     r.trades.map((t) => [t.side, t.entryBar, t.exitBar, t.exitReason]),
-    [[1, 2, 4, "exit"], [-1, 7, 9, "exit"], [1, 11, 31, "exit"]],
+    [[1, 2, 4, "exit"], [-1, 7, 9, "exit"], [1, 11, 32, "exit"]],
   );
   assert.equal(rec.reasons[2], "entry_long");
   assert.equal(rec.reasons[3], "none");
@@ -155,8 +155,8 @@ Deno.test("baseline through the real env: entries and each exit reason", () => {
   assert.equal(rec.reasons[8], "none");
   assert.equal(rec.reasons[9], "stop_loss");
   assert.equal(rec.reasons[11], "entry_long");
-  assert.equal(rec.reasons[30], "none");
-  assert.equal(rec.reasons[31], "time");
+  assert.equal(rec.reasons[31], "none"); // held 20 bars: not > 20
+  assert.equal(rec.reasons[32], "time");
   assert.equal(r.metrics.trades.trades, 3);
 });
 

@@ -19,7 +19,12 @@ import {
 } from "../env/mod.ts";
 import { countByRule, type EpisodeOptions, runEpisode } from "./evaluate.ts";
 import type { RiskEvent } from "../risk/mod.ts";
-import { computePerformance, type PerformanceMetrics, type TradeRecord } from "../metrics/mod.ts";
+import {
+  computePerformance,
+  holdAfterRuin,
+  type PerformanceMetrics,
+  type TradeRecord,
+} from "../metrics/mod.ts";
 import { ConfigError, EnvError } from "../util/mod.ts";
 
 /** The read-only account state a backtest samples after every step (lib/trading's `Account`). */
@@ -48,6 +53,16 @@ export interface AccountView {
 export interface TradingEnvLike extends Env<number> {
   /** The account the env trades through. */
   readonly account: AccountView;
+  /**
+   * Last bar of the evaluation window (inclusive), with {@link barTime} and {@link barClose}:
+   * what the ruin rule needs to hold a ruined curve flat to the window's end. Envs without
+   * them end the curve at the ruin.
+   */
+  readonly episodeEnd?: number;
+  /** Open time of a bar, UTC ms. */
+  barTime?(bar: number): number;
+  /** Close of a bar (quote currency). */
+  barClose?(bar: number): number;
 }
 
 /**
@@ -124,6 +139,14 @@ export interface BacktestResult {
   tradedNotional: number;
   /** True when the episode ended by a real end (ruin, liquidation) before the data ran out. */
   terminated: boolean;
+  /**
+   * The ruin rule (`RUIN_RULE` in lib/metrics): when the episode ended early, the step count
+   * of the real episode; the curves then continue to the window's end with the equity held at
+   * its ruined level, no position and HOLD actions (`steps` counts those bars too), so every
+   * metric, table and bootstrap sees the same whole-window curve. Null when the episode ran
+   * to the end of the window.
+   */
+  endedAtStep?: number | null;
   /** Performance metrics (empyrical definitions, annualised with `periodsPerYear`). */
   metrics: PerformanceMetrics;
   /**
@@ -288,19 +311,65 @@ export function backtest(
       },
     },
   });
-  const n = episode.steps;
   const terminated = episode.terminated;
+  let n = episode.steps;
+  let endedAtStep: number | null = null;
+  let eq = equity.slice(0, n + 1);
+  let pos = position.slice(0, n + 1);
+  let timeOut = time.slice(0, n + 1);
+  let barOut = bar.slice(0, n + 1);
+  let priceOut = price.slice(0, n + 1);
+  let heldOut = held.slice(0, n);
+  let actionsOut = actions.slice(0, n);
+  let rewardsOut = rewards.slice(0, n);
+  const end = e.episodeEnd;
+  const lastBar = n >= 0 ? bar[n] : 0;
+  if (
+    terminated && typeof end === "number" && e.barTime && e.barClose && end > lastBar
+  ) {
+    // the ruin rule: hold the ruined equity flat, no position, to the end of the window
+    endedAtStep = n;
+    const total = n + (end - lastBar);
+    eq = holdAfterRuin(eq, total + 1);
+    pos = holdAfterRuin(pos, total + 1).fill(0, n + 1);
+    const t2 = new Float64Array(total + 1);
+    const b2 = new Float64Array(total + 1);
+    const p2 = new Float64Array(total + 1);
+    t2.set(timeOut);
+    b2.set(barOut);
+    p2.set(priceOut);
+    for (let i = n + 1, k = lastBar + 1; i <= total; i++, k++) {
+      t2[i] = e.barTime(k);
+      b2[i] = k;
+      p2[i] = e.barClose(k);
+    }
+    timeOut = t2;
+    barOut = b2;
+    priceOut = p2;
+    const h2 = new Uint8Array(total);
+    h2.set(heldOut);
+    heldOut = h2;
+    const a2 = new Uint8Array(total).fill(Action.HOLD);
+    a2.set(actionsOut);
+    actionsOut = a2;
+    const r2 = new Float64Array(total);
+    r2.set(rewardsOut);
+    rewardsOut = r2;
+    n = total;
+  }
   const trades = acct.ledger.trades();
-  const intervalMs = options.intervalMs ?? (n >= 1 ? time[1] - time[0] : 0);
-  const eq = equity.slice(0, n + 1);
-  const pos = position.slice(0, n + 1);
+  const intervalMs = options.intervalMs ?? (n >= 1 ? timeOut[1] - timeOut[0] : 0);
   const rewardComponents: Record<string, Float64Array> = {};
-  for (const k of Object.keys(comps)) rewardComponents[k] = comps[k].slice(0, n);
+  for (const k of Object.keys(comps)) {
+    const c = new Float64Array(n);
+    c.set(comps[k].subarray(0, endedAtStep ?? n));
+    rewardComponents[k] = c;
+  }
   const metrics = computePerformance(
     {
       equity: eq,
       // 1 where a position was held over bar t → t + 1
-      position: held.subarray(0, n),
+      position: heldOut,
       tradedNotional: traded,
       trades,
       feesPaid: acct.feesPaid,
@@ -311,13 +380,13 @@ export function backtest(
   return {
     name: options.name ?? policy.name,
     steps: n,
-    time: time.slice(0, n + 1),
-    bar: bar.slice(0, n + 1),
+    time: timeOut,
+    bar: barOut,
     equity: eq,
     position: pos,
-    price: price.slice(0, n + 1),
-    actions: actions.slice(0, n),
-    rewards: rewards.slice(0, n),
+    price: priceOut,
+    actions: actionsOut,
+    rewards: rewardsOut,
     rewardComponents,
     trades,
     actionCounts,
@@ -325,6 +394,7 @@ export function backtest(
     fundingPaid: acct.fundingPaid,
     tradedNotional: traded,
     terminated,
+    endedAtStep,
     metrics,
     riskEvents: episode.riskEvents,
     riskCounts: countByRule(episode.riskEvents),

@@ -6,9 +6,24 @@
  * @module
  */
 import type { Policy } from "../env/mod.ts";
-import type { PerformanceMetrics } from "../metrics/mod.ts";
+import {
+  type PerformanceMetrics,
+  REPORTING_DEFAULTS,
+  type ReportingRules,
+  reportingRules,
+  RUIN_RULE,
+  shortWindowText,
+  tooFewTradesText,
+  windowDays,
+  windowNote,
+} from "../metrics/mod.ts";
 import { ConfigError } from "../util/mod.ts";
-import { backtest, type BacktestResult, type TradingEnvLike } from "./backtest.ts";
+import {
+  backtest,
+  type BacktestOptions,
+  type BacktestResult,
+  type TradingEnvLike,
+} from "./backtest.ts";
 import {
   alignReturns,
   bootstrapSharpeDifference,
@@ -65,7 +80,9 @@ function num(x: number | null, d = 2): string {
 
 /**
  * Return over the run scaled to six months (182.5 days) by compounding:
- * `(1 + total)^(182.5 d / duration) − 1`; `null` for a zero-length run.
+ * `(1 + total)^(182.5 d / duration) − 1`; `null` for a zero-length run. Scaling a SHORT run up
+ * flatters it (a 27-day +9.6 % becomes +85.9 %): {@link checkTargets} only uses it on windows
+ * of at least six months.
  */
 export function sixMonthReturn(m: PerformanceMetrics, durationMs: number): number | null {
   if (!(durationMs > 0)) return null;
@@ -75,26 +92,37 @@ export function sixMonthReturn(m: PerformanceMetrics, durationMs: number): numbe
   return Number.isFinite(v) ? v : null;
 }
 
+/** Options of {@link checkTargets} and {@link comparisonTable}. */
+export interface TargetOptions extends Partial<ReportingRules> {
+  /** Target thresholds (default the specification's). */
+  targets?: Partial<Targets>;
+}
+
 /**
- * The specification's targets table for one run: Sharpe > 1.5, max drawdown better than
- * −20 %, win rate > 55 %, profit factor > 1.8 (gross profit / gross loss), plus the payoff
- * ratio > 1.8 (what the specification's code computes under the name "profit factor"), and
- * 6-month return > 20 % (compounded from the run's length; the note says so when the run is
- * not six months long).
+ * The specification's targets table for one run, under rules that cannot flatter
+ * (`ReportingRules` in lib/metrics): Sharpe > 1.5 (annualised; the note gives the window it
+ * was measured on), max drawdown better than −20 %, win rate > 55 %, profit factor > 1.8
+ * (gross profit / gross loss) and the payoff ratio > 1.8 (what the specification's code
+ * computes under the name "profit factor") — these three are `n/a (too few trades)` below
+ * `minTrades` (default 30) closed trades and then count as not met —, and the 6-month return
+ * > 20 %, computed only on a window of at least six months (`n/a (window < 6 months)`
+ * otherwise). A run that ended in ruin is scored over the whole window (`RUIN_RULE`).
  */
 export function checkTargets(
   result: BacktestResult,
-  targets: Partial<Targets> = {},
+  options: TargetOptions = {},
 ): TargetCheck[] {
-  const t = { ...SPEC_TARGETS, ...targets };
+  const t = { ...SPEC_TARGETS, ...options.targets };
+  const rules = reportingRules(options);
   const m = result.metrics;
   const ts = m.trades;
-  const duration = result.time.length > 1
-    ? result.time[result.time.length - 1] - result.time[0]
-    : 0;
-  const six = sixMonthReturn(m, duration);
-  const days = duration / DAY_MS;
+  const days = windowDays(result.time);
+  const enoughTrades = ts.trades >= rules.minTrades;
+  const fewTrades = tooFewTradesText(ts.trades, rules.minTrades);
+  const longEnough = days >= rules.sixMonthDays;
+  const six = longEnough ? sixMonthReturn(m, days * DAY_MS) : null;
   const pfUnbounded = ts.grossLoss === 0 && ts.grossProfit > 0;
+  const window = windowNote(days);
   const rows: TargetCheck[] = [
     {
       metric: "Sharpe ratio (annualised)",
@@ -102,6 +130,7 @@ export function checkTargets(
       value: m.sharpe,
       display: num(m.sharpe),
       met: m.sharpe !== null && m.sharpe > t.sharpe,
+      note: window,
     },
     {
       metric: "Max drawdown",
@@ -109,37 +138,45 @@ export function checkTargets(
       value: m.maxDrawdown,
       display: pct(m.maxDrawdown),
       met: m.maxDrawdown > t.maxDrawdown,
+      note: window,
     },
     {
       metric: "Win rate",
       target: `> ${pct(t.winRate, 0)}`,
-      value: ts.winRate,
-      display: ts.trades ? `${pct(ts.winRate)} of ${ts.trades}` : "no trades",
-      met: ts.winRate !== null && ts.winRate > t.winRate,
+      value: enoughTrades ? ts.winRate : null,
+      display: enoughTrades ? `${pct(ts.winRate)} of ${ts.trades}` : fewTrades,
+      met: enoughTrades && ts.winRate !== null && ts.winRate > t.winRate,
     },
     {
       metric: "Profit factor (gross profit / gross loss)",
       target: `> ${num(t.profitFactor)}`,
-      value: ts.profitFactor,
-      display: pfUnbounded ? "∞ (no losing trade)" : num(ts.profitFactor),
-      met: pfUnbounded || (ts.profitFactor !== null && ts.profitFactor > t.profitFactor),
+      value: enoughTrades ? ts.profitFactor : null,
+      display: !enoughTrades
+        ? fewTrades
+        : pfUnbounded
+        ? "∞ (no losing trade)"
+        : num(ts.profitFactor),
+      met: enoughTrades &&
+        (pfUnbounded || (ts.profitFactor !== null && ts.profitFactor > t.profitFactor)),
     },
     {
       metric: "Payoff ratio (avg win / avg loss; the spec's 'profit factor')",
       target: `> ${num(t.profitFactor)}`,
-      value: ts.payoffRatio,
-      display: num(ts.payoffRatio),
-      met: ts.payoffRatio !== null && ts.payoffRatio > t.profitFactor,
+      value: enoughTrades ? ts.payoffRatio : null,
+      display: enoughTrades ? num(ts.payoffRatio) : fewTrades,
+      met: enoughTrades && ts.payoffRatio !== null && ts.payoffRatio > t.profitFactor,
     },
     {
       metric: "Total return (6 months)",
       target: `> ${pct(t.sixMonthReturn, 0)}`,
       value: six,
-      display: pct(six),
+      display: longEnough ? pct(six) : shortWindowText("6 months", days),
       met: six !== null && six > t.sixMonthReturn,
-      note: Math.abs(days - 182.5) > 1
-        ? `compounded from ${pct(m.totalReturn)} over ${days.toFixed(1)} days`
-        : undefined,
+      note: longEnough
+        ? Math.abs(days - rules.sixMonthDays) > 1
+          ? `compounded from ${pct(m.totalReturn)} over ${days.toFixed(1)} days`
+          : undefined
+        : `total return ${pct(m.totalReturn)} over ${days.toFixed(1)} days is not scaled up`,
     },
   ];
   return rows;
@@ -150,20 +187,37 @@ export interface ComparisonRow {
   name: string;
   /** Free-form group, e.g. the algorithm (`"ppo"`) or `"baseline"`. */
   group: string;
+  /** Total return over the window, fraction. */
   totalReturn: number;
+  /**
+   * CAGR, fraction; null when the window is shorter than `minAnnualiseDays` (default a year:
+   * short windows are not annualised).
+   */
   annualReturn: number | null;
+  /** Annualised Sharpe measured on {@link windowDays} days. */
   sharpe: number | null;
+  /** Annualised Sortino measured on {@link windowDays} days. */
   sortino: number | null;
+  /** Calmar (needs the CAGR: null on short windows). */
   calmar: number | null;
   maxDrawdown: number;
   trades: number;
+  /** Null below `minTrades` closed trades (see {@link fewTrades}). */
   winRate: number | null;
+  /** Null below `minTrades` closed trades. */
   profitFactor: number | null;
+  /** Null below `minTrades` closed trades. */
   payoffRatio: number | null;
   exposure: number | null;
   feesPaid: number;
   fundingPaid: number;
   finalEquity: number;
+  /** Length of the window, days (what the annualised figures were measured on). */
+  windowDays: number;
+  /** Fewer closed trades than `minTrades`: the trade ratios are withheld. */
+  fewTrades: boolean;
+  /** The episode ended early (ruin); the curve is held flat to the window's end. */
+  ruined: boolean;
   /** Number of targets met (of {@link checkTargets}' rows). */
   targetsMet: number;
   targetsTotal: number;
@@ -178,36 +232,56 @@ export interface NamedRun {
   result: BacktestResult;
 }
 
-/** One row per run with the headline metrics and the number of targets met. */
-export function comparisonTable(runs: readonly NamedRun[]): ComparisonRow[] {
+/**
+ * One row per run with the headline metrics and the number of targets met, under the same
+ * reporting rules as {@link checkTargets} (trade ratios withheld below `minTrades`, no CAGR
+ * on windows under `minAnnualiseDays`).
+ */
+export function comparisonTable(
+  runs: readonly NamedRun[],
+  options: TargetOptions = {},
+): ComparisonRow[] {
+  const rules = reportingRules(options);
   return runs.map(({ name, group, result }) => {
     const m = result.metrics;
-    const checks = checkTargets(result);
+    const checks = checkTargets(result, options);
+    const days = windowDays(result.time);
+    const few = m.trades.trades < rules.minTrades;
+    const annual = days >= rules.minAnnualiseDays;
     return {
       name,
       group,
       totalReturn: m.totalReturn,
-      annualReturn: m.annualReturn,
+      annualReturn: annual ? m.annualReturn : null,
       sharpe: m.sharpe,
       sortino: m.sortino,
-      calmar: m.calmar,
+      calmar: annual ? m.calmar : null,
       maxDrawdown: m.maxDrawdown,
       trades: m.trades.trades,
-      winRate: m.trades.winRate,
-      profitFactor: m.trades.profitFactor,
-      payoffRatio: m.trades.payoffRatio,
+      winRate: few ? null : m.trades.winRate,
+      profitFactor: few ? null : m.trades.profitFactor,
+      payoffRatio: few ? null : m.trades.payoffRatio,
       exposure: m.exposure,
       feesPaid: m.feesPaid,
       fundingPaid: m.fundingPaid,
       finalEquity: m.endEquity,
+      windowDays: days,
+      fewTrades: few,
+      ruined: result.endedAtStep !== null && result.endedAtStep !== undefined,
       targetsMet: checks.filter((c) => c.met).length,
       targetsTotal: checks.length,
     };
   });
 }
 
-/** Render {@link comparisonTable} rows as a fixed-width text table. */
-export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
+/**
+ * Render {@link comparisonTable} rows as a fixed-width text table; withheld trade ratios read
+ * `n/a*` and a footnote gives the reason and the window the annualised ratios come from.
+ */
+export function formatComparisonTable(
+  rows: readonly ComparisonRow[],
+  options: { minTrades?: number } = {},
+): string {
   const head = [
     "strategy",
     "return",
@@ -215,29 +289,53 @@ export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
     "Sortino",
     "max DD",
     "trades",
+    "exposure",
     "win rate",
     "PF",
     "payoff",
     "fees",
     "targets",
   ];
+  const few = (r: ComparisonRow, s: string) => (r.fewTrades ? "n/a*" : s);
   const body = rows.map((r) => [
-    r.name,
+    r.name + (r.ruined ? " (ruined)" : ""),
     pct(r.totalReturn, 2),
     num(r.sharpe),
     num(r.sortino),
     pct(r.maxDrawdown, 2),
     String(r.trades),
-    pct(r.winRate),
-    r.profitFactor === null && r.trades > 0 && r.winRate === 1 ? "∞" : num(r.profitFactor),
-    num(r.payoffRatio),
+    pct(r.exposure),
+    few(r, pct(r.winRate)),
+    few(
+      r,
+      r.profitFactor === null && r.trades > 0 && r.winRate === 1 ? "∞" : num(r.profitFactor),
+    ),
+    few(r, num(r.payoffRatio)),
     num(r.feesPaid),
     `${r.targetsMet}/${r.targetsTotal}`,
   ]);
   const w = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
   const line = (cells: string[]) =>
     cells.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join("  ");
-  return [line(head), w.map((x) => "-".repeat(x)).join("  "), ...body.map(line)].join("\n");
+  const notes: string[] = [];
+  if (rows.length > 0) {
+    const days = Math.max(...rows.map((r) => r.windowDays));
+    notes.push(`Sharpe and Sortino annualised, ${windowNote(days)}.`);
+  }
+  if (rows.some((r) => r.fewTrades)) {
+    notes.push(
+      `* n/a (too few trades): win rate, profit factor and payoff need ≥ ${
+        options.minTrades ?? REPORTING_DEFAULTS.minTrades
+      } closed trades.`,
+    );
+  }
+  if (rows.some((r) => r.ruined)) notes.push(`(ruined): ${RUIN_RULE}.`);
+  return [
+    line(head),
+    w.map((x) => "-".repeat(x)).join("  "),
+    ...body.map(line),
+    ...(notes.length ? ["", ...notes] : []),
+  ].join("\n");
 }
 
 /** Options of {@link compareToBaseline}. */
@@ -446,6 +544,13 @@ export interface CompareOnSplitOptions extends Omit<CompareOptions, "split"> {
   referenceGroups?: string[];
   /** Name of the entry the RL runs are tested against. Default: the first entry of group `"baseline"`. */
   baselineName?: string;
+  /** Reporting rules and target thresholds of the targets and comparison tables. */
+  targetOptions?: TargetOptions;
+  /**
+   * Options forwarded to EVERY `backtest()` call (e.g. `useMasks`, `maxSteps`, and the
+   * episode options that risk guards or smoothing add): one line to plug them in.
+   */
+  episode?: Omit<Partial<BacktestOptions>, "periodsPerYear" | "name">;
 }
 
 /** Everything {@link compareOnSplit} computed for one split. */
@@ -472,6 +577,7 @@ export function compareOnSplit(
     name: e.name,
     group: e.group,
     result: backtest(e.policy, makeEnv, {
+      ...options.episode,
       periodsPerYear: options.periodsPerYear,
       name: e.name,
     }),
@@ -483,8 +589,11 @@ export function compareOnSplit(
   return {
     split: options.split,
     runs,
-    rows: comparisonTable(runs),
-    targets: runs.map((r) => ({ name: r.name, checks: checkTargets(r.result) })),
+    rows: comparisonTable(runs, options.targetOptions),
+    targets: runs.map((r) => ({
+      name: r.name,
+      checks: checkTargets(r.result, options.targetOptions),
+    })),
     vsBaseline: base && rl.length > 0
       ? compareToBaseline(rl, base, { ...options, split: options.split })
       : null,

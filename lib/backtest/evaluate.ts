@@ -38,7 +38,7 @@ import {
   type StepResult,
 } from "../env/mod.ts";
 import type { RiskEvent } from "../risk/mod.ts";
-import { sharpeRatio, simpleReturns } from "../metrics/mod.ts";
+import { holdAfterRuin, sharpeRatio, simpleReturns, sortinoRatio } from "../metrics/mod.ts";
 import { smoothPolicy } from "../agents/mod.ts";
 
 /** Per-step hooks of {@link runEpisode}. */
@@ -209,6 +209,16 @@ export interface EvaluationResult {
    * e.g. a policy that never trades).
    */
   sharpe: number | null;
+  /**
+   * Annualised Sortino ratio of the first episode's per-bar equity returns (same curve as
+   * {@link sharpe}), or null (no equity, too short, no losing bar).
+   */
+  sortino?: number | null;
+  /**
+   * Fraction of the first episode's bars (over the whole window, ruin rule applied) that ended
+   * with an open position (`info.position` ≠ 0), or null when the env does not report it.
+   */
+  exposure?: number | null;
   /** Equity at the end of the first episode (if the env reports `info.equity`), else null. */
   finalEquity: number | null;
   /**
@@ -241,6 +251,8 @@ export interface EvaluateOptions extends EnvGuards {
   deterministic?: boolean;
   /** EMA smoothing α of the policy's output (see {@link EpisodeOptions.smoothing}). */
   smoothing?: number;
+  /** Pass the env's action masks to the policy (default true when the env has masks). */
+  useMasks?: boolean;
 }
 
 /**
@@ -263,6 +275,10 @@ export function evaluatePolicy(
   let totalReturn: number | null = null;
   let trades: number | null = null;
   let riskCounts: Record<string, number> = {};
+  let sortino: number | null = null;
+  let exposure: number | null = null;
+  let inPosition = 0;
+  let hasPosition = false;
   const equity: number[] = [];
   const hooks: EpisodeHooks = {
     afterReset: (r) => {
@@ -272,13 +288,20 @@ export function evaluatePolicy(
     afterStep: (_n, _a, res) => {
       const eq = (res.info as { equity?: unknown }).equity;
       if (typeof eq === "number" && equity.length > 0) equity.push(eq);
+      const p = (res.info as { position?: unknown }).position;
+      if (typeof p === "number") {
+        hasPosition = true;
+        if (p !== 0) inPosition++;
+      }
     },
   };
   for (let ep = 0; ep < episodes; ep++) {
     equity.length = 0;
+    inPosition = 0;
     const r = runEpisode(policy, env, {
       reset: { seed: seed + ep },
       deterministic: options.deterministic ?? true,
+      useMasks: options.useMasks,
       maxSteps: options.maxSteps ?? 10_000_000,
       hooks,
       risk: options.risk,
@@ -298,9 +321,18 @@ export function evaluatePolicy(
     if (ep === 0 && equity.length > 0) {
       finalEquity = equity[equity.length - 1];
       totalReturn = equity[0] > 0 ? finalEquity / equity[0] - 1 : null;
-      if (options.periodsPerYear && equity.length > 2) {
-        sharpe = sharpeRatio(simpleReturns(equity), options.periodsPerYear);
+      // the ruin rule (lib/metrics RUIN_RULE): an early end is held flat to the window's end
+      const w = env as { episodeEnd?: unknown; bar?: unknown };
+      const rest = r.terminated && typeof w.episodeEnd === "number" && typeof w.bar === "number"
+        ? Math.max(0, w.episodeEnd - w.bar)
+        : 0;
+      const curve = rest > 0 ? holdAfterRuin(equity, equity.length + rest) : equity;
+      if (options.periodsPerYear && curve.length > 2) {
+        const rets = simpleReturns(curve);
+        sharpe = sharpeRatio(rets, options.periodsPerYear);
+        sortino = sortinoRatio(rets, options.periodsPerYear);
       }
+      if (hasPosition && curve.length > 1) exposure = inPosition / (curve.length - 1);
     }
   }
   const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
@@ -312,6 +344,8 @@ export function evaluatePolicy(
     returns,
     lengths,
     sharpe,
+    sortino,
+    exposure,
     finalEquity,
     totalReturn,
     trades,

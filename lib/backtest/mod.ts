@@ -12,3 +12,4 @@ export * from "./compare.ts";
 export * from "./evaluate.ts";
 export * from "./options_policies.ts";
 export * from "./options_backtest.ts";
+export * from "./buy_and_hold.ts";

@@ -59,13 +59,13 @@ export interface BaselineRules {
   /** LONG needs divergence strictly above this; SHORT strictly below its negative. Spec 0. */
   divergenceThreshold: number;
   /**
-   * Exit once the position has been held this many bars (≤ 100: the observation's time in
-   * position is capped there). Spec: "after 20 bars" → 20.
+   * Exit once the position has been held MORE than this many bars (≤ 100: the observation's
+   * time in position is capped there). Spec: "held > 20 periods" → 20.
    */
   maxHoldingBars: number;
-  /** Take profit when the open position's unrealised PnL / equity ≥ this (fraction). Spec +1 % → 0.01. */
+  /** Take profit when the open position's unrealised PnL / equity > this (fraction). Spec +1 % → 0.01. */
   takeProfit: number;
-  /** Stop loss when the open position's unrealised PnL / equity ≤ −this (fraction). Spec −0.5 % → 0.005. */
+  /** Stop loss when the open position's unrealised PnL / equity < −this (fraction). Spec −0.5 % → 0.005. */
   stopLoss: number;
   /** Allow LONG entries. Default true. */
   allowLong: boolean;
@@ -127,9 +127,11 @@ function checkBatch(obs: Float64Array, obsDim: number, name: string): number {
  * The specification's fixed-rule baseline, stateless and read from the observation:
  * - flat: ENTER_LONG when signal = up and confidence > 0.6 and OI divergence > 0;
  *   ENTER_SHORT when signal = down and confidence > 0.6 and divergence < 0; else HOLD;
- * - in a position: EXIT when held ≥ 20 bars, or unrealised PnL ≥ +1 % or ≤ −0.5 % (of
+ * - in a position: EXIT when held > 20 bars, or unrealised PnL > +1 % or < −0.5 % (of
  *   equity: the observation's position-PnL feature, the specification's `position_pnl_pct`);
- *   checked in the order take profit, stop loss, time; else HOLD.
+ *   strict inequalities as the specification's "held > 20 periods OR PnL > 1% OR PnL < -0.5%"
+ *   (so a position at exactly 20 bars or exactly +1 % is held); checked in the order take
+ *   profit, stop loss, time; else HOLD.
  * Deterministic; `logProb` is 0 (the chosen action has probability 1), `value` NaN.
  * {@link lastReasons} holds the {@link BaselineReason} of each row of the last call.
  */
@@ -154,9 +156,9 @@ export class FixedRuleBaseline implements Policy {
     this.layout = Object.freeze({ ...SPEC_OBSERVATION_LAYOUT, ...options.layout });
     this.name = options.name ?? "baseline";
     const r = this.rules;
-    if (r.maxHoldingBars > this.layout.timeScale) {
+    if (r.maxHoldingBars >= this.layout.timeScale) {
       throw new ConfigError(
-        `baseline rule maxHoldingBars ${r.maxHoldingBars} exceeds what the observation can show`,
+        `baseline rule maxHoldingBars ${r.maxHoldingBars} must be below the observation cap`,
         { parameter: "rules.maxHoldingBars" },
         `the env's time-in-position feature is capped at ${this.layout.timeScale} bars`,
       );
@@ -186,13 +188,13 @@ export class FixedRuleBaseline implements Policy {
       if (pos !== 0) {
         const pnl = observations[o + L.positionPnl];
         const held = Math.round(observations[o + L.timeInPosition] * L.timeScale);
-        if (pnl >= r.takeProfit) {
+        if (pnl > r.takeProfit) {
           action = Action.EXIT;
           reason = BaselineReason.TAKE_PROFIT;
-        } else if (pnl <= -r.stopLoss) {
+        } else if (pnl < -r.stopLoss) {
           action = Action.EXIT;
           reason = BaselineReason.STOP_LOSS;
-        } else if (held >= r.maxHoldingBars) {
+        } else if (held > r.maxHoldingBars) {
           action = Action.EXIT;
           reason = BaselineReason.TIME;
         }

@@ -401,6 +401,8 @@ export class FuturesTradingEnv implements Env<number> {
   readonly #av = new Float64Array(ACCOUNT_FIELD_COUNT);
   /** Per-bar table, row-major with stride {@link STRIDE} (see {@link buildBarTable}). */
   readonly #bars: Float64Array;
+  readonly #time: Float64Array;
+  readonly #close: Float64Array;
   readonly #obs = new Float64Array(OBS_DIM);
   readonly #info: FuturesEnvInfo = newInfo();
   readonly #result: FuturesStepResult;
@@ -470,6 +472,8 @@ export class FuturesTradingEnv implements Env<number> {
     this.#acct = new Account(opts.trading ?? {});
     this.rewardConfig = Object.freeze(resolveRewardConfig(opts.reward ?? {}));
     this.#bars = barTable(md, fm, opts.signals);
+    this.#time = md.time;
+    this.#close = md.close;
     // ---- range and episodes
     const rs = opts.range?.start ?? 0;
     const re = opts.range?.end ?? n;
@@ -555,6 +559,14 @@ export class FuturesTradingEnv implements Env<number> {
   /** Last bar of the current episode (inclusive). */
   get episodeEnd(): number {
     return this.#end;
+  }
+  /** Open time of bar `bar` of the market data, UTC ms (for curves held past an early end). */
+  barTime(bar: number): number {
+    return this.#time[bar];
+  }
+  /** Close of bar `bar` of the market data (quote currency). */
+  barClose(bar: number): number {
+    return this.#close[bar];
   }
   /** The reused info object of the last reset/step. */
   get info(): FuturesEnvInfo {

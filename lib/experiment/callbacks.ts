@@ -17,7 +17,7 @@ import {
   type UpdateLog,
   VecNormalizer,
 } from "../agents/mod.ts";
-import type { CheckpointState, RunDir } from "./run_dir.ts";
+import type { BestRecord, CheckpointState, RunDir } from "./run_dir.ts";
 
 /** A frozen deterministic policy of the current training state (normaliser copied). */
 export function snapshotPolicy(ctx: TrainContext): Policy {
@@ -78,8 +78,49 @@ export class MetricsLogger implements Callback {
   }
 }
 
-/** Which evaluation number decides the best model and early stopping. */
-export type EvalMetric = "sharpe" | "mean_return";
+/**
+ * Which evaluation number decides the best model and early stopping: the annualised
+ * `sharpe` or `sortino` of the validation equity curve (undefined counts as 0), its
+ * `total_return` (fraction), or the `mean_return` (mean episode reward).
+ */
+export type EvalMetric = "sharpe" | "sortino" | "total_return" | "mean_return";
+
+/**
+ * Minimum-activity guard of the best model: a candidate below either threshold on the
+ * validation split is not chosen over one that passes (a near-idle model with 1 trade and a
+ * lucky Sharpe is not a "best model"). While NO evaluation has passed, the best
+ * non-qualifying candidate is kept provisionally in `best/` with `qualified: false` in the
+ * best record (manifest and state.json), and the first qualifying candidate replaces it.
+ * Envs that do not report trades or positions are not guarded on that quantity.
+ */
+export interface ActivityGuard {
+  /** Minimum closed trades (0 = off). */
+  minTrades: number;
+  /** Minimum fraction of bars with an open position (0 = off). */
+  minExposure: number;
+}
+
+/** Whether an evaluation passes `guard` (see {@link ActivityGuard}). */
+export function passesActivityGuard(res: EvaluationResult, guard: ActivityGuard): boolean {
+  const trades = res.trades ?? null;
+  const exposure = res.exposure ?? null;
+  return (guard.minTrades <= 0 || trades === null || trades >= guard.minTrades) &&
+    (guard.minExposure <= 0 || exposure === null || exposure >= guard.minExposure);
+}
+
+/** The value of `metric` for an evaluation (undefined ratios count as 0). */
+export function evalMetricValue(res: EvaluationResult, metric: EvalMetric): number {
+  switch (metric) {
+    case "sharpe":
+      return res.sharpe ?? 0;
+    case "sortino":
+      return res.sortino ?? 0;
+    case "total_return":
+      return res.totalReturn ?? 0;
+    default:
+      return res.meanReturn;
+  }
+}
 
 /** Options of {@link EvalCallback}. */
 export interface EvalCallbackOptions {
@@ -107,10 +148,14 @@ export interface EvalCallbackOptions {
   minDelta?: number;
   /** Global steps already trained (resume). */
   stepOffset?: number;
-  /** Best value so far (resume). */
-  best?: { metric: string; value: number; timesteps: number } | null;
+  /** Best record so far (resume). */
+  best?: BestRecord | null;
   /** Evaluate once more at the end of training if the last evaluation is older. Default true. */
   evalAtEnd?: boolean;
+  /** Minimum-activity guard of the best model (default: off, `{ minTrades: 0, minExposure: 0 }`). */
+  guard?: ActivityGuard;
+  /** Pass the env's action masks to the policy during evaluation (default true). */
+  useMasks?: boolean;
   /** Called with each evaluation. */
   onEvaluation?: (result: EvaluationResult & { timesteps: number; metricValue: number }) => void;
 }
@@ -123,7 +168,9 @@ export class EvalCallback implements Callback {
   readonly #offset: number;
   #lastEvalAt = -1;
   /** Best evaluation so far. */
-  best: { metric: string; value: number; timesteps: number } | null;
+  best: BestRecord | null;
+  /** The minimum-activity guard in force. */
+  readonly guard: ActivityGuard;
   /** Evaluations since the last improvement. */
   noImprovement = 0;
   /** Most recent evaluation. */
@@ -140,6 +187,7 @@ export class EvalCallback implements Callback {
     this.#o = options;
     this.metric = options.metric ?? (options.periodsPerYear ? "sharpe" : "mean_return");
     this.#offset = options.stepOffset ?? 0;
+    this.guard = options.guard ?? { minTrades: 0, minExposure: 0 };
     const b = options.best ?? null;
     // JSON stores −∞ (e.g. a Sharpe of a policy that never traded) as null
     this.best = b ? { ...b, value: typeof b.value === "number" ? b.value : -Infinity } : null;
@@ -152,27 +200,44 @@ export class EvalCallback implements Callback {
       episodes: this.#o.episodes ?? 1,
       seed: this.#o.seed ?? 0,
       periodsPerYear: this.#o.periodsPerYear,
+      useMasks: this.#o.useMasks,
     });
     this.seconds += res.seconds;
     // An undefined Sharpe means constant equity (a policy that never trades): count it as 0,
     // so a flat policy ranks above one that loses money and below one that earns.
-    const metricValue = this.metric === "sharpe" ? (res.sharpe ?? 0) : res.meanReturn;
-    const rec = { ...res, timesteps, metricValue };
+    const metricValue = evalMetricValue(res, this.metric);
+    const qualified = passesActivityGuard(res, this.guard);
+    const rec = { ...res, timesteps, metricValue, qualified };
     this.last = rec;
     this.history.push(rec);
     const run = this.#o.run;
-    const improved = this.best === null ||
+    // a qualifying candidate always beats a provisional (non-qualifying) best; a
+    // non-qualifying one never replaces a qualifying best
+    const bestQualified = this.best?.qualified ?? true;
+    const better = this.best === null ||
       metricValue > this.best.value + (this.#o.minDelta ?? 0) ||
       (this.best.value === -Infinity && metricValue > -Infinity);
+    const improved = this.best === null ||
+      (qualified && !bestQualified) ||
+      (qualified === bestQualified && better);
     if (improved) {
-      this.best = { metric: this.metric, value: metricValue, timesteps };
+      this.best = {
+        metric: this.metric,
+        value: metricValue,
+        timesteps,
+        qualified,
+        trades: res.trades ?? null,
+        exposure: res.exposure ?? null,
+      };
       this.noImprovement = 0;
       if (run) {
         await run.saveBest({
           engine: ctx.engine,
           normalizer: ctx.normalizer,
           state: this.#state(ctx, timesteps),
-          metadata: { evaluation: { metric: this.metric, value: finiteOrNull(metricValue) } },
+          metadata: {
+            evaluation: { metric: this.metric, value: finiteOrNull(metricValue), qualified },
+          },
         });
       }
     } else this.noImprovement++;
@@ -188,6 +253,9 @@ export class EvalCallback implements Callback {
         finalEquity: finiteOrNull(res.finalEquity),
         metric: this.metric,
         metricValue: finiteOrNull(metricValue),
+        trades: res.trades ?? null,
+        exposure: finiteOrNull(res.exposure),
+        qualified,
         best: improved,
         seconds: res.seconds,
         wallTime: Date.now() / 1000,

@@ -232,8 +232,21 @@ export interface EvaluationConfig {
   evalFreq: number;
   /** Evaluation episodes (1 = the whole validation split once). */
   evalEpisodes: number;
-  /** Best-model / early-stopping metric. */
-  metric: "sharpe" | "mean_return";
+  /**
+   * Best-model / early-stopping metric on validation: `sharpe` (annualised, default),
+   * `sortino`, `total_return` (fraction) or `mean_return` (mean episode reward).
+   */
+  metric: BestMetric;
+  /**
+   * Minimum-activity guard of the best model: a candidate with fewer closed trades than this
+   * on the validation split is not chosen (default 5; 0 = off).
+   */
+  minTrades: number;
+  /**
+   * Minimum-activity guard: a candidate holding a position on a smaller fraction of the
+   * validation bars is not chosen (fraction; default 0.05 = 5 %; 0 = off).
+   */
+  minExposure: number;
   /** Early stop after this many evaluations without improvement (0 = off). */
   patience: number;
   /** Checkpoint every this many steps (50,000); 0 = off. */
@@ -264,6 +277,17 @@ export type EnvName = "futures" | "options";
 /** Every env name. */
 export const ENV_NAMES: readonly EnvName[] = Object.freeze(["futures", "options"]);
 
+/** Metrics the best model can be chosen by. */
+export type BestMetric = "sharpe" | "sortino" | "total_return" | "mean_return";
+
+/** Every {@link BestMetric}, in help order. */
+export const BEST_METRICS: readonly BestMetric[] = Object.freeze([
+  "sharpe",
+  "sortino",
+  "total_return",
+  "mean_return",
+]);
+
 /** The ONE typed configuration of a training run (see the module docs). */
 export interface RunConfig {
   /** Algorithm. */
@@ -293,6 +317,14 @@ export interface RunConfig {
   normObs: boolean;
   /** Return-based reward scaling. */
   normReward: boolean;
+  /**
+   * Mask invalid actions (default true): whenever the env exposes `actionMask`, PPO, A2C and
+   * GRPO sample (and learn) only among the valid actions, and evaluation passes the masks too
+   * — the behaviour of sb3-contrib's MaskablePPO, NOT the specification's plain PPO. With
+   * false the policy chooses among all six actions and the futures env executes an invalid
+   * one as a no-op (`info.actionExecuted` = 0, not charged): the specification's behaviour.
+   */
+  maskActions: boolean;
   /** Data pipeline. */
   data: DataConfig;
   /** Trading-rule overrides (fees, slippage, leverage, balance). */
@@ -333,6 +365,7 @@ export interface RunConfigOverrides {
   hidden?: number[];
   normObs?: boolean;
   normReward?: boolean;
+  maskActions?: boolean;
   data?: Partial<DataConfig>;
   trading?: Partial<RunTradingConfig>;
   /** Reward-term overrides, merged term by term over the preset's. */
@@ -405,6 +438,7 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
     hidden: [64, 64],
     normObs: false,
     normReward: false,
+    maskActions: true,
     data: {
       source: SETUP_DEFAULTS.data,
       oi: null,
@@ -447,6 +481,8 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
       evalFreq: 10_000,
       evalEpisodes: 1,
       metric: "sharpe",
+      minTrades: 5,
+      minExposure: 0.05,
       patience: 0,
       checkpointFreq: 50_000,
       keepCheckpoints: null,
@@ -704,8 +740,13 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   nonNegInt("evaluation.patience", e.patience);
   nonNegInt("evaluation.checkpointFreq", e.checkpointFreq);
   posInt("evaluation.keepCheckpoints", e.keepCheckpoints);
-  if (e.metric !== "sharpe" && e.metric !== "mean_return") {
-    fail("evaluation.metric", `expected sharpe or mean_return, got ${e.metric}`);
+  if (!BEST_METRICS.includes(e.metric)) {
+    fail("evaluation.metric", `expected ${BEST_METRICS.join(", ")}, got ${e.metric}`);
+  }
+  nonNegInt("evaluation.minTrades", e.minTrades);
+  range("evaluation.minExposure", e.minExposure, 0, 1);
+  if (typeof c.maskActions !== "boolean") {
+    fail("maskActions", `expected true or false, got ${JSON.stringify(c.maskActions)}`);
   }
   checkGuard("risk", c.risk, (x) => new RiskManager(x as Partial<RiskConfig>));
   checkGuard("exits", c.exits, (x) => new ProfitManager(x as Partial<ExitLadderConfig>));

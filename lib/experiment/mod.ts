@@ -8,6 +8,7 @@
  */
 export {
   AGENT_NAMES,
+  BEST_METRICS,
   buildEnvSetup,
   buildRunSetup,
   ENV_NAMES,
@@ -29,6 +30,7 @@ export {
 export type {
   AgentName,
   AlgorithmConfig,
+  BestMetric,
   DataConfig,
   EnvName,
   EvaluationConfig,
@@ -87,6 +89,7 @@ export type {
 } from "./train.ts";
 export { gitCommit, listCheckpoints, loadRun, modelFolder, readMetrics } from "./run_dir.ts";
 export type {
+  BestRecord,
   CheckpointState,
   LoadedRun,
   LoadedSnapshot,
@@ -97,3 +100,17 @@ export type {
   RunModelChoice,
 } from "./run_dir.ts";
 export * from "./sweep/mod.ts";
+export {
+  evaluateRun,
+  evaluateRuns,
+  EVALUATION_CURVE_POINTS,
+  EVALUATION_NAMES,
+} from "./evaluate_run.ts";
+export type {
+  EvaluateRunOptions,
+  EvaluationJson,
+  EvaluationJsonRow,
+  EvaluationSplit,
+  RunEvaluation,
+  RunRef,
+} from "./evaluate_run.ts";

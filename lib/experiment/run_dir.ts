@@ -48,6 +48,28 @@ import {
 } from "../agents/mod.ts";
 import { TensorBoardWriter } from "./tensorboard.ts";
 
+/**
+ * The best-model record (`state.json`, `manifest.json`): the metric, its value and the global
+ * step of the best evaluation, and whether that candidate passed the minimum-activity guard.
+ */
+export interface BestRecord {
+  /** Metric name (`sharpe`, `sortino`, `total_return`, `mean_return`). */
+  metric: string;
+  /** Its value (−∞ stored as null in JSON). */
+  value: number;
+  /** Global environment step of the evaluation. */
+  timesteps: number;
+  /**
+   * Whether the candidate passed the minimum-activity guard (false: no evaluation passed it
+   * yet, so the best non-qualifying one is kept provisionally). Absent in older runs.
+   */
+  qualified?: boolean;
+  /** Closed trades of the candidate on validation, or null when the env does not report them. */
+  trades?: number | null;
+  /** Exposure of the candidate on validation (fraction of bars in a position), or null. */
+  exposure?: number | null;
+}
+
 /** Training state stored with every checkpoint (`state.json`). */
 export interface CheckpointState {
   /** Environment steps taken when the checkpoint was written (global, across resumes). */
@@ -59,7 +81,7 @@ export interface CheckpointState {
   /** Engine that wrote it. */
   engine: EngineKind;
   /** Best evaluation so far (for resuming the best-model logic), or null. */
-  best: { metric: string; value: number; timesteps: number } | null;
+  best: BestRecord | null;
   /** Anything else (e.g. evaluations without improvement). */
   extra?: Record<string, unknown>;
 }
@@ -127,8 +149,8 @@ export interface RunManifest {
   };
   /** Checkpoint the run was resumed from, if any. */
   resumedFrom: string | null;
-  /** Best validation result so far (metric, value, global step); −∞ is stored as null. */
-  best: { metric: string; value: number; timesteps: number } | null;
+  /** Best validation result so far (metric, value, global step, guard); −∞ is stored as null. */
+  best: BestRecord | null;
   /** Free-form details (hyperparameters summary, evaluation results, notes). */
   extra?: Record<string, unknown>;
 }

@@ -9,6 +9,7 @@
  */
 import { ConfigError } from "../util/mod.ts";
 import { OBSERVATION_NAMES, SyncVecEnv } from "../env/mod.ts";
+import { RUIN_RULE } from "../metrics/mod.ts";
 import {
   AlwaysFlatPolicy,
   ConstantOptionsPolicy,
@@ -366,6 +367,8 @@ export async function trainRun(
     patience: ev.patience,
     stepOffset,
     best,
+    guard: { minTrades: ev.minTrades, minExposure: ev.minExposure },
+    useMasks: config.maskActions,
   });
   const callbacks: Callback[] = [new MetricsLogger(run, { stepOffset }), evalCb];
   const ckptFreq = ev.checkpointFreq;
@@ -422,6 +425,7 @@ export async function trainRun(
         normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
+        useMasks: config.maskActions,
       });
     } else if (agent === "a2c") {
       train = await trainA2c(vec, engine, {
@@ -437,6 +441,7 @@ export async function trainRun(
         normalizeAdvantage: need(h.normalizeAdvantage, "normalizeAdvantage"),
         normalizer,
         callbacks,
+        useMasks: config.maskActions,
       });
     } else {
       // GRPO runs its groups on one env with clone/restore (no vectorisation, no critic).
@@ -451,6 +456,7 @@ export async function trainRun(
         batchSize: need(h.batchSize, "batchSize"),
         normalizer,
         callbacks,
+        useMasks: config.maskActions,
         ...config.grpo,
       });
     }
@@ -486,7 +492,11 @@ export async function trainRun(
   if (ckptFreq > 0) await run.saveCheckpoint({ engine, normalizer, state });
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
-  const evalOpts = { episodes: ev.evalEpisodes, periodsPerYear: setup.periodsPerYear };
+  const evalOpts = {
+    episodes: ev.evalEpisodes,
+    periodsPerYear: setup.periodsPerYear,
+    useMasks: config.maskActions,
+  };
   const finalRun = await loadRun(run.dir, { which: "final", engine: engineKind });
   const final = evaluatePolicy(evalEnv, finalRun.policy, evalOpts);
   let bestRes: EvaluationResult | null = null;
@@ -541,6 +551,19 @@ export async function trainRun(
       preset: config.preset,
       reward: isOptionsSetup(setup) ? setup.config.reward : setup.reward ?? null,
       env: config.env,
+      maskActions: config.maskActions,
+      masking: config.maskActions
+        ? "invalid actions masked in training and evaluation (MaskablePPO-style; --mask-actions off = the specification's plain PPO)"
+        : "no action masking: invalid actions reach the env, which executes them as no-ops (the specification's plain PPO)",
+      bestSelection: {
+        metric: ev.metric,
+        minTrades: ev.minTrades,
+        minExposure: ev.minExposure,
+        qualified: evalCb.best?.qualified ?? null,
+        rule:
+          "best validation metric among candidates with ≥ minTrades closed trades and ≥ minExposure of bars in a position; while none qualifies, the best non-qualifying candidate is kept with qualified: false",
+      },
+      ruinRule: RUIN_RULE,
     },
   });
   run.close();

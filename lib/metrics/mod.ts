@@ -8,3 +8,5 @@ export * from "./returns.ts";
 export * from "./trades.ts";
 export * from "./performance.ts";
 export * from "./tracker.ts";
+export * from "./ruin.ts";
+export * from "./reporting.ts";

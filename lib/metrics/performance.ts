@@ -16,6 +16,13 @@ import {
   totalReturn,
 } from "./returns.ts";
 import { type TradeRecord, type TradeStats, tradeStats } from "./trades.ts";
+import {
+  REPORTING_DEFAULTS,
+  type ReportingRules,
+  shortWindowText,
+  tooFewTradesText,
+  windowNote,
+} from "./reporting.ts";
 
 /** Inputs of {@link computePerformance}. */
 export interface PerformanceInput {
@@ -168,11 +175,26 @@ function fmtDuration(ms: number): string {
 
 /**
  * {@link PerformanceMetrics} as display rows `{ metric, value }` with units, for tables in
- * notebooks and reports (undefined values shown as "n/a").
+ * notebooks and reports (undefined values shown as "n/a"), under the reporting rules
+ * (`REPORTING_DEFAULTS`, overridable): the annualised ratios say the window they were measured
+ * on, the CAGR and Calmar read `n/a (window < 1 year)` on shorter windows, and win rate,
+ * profit factor and payoff read `n/a (too few trades)` below the minimum trade count.
  */
-export function performanceRows(m: PerformanceMetrics): { metric: string; value: string }[] {
+export function performanceRows(
+  m: PerformanceMetrics,
+  rules: Partial<ReportingRules> = {},
+): { metric: string; value: string }[] {
+  const r = { ...REPORTING_DEFAULTS, ...rules };
   const t = m.trades;
-  const pf = t.grossLoss === 0 && t.grossProfit > 0
+  const days = m.periodsPerYear > 0 ? (m.bars / m.periodsPerYear) * 365 : 0;
+  const window = ` (${windowNote(days)})`;
+  const annualOk = days >= r.minAnnualiseDays;
+  const shortYear = shortWindowText("1 year", days);
+  const enough = t.trades >= r.minTrades;
+  const few = tooFewTradesText(t.trades, r.minTrades);
+  const pf = !enough
+    ? few
+    : t.grossLoss === 0 && t.grossProfit > 0
     ? "∞ (no losing trade)"
     : fmtNum(t.profitFactor);
   return [
@@ -182,11 +204,14 @@ export function performanceRows(m: PerformanceMetrics): { metric: string; value:
       value: `${m.startEquity.toFixed(2)} → ${m.endEquity.toFixed(2)}`,
     },
     { metric: "total return", value: fmtPct(m.totalReturn) },
-    { metric: "annualised return (CAGR)", value: fmtPct(m.annualReturn) },
-    { metric: "annualised volatility", value: fmtPct(m.annualVolatility) },
-    { metric: "Sharpe (annualised, rf 0)", value: fmtNum(m.sharpe) },
-    { metric: "Sortino (annualised)", value: fmtNum(m.sortino) },
-    { metric: "Calmar", value: fmtNum(m.calmar) },
+    {
+      metric: "annualised return (CAGR)",
+      value: annualOk ? fmtPct(m.annualReturn) : shortYear,
+    },
+    { metric: `annualised volatility${window}`, value: fmtPct(m.annualVolatility) },
+    { metric: `Sharpe (annualised, rf 0; ${windowNote(days)})`, value: fmtNum(m.sharpe) },
+    { metric: `Sortino (annualised; ${windowNote(days)})`, value: fmtNum(m.sortino) },
+    { metric: "Calmar", value: annualOk ? fmtNum(m.calmar) : shortYear },
     { metric: "max drawdown", value: fmtPct(m.maxDrawdown) },
     {
       metric: "longest drawdown",
@@ -195,9 +220,9 @@ export function performanceRows(m: PerformanceMetrics): { metric: string; value:
     { metric: "exposure (bars in a position)", value: fmtPct(m.exposure, 1) },
     { metric: "turnover (traded notional / mean equity)", value: fmtNum(m.turnover) },
     { metric: "trades (long / short)", value: `${t.trades} (${t.longTrades} / ${t.shortTrades})` },
-    { metric: "win rate", value: fmtPct(t.winRate, 1) },
+    { metric: "win rate", value: enough ? fmtPct(t.winRate, 1) : few },
     { metric: "profit factor (gross profit / gross loss)", value: pf },
-    { metric: "payoff ratio (avg win / avg loss)", value: fmtNum(t.payoffRatio) },
+    { metric: "payoff ratio (avg win / avg loss)", value: enough ? fmtNum(t.payoffRatio) : few },
     { metric: "expectancy (net PnL per trade)", value: fmtNum(t.expectancy) },
     {
       metric: "average holding time",

@@ -398,14 +398,24 @@ export function comparisonTableFigure(
   const cols: string[][] = [
     rows.map((r) => r.name),
     rows.map((r) => fmtPct(r.totalReturn)),
-    rows.map((r) => fmtPct(r.annualReturn)),
+    rows.map((r) =>
+      r.annualReturn === null && r.windowDays !== undefined
+        ? "n/a (window < 1 year)"
+        : fmtPct(r.annualReturn)
+    ),
     rows.map((r) => fmtNum(r.sharpe)),
     rows.map((r) => fmtNum(r.sortino)),
     rows.map((r) => fmtPct(r.maxDrawdown)),
     rows.map((r) => String(r.trades)),
-    rows.map((r) => fmtPct(r.winRate)),
-    rows.map((r) => (r.profitFactor === null && r.winRate === 1 ? "∞" : fmtNum(r.profitFactor))),
-    rows.map((r) => fmtNum(r.payoffRatio)),
+    rows.map((r) => (r.fewTrades ? "n/a (too few trades)" : fmtPct(r.winRate))),
+    rows.map((r) =>
+      r.fewTrades
+        ? "n/a (too few trades)"
+        : r.profitFactor === null && r.winRate === 1
+        ? "∞"
+        : fmtNum(r.profitFactor)
+    ),
+    rows.map((r) => (r.fewTrades ? "n/a (too few trades)" : fmtNum(r.payoffRatio))),
     rows.map((r) => r.feesPaid.toFixed(2)),
     rows.map((r) => `${r.targetsMet}/${r.targetsTotal}`),
   ];

@@ -15,3 +15,4 @@ export * from "./tables_backtest.ts";
 export * from "./run_summary.ts";
 export * from "./risk_report.ts";
 export * from "./figures_options.ts";
+export * from "./evaluation_report.ts";

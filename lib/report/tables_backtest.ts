@@ -37,19 +37,30 @@ export function tradeRows(result: BacktestResult, limit = 50): Record<string, un
   }));
 }
 
-/** {@link ComparisonRow}s as display rows (percent columns marked `%`). */
+const FEW = "n/a (too few trades)";
+
+/**
+ * {@link ComparisonRow}s as display rows (percent columns marked `%`); trade ratios withheld
+ * below the minimum trade count and the CAGR on windows under a year read `n/a (…)`.
+ */
 export function comparisonRows(rows: readonly ComparisonRow[]): Record<string, unknown>[] {
   return rows.map((r) => ({
-    strategy: r.name,
+    strategy: r.name + (r.ruined ? " (ruined)" : ""),
     "return %": pct(r.totalReturn),
-    "CAGR %": pct(r.annualReturn),
+    "CAGR %": r.annualReturn === null && r.windowDays !== undefined
+      ? "n/a (window < 1 year)"
+      : pct(r.annualReturn),
     Sharpe: r2(r.sharpe),
     Sortino: r2(r.sortino),
     "max DD %": pct(r.maxDrawdown),
     trades: r.trades,
-    "win rate %": pct(r.winRate, 1),
-    "profit factor": r.profitFactor === null && r.winRate === 1 ? "∞" : r2(r.profitFactor),
-    "payoff ratio": r2(r.payoffRatio),
+    "win rate %": r.fewTrades ? FEW : pct(r.winRate, 1),
+    "profit factor": r.fewTrades
+      ? FEW
+      : r.profitFactor === null && r.winRate === 1
+      ? "∞"
+      : r2(r.profitFactor),
+    "payoff ratio": r.fewTrades ? FEW : r2(r.payoffRatio),
     "exposure %": pct(r.exposure, 1),
     fees: r2(r.feesPaid),
     funding: r2(r.fundingPaid),
