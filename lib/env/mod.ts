@@ -14,3 +14,4 @@ export * from "./classic_control.ts";
 export * from "./guarded_env.ts";
 export * from "./options_reward.ts";
 export * from "./options_env.ts";
+export * from "./observation.ts";

@@ -84,3 +84,34 @@ export {
   trackerFromJournal,
   writeDailyReport,
 } from "./journal_metrics.ts";
+export {
+  type BarColumns,
+  type BarFeed,
+  formatDiff,
+  type LoopAgent,
+  type LoopBar,
+  LoopError,
+  type LoopSummary,
+  PaperLoop,
+  type PaperLoopOptions,
+  type ReconcileDiff,
+  reconcileJournal,
+  replayFeed,
+  type WatchdogName,
+  WATCHDOGS,
+} from "./loop.ts";
+export { PersistentPaperBroker } from "./paper_store.ts";
+export {
+  loadRunPolicy,
+  type PolicyDecision,
+  type RunPolicy,
+  type RunPolicyOptions,
+} from "./run_policy.ts";
+export {
+  formatSummary,
+  type PaperSessionOptions,
+  type PaperSessionResult,
+  runPaperSession,
+  sessionBars,
+  WARMUP_BARS,
+} from "./paper_session.ts";

@@ -1,0 +1,226 @@
+/**
+ * One paper-trading session from options (what `deno task paper` and notebook 11 call): load
+ * the runs, the bars to replay, the brokers and the journal, run the {@link PaperLoop}, and
+ * return its summary.
+ *
+ * Bars: `bars` names a recorded bar file (anything `loadMarketData` reads); by default the
+ * first run's own market (the embedded synthetic one with its `data-seed` and `bars`) is
+ * replayed over its TEST split, preceded by {@link WARMUP_BARS} bars so the features are warm
+ * on the split's first bar. `limit` keeps the first N bars of that window.
+ *
+ * Brokers: `paper` (default) gives each run its own persistent paper sub-account
+ * (`<journal>.<agent>.broker.sqlite`, see `paper_store.ts`); `alpaca` uses `AlpacaBroker` with
+ * `alpacaOptionsFromEnv()` (e.g. the local test server via `ALPACA_BASE_URL`).
+ *
+ * @module
+ */
+import { AlpacaBroker, alpacaOptionsFromEnv, type Broker } from "../broker/mod.ts";
+import { loadMarketData, type MarketData, splitByFraction } from "../data/mod.ts";
+import { ConfigError } from "../util/mod.ts";
+import { type Clock, SystemClock } from "./clock.ts";
+import { Journal } from "./journal.ts";
+import { defaultJournalPath } from "./kill_switch.ts";
+import {
+  type BarColumns,
+  type LoopAgent,
+  type LoopSummary,
+  PaperLoop,
+  replayFeed,
+  type WatchdogName,
+} from "./loop.ts";
+import { PersistentPaperBroker } from "./paper_store.ts";
+import { loadRunPolicy } from "./run_policy.ts";
+
+/** Bars before the test split replayed to warm the features up (no decisions on them). */
+export const WARMUP_BARS = 100;
+
+/** Options of {@link runPaperSession}. */
+export interface PaperSessionOptions {
+  /** Run folders (one agent each). */
+  runs: string[];
+  /** Broker: `paper` (default) or `alpaca`. */
+  broker?: "paper" | "alpaca";
+  /** Bar file to replay (default: the first run's market, test split). */
+  bars?: string;
+  /** First bar of the window to replay (index into the bar file). Default: see module docs. */
+  from?: number;
+  /** Keep at most this many bars. */
+  limit?: number;
+  /** Replay speed × real time; Infinity = `max`. Default Infinity. */
+  speed?: number;
+  /** Journal path. Default `<first run>/paper/journal.sqlite`. */
+  journal?: string;
+  /** EMA smoothing α of the logits. */
+  smoothing?: number;
+  /** Risk preset. Default `spec`. */
+  risk?: "spec" | "off";
+  /** Exit ladder preset. Default `spec`. */
+  exits?: "spec" | "off";
+  /** Watchdogs to switch off. */
+  disabledWatchdogs?: WatchdogName[];
+  /** Accept the broker's state on a reconciliation mismatch (journaled). */
+  adoptBrokerState?: boolean;
+  /** Write the daily report here (default `<journal dir>/reports`); null = none. */
+  reportDir?: string | null;
+  /** For a venue simulator: POST `{symbol, price}` of each bar's close here first. */
+  simPriceUrl?: string;
+  /** Clock. */
+  clock?: Clock;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+/** What {@link runPaperSession} returns. */
+export interface PaperSessionResult {
+  /** The loop's summary. */
+  summary: LoopSummary;
+  /** The journal file. */
+  journal: string;
+  /** The bars replayed (the window). */
+  market: MarketData;
+  /** Index range of the window in the bar file. */
+  window: { from: number; to: number };
+}
+
+/** Load the bars a session replays (see the module docs). */
+export async function sessionBars(
+  runConfig: Record<string, unknown>,
+  options: { bars?: string; from?: number; limit?: number } = {},
+): Promise<{ market: MarketData; from: number; to: number }> {
+  let market: MarketData;
+  let from = options.from;
+  if (options.bars) {
+    market = await loadMarketData(options.bars);
+    from ??= 0;
+  } else {
+    const src = typeof runConfig.data === "string" ? runConfig.data : "synthetic";
+    const seed = typeof runConfig["data-seed"] === "number" ? runConfig["data-seed"] : 42;
+    const n = typeof runConfig.bars === "number" ? runConfig.bars : undefined;
+    market = await loadMarketData(src, { synthetic: { seed, ...(n ? { bars: n } : {}) } });
+    const split = splitByFraction(market.time.length);
+    from ??= Math.max(0, split.test.start - WARMUP_BARS);
+  }
+  const n = market.time.length;
+  if (!(from >= 0 && from < n)) {
+    throw new ConfigError(`--from ${from} outside the ${n} bars`, { parameter: "from" });
+  }
+  const to = options.limit !== undefined ? Math.min(n, from + options.limit) : n;
+  return { market, from, to };
+}
+
+/** Run one paper session (see {@link PaperSessionOptions}). */
+export async function runPaperSession(options: PaperSessionOptions): Promise<PaperSessionResult> {
+  if (!options.runs.length) throw new ConfigError("give at least one --run", { parameter: "run" });
+  const brokerKind = options.broker ?? "paper";
+  if (brokerKind !== "paper" && options.runs.length > 1) {
+    throw new ConfigError(
+      `several runs need separate sub-accounts: only --broker paper provides them`,
+      { parameter: "run" },
+      "trade one run per venue account",
+    );
+  }
+  const policies = [];
+  for (const r of options.runs) {
+    policies.push(await loadRunPolicy(r, { smoothing: options.smoothing }));
+  }
+  const journalPath = options.journal ?? defaultJournalPath(options.runs[0]);
+  const dir = journalPath.includes("/") ? journalPath.slice(0, journalPath.lastIndexOf("/")) : ".";
+  await Deno.mkdir(dir, { recursive: true });
+  const { market, from, to } = await sessionBars(policies[0].config, options);
+  const columns: BarColumns = {
+    symbol: market.symbol,
+    interval: market.interval,
+    intervalMs: market.intervalMs,
+    time: market.time,
+    open: market.open,
+    high: market.high,
+    low: market.low,
+    close: market.close,
+    volume: market.volume,
+    openInterest: market.openInterest,
+    fundingRate: market.fundingRate,
+  };
+  const clock = options.clock ?? new SystemClock();
+  // A replay at full speed commits with synchronous=NORMAL (WAL): a committed row survives a
+  // process kill (what the kill tests exercise), not a power loss; real time uses FULL.
+  const speed = options.speed ?? Infinity;
+  const journal = Journal.open(journalPath, {
+    synchronous: speed === Infinity ? "NORMAL" : "FULL",
+  });
+  const closers: (() => void)[] = [() => journal.close()];
+  try {
+    const agents: LoopAgent[] = policies.map((p) => {
+      let broker: Broker;
+      if (brokerKind === "paper") {
+        const b = new PersistentPaperBroker(`${journalPath}.${p.name}.broker.sqlite`, {
+          symbols: [market.symbol],
+          trading: p.trading,
+        });
+        closers.push(() => b.close());
+        broker = b;
+      } else if (brokerKind === "alpaca") {
+        broker = new AlpacaBroker(alpacaOptionsFromEnv());
+      } else {
+        throw new ConfigError(`unknown broker "${brokerKind}"`, { parameter: "broker" });
+      }
+      const url = options.simPriceUrl;
+      return {
+        policy: p,
+        broker,
+        onBar: url
+          ? async (bar) => {
+            const r = await fetch(url, {
+              method: "POST",
+              body: JSON.stringify({ symbol: market.symbol, price: bar.close }),
+            });
+            await r.body?.cancel();
+          }
+          : undefined,
+      };
+    });
+    const loop = new PaperLoop({
+      journal,
+      agents,
+      feed: replayFeed(columns, { speed, clock, from, to }),
+      clock,
+      risk: options.risk,
+      exits: options.exits,
+      disabledWatchdogs: options.disabledWatchdogs,
+      adoptBrokerState: options.adoptBrokerState,
+      reportDir: options.reportDir === null ? undefined : options.reportDir ?? `${dir}/reports`,
+      log: options.log,
+    });
+    const summary = await loop.run();
+    return { summary, journal: journalPath, market, window: { from, to } };
+  } finally {
+    for (const c of closers.reverse()) c();
+  }
+}
+
+/** The summary as printable lines. */
+export function formatSummary(s: LoopSummary): string {
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  const lines = [
+    `bars: ${s.bars} live, ${s.replayedBars} replayed from the journal · ${
+      s.barsPerSecond.toFixed(0)
+    } bars/s`,
+    `decisions: ${kv(s.decisions)}`,
+    `orders: ${s.orders} · fills: ${s.fills}`,
+    `blocked by rule: ${kv(s.blockedByRule)}`,
+    `exits by level: ${kv(s.exitsByLevel)}`,
+  ];
+  for (const a of s.agents) {
+    lines.push(
+      `${a.agent}: equity ${a.equity.toFixed(2)} (initial ${a.initial.toFixed(2)}, return ${
+        (a.return * 100).toFixed(2)
+      } %), position ${a.position}`,
+    );
+  }
+  if (s.watchdogs.length) {
+    lines.push(`watchdogs: ${s.watchdogs.map((w) => `${w.name} (${w.detail})`).join("; ")}`);
+  }
+  lines.push(`stopped: ${s.stopReason}`);
+  if (s.report) lines.push(`daily report: ${s.report.jsonPath}, ${s.report.htmlPath}`);
+  return lines.join("\n");
+}
