@@ -206,6 +206,11 @@ export interface PaperLoopOptions {
   reportDir?: string;
   /** Progress and watchdog lines. Default: none. */
   log?: (line: string) => void;
+  /**
+   * Called with every observation the loop decides on (the buffer is reused: copy it), in
+   * every mode — for tests and diagnostics.
+   */
+  onObservation?: (agent: string, barTimeMs: number, obs: Float64Array) => void;
 }
 
 /** What a run of the loop did (printed as the summary). */
@@ -346,10 +351,11 @@ class AgentRunner {
   }
 
   /** Start the episode on this bar (the env's reset). */
-  start(): void {
+  start(bar: LoopBar): void {
     this.started = true;
     this.book.reset();
-    this.book.setClock(this.barIndex, this.book.time);
+    this.book.setClock(this.barIndex, bar.time);
+    this.book.mark(bar.close);
     this.dur = 0;
     this.closed = 0;
     this.wins = 0;
@@ -912,7 +918,7 @@ export class PaperLoop {
     r.advance(bar);
     const step = r.features.push(bar);
     const atr = step.valid ? step.row[r.atrCol] : NaN;
-    if (!r.started && step.valid && atr >= 0) r.start();
+    if (!r.started && step.valid && atr >= 0) r.start(bar);
     let seq = 0;
     const nextId = () => newClientOrderId(r.name, bar.time, seq++);
     let stop: string | null = null;
@@ -1003,6 +1009,7 @@ export class PaperLoop {
           step.valid ? step.row : new Float64Array(FEATURE_NAMES.length).fill(NaN),
         );
         writeActionMask(r.book, { atr, out: r.mask });
+        this.#o.onObservation?.(r.name, bar.time, obs);
         const d = r.policy.decide(obs, r.mask);
         const hash = await observationHash(obs);
         const a = d.action;
