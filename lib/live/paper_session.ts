@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { AlpacaBroker, alpacaOptionsFromEnv, type Broker } from "../broker/mod.ts";
+import { AlpacaBroker, alpacaOptionsFromEnv, type Broker, RateLimiter } from "../broker/mod.ts";
 import { loadMarketData, type MarketData, splitByFraction } from "../data/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import { type Clock, SystemClock } from "./clock.ts";
@@ -159,7 +159,12 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
         closers.push(() => b.close());
         broker = b;
       } else if (brokerKind === "alpaca") {
-        broker = new AlpacaBroker(alpacaOptionsFromEnv());
+        const o = alpacaOptionsFromEnv();
+        // Alpaca's 200 requests/min applies to Alpaca; a loopback simulator replayed at full
+        // speed gets a limiter it cannot hit.
+        const loopback = /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(o.baseUrl ?? "");
+        if (loopback) o.rateLimiter = new RateLimiter({ limit: 1_000_000, windowMs: 60_000 });
+        broker = new AlpacaBroker(o);
       } else {
         throw new ConfigError(`unknown broker "${brokerKind}"`, { parameter: "broker" });
       }
