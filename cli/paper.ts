@@ -89,6 +89,12 @@ await runCli(async () => {
       description: "start despite a reconciliation mismatch (journaled)",
     },
     "sim-price-url": { type: "string", description: "venue simulator: POST each bar's close here" },
+    "crash-window-ms": {
+      type: "integer",
+      description:
+        "test aid: wait this long between journaling an order and sending it (and after)",
+      range: { min: 0 },
+    },
     json: { type: "boolean", description: "print the summary as one JSON line" },
     help: { type: "boolean", short: "h", description: "this help" },
   }, { usage: USAGE });
@@ -133,6 +139,7 @@ await runCli(async () => {
     disabledWatchdogs: off as WatchdogName[],
     adoptBrokerState: values["adopt-broker-state"],
     simPriceUrl: values["sim-price-url"],
+    crashWindowMs: values["crash-window-ms"],
     log: (l) => console.error(l),
   });
   if (values.json) console.log(JSON.stringify({ journal: res.journal, ...res.summary }));

@@ -98,6 +98,8 @@ export interface BarFeed {
   readonly wallGapMs: number;
   /** The next bar (waits for it), `last` true on the final bar, or null at the end. */
   next(): Promise<{ bar: LoopBar; last: boolean } | null>;
+  /** Deliver bars up to `timeMs` (already journaled, being replayed) without waiting. */
+  fastForward?(timeMs: number): void;
 }
 
 /** Columns of a recorded bar file, as `MarketData` holds them. */
@@ -132,14 +134,19 @@ export function replayFeed(
   let i = options.from ?? 0;
   const gap = speed === Infinity ? Infinity : bars.intervalMs / speed;
   let due = clock.now();
+  let fastUntil = -Infinity;
   return {
     symbol: bars.symbol,
     interval: bars.interval,
     intervalMs: bars.intervalMs,
     wallGapMs: gap,
+    fastForward(timeMs: number) {
+      fastUntil = timeMs;
+    },
     async next() {
       if (i >= end) return null;
-      if (gap !== Infinity) {
+      if (bars.time[i] <= fastUntil) due = clock.now();
+      else if (gap !== Infinity) {
         due += gap;
         await clock.sleepUntil(due);
       }
@@ -211,6 +218,12 @@ export interface PaperLoopOptions {
    * every mode — for tests and diagnostics.
    */
   onObservation?: (agent: string, barTimeMs: number, obs: Float64Array) => void;
+  /**
+   * Test aid: wait this long (ms) between journaling an order and sending it, and again
+   * between the broker's answer and journaling it, so kill tests land in those windows often.
+   * Default 0.
+   */
+  crashWindowMs?: number;
 }
 
 /** What a run of the loop did (printed as the summary). */
@@ -742,6 +755,7 @@ export class PaperLoop {
       }
     }
     // 3. the bars: journaled ones are replayed (the feed re-delivers them), then live
+    if (seen.size) this.#o.feed.fastForward?.(Math.max(...seen));
     const t0 = performance.now();
     let live = 0;
     let stop: string | null = null;
@@ -858,6 +872,11 @@ export class PaperLoop {
     }
     if (ordersDue) this.#lastOrdersReconcile = now;
     if (posDue) this.#lastPositionsReconcile = now;
+  }
+
+  async #widen(): Promise<void> {
+    const ms = this.#o.crashWindowMs ?? 0;
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
   #count(kind: DecisionKind, reason?: string | null, rule?: string | null): void {
@@ -1232,11 +1251,13 @@ export class PaperLoop {
       }
     } else {
       this.#summary.orders++;
+      await this.#widen();
       const out = await r.engine.submit(
         { symbol: r.symbol, qty: it.qty, side: it.side, type: "market", timeInForce: "gtc" },
         { clientOrderId: d.id, price: it.price },
       );
       fills = [];
+      await this.#widen();
       if (out.kind === "confirmed" || (out.kind === "rejected" && out.order)) {
         fills = syncOrder(j, {
           agent: r.name,

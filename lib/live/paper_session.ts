@@ -64,6 +64,8 @@ export interface PaperSessionOptions {
   reportDir?: string | null;
   /** For a venue simulator: POST `{symbol, price}` of each bar's close here first. */
   simPriceUrl?: string;
+  /** Test aid: see `PaperLoopOptions.crashWindowMs`. */
+  crashWindowMs?: number;
   /** Clock. */
   clock?: Clock;
   /** Progress lines. */
@@ -194,6 +196,7 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
       adoptBrokerState: options.adoptBrokerState,
       reportDir: options.reportDir === null ? undefined : options.reportDir ?? `${dir}/reports`,
       log: options.log,
+      crashWindowMs: options.crashWindowMs,
     });
     const summary = await loop.run();
     return { summary, journal: journalPath, market, window: { from, to } };
