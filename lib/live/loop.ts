@@ -626,6 +626,9 @@ export class PaperLoop {
   #lastOrdersReconcile = -Infinity;
   #lastPositionsReconcile = -Infinity;
   #lastDay = "";
+  /** Journaled orders by agent and decision bar (replay applies those no decision re-made). */
+  #ordersByBar = new Map<string, string[]>();
+  #applied = new Set<string>();
 
   /** Build the loop (nothing runs until {@link PaperLoop.run}). */
   constructor(options: PaperLoopOptions) {
@@ -754,14 +757,51 @@ export class PaperLoop {
         completed.set(Number(e.ts_ms), (completed.get(Number(e.ts_ms)) ?? 0) + 1);
       }
     }
+    for (const o of j.ordersUpdatedSince(-1)) {
+      const k = `${o.agent}|${o.createdMs}`;
+      const l = this.#ordersByBar.get(k) ?? [];
+      l.push(o.clientOrderId);
+      this.#ordersByBar.set(k, l);
+    }
     // 3. the bars: journaled ones are replayed (the feed re-delivers them), then live
     if (seen.size) this.#o.feed.fastForward?.(Math.max(...seen));
     const t0 = performance.now();
     let live = 0;
     let stop: string | null = null;
+    const feed = this.#o.feed;
+    const staleAfter = (this.#o.staleIntervals ?? 3) * feed.wallGapMs;
+    let lastBar: LoopBar | null = null;
     for (;;) {
-      const nx = await this.#o.feed.next();
+      const nextP = feed.next();
+      if (!this.#off.has("stale-data") && Number.isFinite(staleAfter) && lastBar) {
+        const ac = new AbortController();
+        const waited = this.#clock.sleepUntil(this.#clock.now() + staleAfter, ac.signal)
+          .then(() => "stale" as const);
+        const first = await Promise.race([nextP, waited]);
+        ac.abort();
+        if (first === "stale") {
+          this.#watchdog(
+            "stale-data",
+            null,
+            `no bar within ${this.#o.staleIntervals ?? 3} intervals after ${
+              new Date(lastBar.time).toISOString()
+            }: flattening`,
+          );
+          for (const r of this.#agents) {
+            if (r.book.direction !== 0) {
+              await this.#flatten(r, lastBar, {
+                mode: "live",
+                id: newClientOrderId(r.name, lastBar.time, 98),
+                reason: "watchdog stale-data",
+              });
+              this.#closeBar(r, lastBar, "live");
+            }
+          }
+        }
+      }
+      const nx = await nextP;
       if (!nx) break;
+      lastBar = nx.bar;
       const { bar, last } = nx;
       let mode: Mode = "live";
       if (seen.has(bar.time)) {
@@ -832,6 +872,15 @@ export class PaperLoop {
     for (const r of this.#agents) {
       const s = await this.#agentBar(r, bar, ctx);
       if (s) stop = s;
+      if (mode === "replay") {
+        // orders of this bar no replayed decision made (watchdog flattens): their fills
+        for (const cid of this.#ordersByBar.get(`${r.name}|${bar.time}`) ?? []) {
+          if (this.#applied.has(cid)) continue;
+          for (const f of j.fills({ agent: r.name })) {
+            if (f.clientOrderId === cid) r.applyFill(f, bar.close);
+          }
+        }
+      }
     }
     if (mode !== "replay") await this.#periodic();
     return stop;
@@ -1238,6 +1287,7 @@ export class PaperLoop {
     if (!send || !it) return;
     // the fills that really happened
     let fills: IntendedFill[];
+    this.#applied.add(d.id);
     if (d.mode === "replay" || known) {
       fills = j.fills({ agent: r.name }).filter((f) => f.clientOrderId === d.id).map((f) => ({
         side: f.side,
