@@ -120,6 +120,13 @@ Deno.test("loop observation equals the env's bit for bit; paper fills equal the 
     const env = new FuturesTradingEnv({ market: md, features: computeFeatures(md) });
     const bt = backtest(policy, env, { periodsPerYear: env.periodsPerYear });
     const loop = await runLoop(md, dir, { risk: "off", watchdogs: false });
+    // the same run with the env's end close separable (see backtestFills)
+    const open = new FuturesTradingEnv({
+      market: md,
+      features: computeFeatures(md),
+      closeAtEnd: false,
+    });
+    const btOpen = backtest(rulePolicy().policy, open, { periodsPerYear: open.periodsPerYear });
 
     assert.equal(loop.obs.length, seen.length, "one decision per env step");
     for (let t = 0; t < seen.length; t++) {

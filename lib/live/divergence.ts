@@ -5,8 +5,8 @@
  * Backtest fills are derived from a `BacktestResult` (`lib/backtest`): the action decided on
  * bar `time[t]` changes the position from `position[t]` to `position[t + 1]` and fills at
  * that bar's close `price[t]` moved against the trader by the slippage (the env's fill
- * convention); the env's end-of-data close is the last change. A liquidation inside a bar
- * also shows as a change (explained as such when the journal has no matching order).
+ * convention); see {@link backtestFills} for the end-of-data close. A liquidation inside a bar
+ * also shows as a change.
  *
  * Explanations, in the order they are tried:
  * - `guard: <rule>` — the paper decision on that bar was blocked by a risk rule, or the paper
@@ -16,14 +16,21 @@
  * - `partial fill` — the paper order filled less than its quantity;
  * - `latency` — the paper fill is on a later bar than its decision (a resting or late fill);
  * - `price` — same bar and size, another price (a different fill model, e.g. quotes);
- * - `size` — same bar, another size (the book diverged earlier: see the first difference).
+ * - `size` — same bar, another size;
+ * - `follows the difference at <time>` — after the first difference the two positions differ,
+ *   so later fills differ as a consequence (not a new cause).
  *
  * Times UTC ms; sizes in base units; prices in quote currency.
  *
  * @module
  */
-import type { BacktestResult } from "../backtest/mod.ts";
-import type { Journal } from "./journal.ts";
+import { backtest, type BacktestResult } from "../backtest/mod.ts";
+import { sliceMarketData } from "../data/mod.ts";
+import { computeFeatures } from "../features/mod.ts";
+import { FuturesTradingEnv } from "../env/mod.ts";
+
+import { Journal } from "./journal.ts";
+import type { PaperSessionResult } from "./paper_session.ts";
 
 /** A fill on one side of the comparison. */
 export interface ComparedFill {
@@ -63,26 +70,31 @@ export interface DivergenceReport {
   byExplanation: Record<string, number>;
 }
 
-/** Backtest fills per decision bar (see the module docs); `slippage` is a fraction. */
+/**
+ * Backtest fills per decision bar (see the module docs); `slippage` is a fraction. The env's
+ * end-of-data close happens in the same step as the last decision, so the two cannot be told
+ * apart from the result: backtest with an env built with `closeAtEnd: false` and pass
+ * `endClose: true` to add the close of the final position at the last bar's close.
+ */
 export function backtestFills(
   result: BacktestResult,
-  options: { slippage: number },
+  options: { slippage: number; endClose?: boolean },
 ): ComparedFill[] {
   const out: ComparedFill[] = [];
-  for (let t = 0; t < result.steps; t++) {
-    const d = result.position[t + 1] - result.position[t];
-    if (d === 0) continue;
+  const push = (at: number, d: number) => {
+    if (d === 0) return;
     const dir = d > 0 ? 1 : -1;
-    // the end-of-data close happens at the last bar's close, after the last decision
-    const last = t === result.steps - 1 && result.position[t + 1] === 0 && result.actions[t] !== 3;
-    const at = last ? t + 1 : t;
     out.push({
       time: result.time[at],
       side: dir > 0 ? "buy" : "sell",
       size: Math.abs(d),
       price: result.price[at] * (1 + options.slippage * dir),
     });
-  }
+  };
+  const n = result.steps;
+  for (let t = 0; t < n; t++) push(t, result.position[t + 1] - result.position[t]);
+  // the env's end-of-data close at the last bar's close (see the docs of `endClose`)
+  if (options.endClose && n > 0) push(n, -result.position[n]);
   return out;
 }
 
@@ -147,6 +159,7 @@ export function divergenceReport(
   const rows: DivergenceRow[] = [];
   const by: Record<string, number> = {};
   let matched = 0;
+  let firstDiff: number | null = null;
   const close = (a: number, b: number, rel: number) =>
     Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-300);
   for (const k of keys) {
@@ -161,6 +174,7 @@ export function divergenceReport(
     if (p && b && close(p.size, b.size, relSize) && close(p.price, b.price, relPrice)) {
       why = "match";
     } else if (b && !p && blocked) why = `guard: ${blocked.reason?.split(":")[0] ?? "risk"}`;
+    else if (b && !p && exited) why = `guard: ${exited.reason ?? "exit"}`;
     else if (p && !b && exited) why = `guard: ${exited.reason ?? "exit"}`;
     else if (smoothed && !p) why = "smoothing";
     else if (p?.partial) why = "partial fill";
@@ -169,6 +183,11 @@ export function divergenceReport(
     else if (p && b) why = "size";
     else if (!p && b) why = "no paper fill";
     else why = p?.why ? `paper only: ${p.why}` : "paper only";
+    // once the two sides' positions differ, later differences follow from the first one
+    if (firstDiff !== null && !why.startsWith("guard") && why !== "match" && why !== "smoothing") {
+      why = `follows the difference at ${new Date(firstDiff).toISOString()}`;
+    }
+    if (why !== "match" && firstDiff === null) firstDiff = time;
     if (why === "match") matched++;
     by[why] = (by[why] ?? 0) + 1;
     rows.push({
@@ -179,4 +198,64 @@ export function divergenceReport(
     });
   }
   return { agent, rows, matched, differing: rows.length - matched, byExplanation: by };
+}
+
+/** The backtest and the divergence report of one agent of a session. */
+export interface SessionComparison {
+  /** Agent. */
+  agent: string;
+  /** The backtest of the same run over the same bars (env without signals, like the loop). */
+  backtest: BacktestResult;
+  /** Per-trade comparison with the journal. */
+  report: DivergenceReport;
+}
+
+/**
+ * Backtest every run of a finished session over the session's own bars (the same window,
+ * features computed on it, the same deterministic decisions of the loaded run, ML-signal
+ * inputs 0 as in the loop) and compare per trade with the journal.
+ */
+export function compareWithBacktest(session: PaperSessionResult): SessionComparison[] {
+  const { market, window, policies } = session;
+  const bars = sliceMarketData(market, window.from, window.to);
+  const features = computeFeatures(bars);
+  const journal = Journal.open(session.journal, { readOnly: true });
+  try {
+    return policies.map((run) => {
+      // closeAtEnd false: the end close is added by backtestFills (see its docs)
+      const env = new FuturesTradingEnv({
+        market: bars,
+        features,
+        trading: run.trading,
+        closeAtEnd: false,
+      });
+      const policy: Parameters<typeof backtest>[0] = {
+        name: run.name,
+        act(obs, options = {}) {
+          const d = run.decide(obs, options.masks ?? new Uint8Array(6).fill(1));
+          return {
+            actions: Float64Array.of(d.action),
+            logProb: new Float64Array(1),
+            value: new Float64Array(1),
+          };
+        },
+        reset: () => run.reset(),
+      };
+      const open = backtest(policy, env, { periodsPerYear: env.periodsPerYear, name: run.name });
+      const report = divergenceReport(
+        journal,
+        backtestFills(open, { slippage: env.account.config.slippage, endClose: true }),
+        { agent: run.name },
+      );
+      // the backtest as reported (the env closes the final position itself)
+      const closing = new FuturesTradingEnv({ market: bars, features, trading: run.trading });
+      const bt = backtest(policy, closing, {
+        periodsPerYear: closing.periodsPerYear,
+        name: run.name,
+      });
+      return { agent: run.name, backtest: bt, report };
+    });
+  } finally {
+    journal.close();
+  }
 }

@@ -115,3 +115,12 @@ export {
   sessionBars,
   WARMUP_BARS,
 } from "./paper_session.ts";
+export {
+  backtestFills,
+  type ComparedFill,
+  compareWithBacktest,
+  type DivergenceReport,
+  divergenceReport,
+  type DivergenceRow,
+  type SessionComparison,
+} from "./divergence.ts";

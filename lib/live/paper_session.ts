@@ -29,7 +29,7 @@ import {
   type WatchdogName,
 } from "./loop.ts";
 import { PersistentPaperBroker } from "./paper_store.ts";
-import { loadRunPolicy } from "./run_policy.ts";
+import { loadRunPolicy, type RunPolicy } from "./run_policy.ts";
 
 /** Bars before the test split replayed to warm the features up (no decisions on them). */
 export const WARMUP_BARS = 100;
@@ -42,6 +42,8 @@ export interface PaperSessionOptions {
   broker?: "paper" | "alpaca";
   /** Bar file to replay (default: the first run's market, test split). */
   bars?: string;
+  /** Bars in memory to replay instead of a file (e.g. a notebook's market). */
+  market?: MarketData;
   /** First bar of the window to replay (index into the bar file). Default: see module docs. */
   from?: number;
   /** Keep at most this many bars. */
@@ -82,16 +84,21 @@ export interface PaperSessionResult {
   market: MarketData;
   /** Index range of the window in the bar file. */
   window: { from: number; to: number };
+  /** The loaded runs (same order as `runs`). */
+  policies: RunPolicy[];
 }
 
 /** Load the bars a session replays (see the module docs). */
 export async function sessionBars(
   runConfig: Record<string, unknown>,
-  options: { bars?: string; from?: number; limit?: number } = {},
+  options: { bars?: string; market?: MarketData; from?: number; limit?: number } = {},
 ): Promise<{ market: MarketData; from: number; to: number }> {
   let market: MarketData;
   let from = options.from;
-  if (options.bars) {
+  if (options.market) {
+    market = options.market;
+    from ??= 0;
+  } else if (options.bars) {
     market = await loadMarketData(options.bars);
     from ??= 0;
   } else {
@@ -199,7 +206,7 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
       crashWindowMs: options.crashWindowMs,
     });
     const summary = await loop.run();
-    return { summary, journal: journalPath, market, window: { from, to } };
+    return { summary, journal: journalPath, market, window: { from, to }, policies };
   } finally {
     for (const c of closers.reverse()) c();
   }
