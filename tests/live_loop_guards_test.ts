@@ -230,3 +230,44 @@ Deno.test("stale-data watchdog: a feed that stops delivering fires, is journaled
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("two runs side by side on separate paper sub-accounts; the daily report is per agent", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const alwaysShort: RunPolicy = {
+      ...alwaysLong,
+      name: "short",
+      decide(_obs, mask) {
+        const a = mask[2] ? 2 : 0;
+        return { action: a, rawAction: a, probs: [1 - a / 2, 0, a / 2, 0, 0, 0] };
+      },
+    };
+    const j = Journal.open(`${dir}/j.sqlite`, { synchronous: "NORMAL" });
+    const b1 = new PersistentPaperBroker(`${dir}/long.sqlite`, { symbols: [md.symbol] });
+    const b2 = new PersistentPaperBroker(`${dir}/short.sqlite`, { symbols: [md.symbol] });
+    try {
+      const s = await new PaperLoop({
+        journal: j,
+        agents: [{ policy: alwaysLong, broker: b1 }, { policy: alwaysShort, broker: b2 }],
+        feed: replayFeed(cols(md)),
+        risk: "off",
+        exits: "off",
+        flattenAtEnd: false,
+        reportDir: `${dir}/reports`,
+      }).run();
+      assert.deepEqual(s.agents.map((a) => Math.sign(a.position)), [1, -1]);
+      assert.deepEqual(j.agents().map((a) => a.agent).sort(), ["long", "short"]);
+      // each sub-account holds only its own agent's position
+      assert.ok((await b1.getPositions())[0].qty > 0);
+      assert.ok((await b2.getPositions())[0].qty < 0);
+      const rep = JSON.parse(await Deno.readTextFile(s.report!.jsonPath));
+      assert.ok(JSON.stringify(rep).includes('"long"') && JSON.stringify(rep).includes('"short"'));
+    } finally {
+      b1.close();
+      b2.close();
+      j.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

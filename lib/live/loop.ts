@@ -78,7 +78,7 @@ import { type DecisionKind, Journal, newClientOrderId, type OrderStatus } from "
 import { writeDailyReport } from "./journal_metrics.ts";
 import { KillSwitchMonitor } from "./kill_switch.ts";
 import type { RunPolicy } from "./run_policy.ts";
-import { marketDate } from "./scheduler.ts";
+import { marketDate, occurrencesBetween, resolveSchedule } from "./scheduler.ts";
 
 /** The loop refused to start or had to stop (reconciliation mismatch, dead broker, …). */
 export class LoopError extends ToolkitError {}
@@ -626,6 +626,8 @@ export class PaperLoop {
   #lastOrdersReconcile = -Infinity;
   #lastPositionsReconcile = -Infinity;
   #lastDay = "";
+  #lastBarClose: number | null = null;
+  readonly #schedule = resolveSchedule({ market: "crypto" });
   /** Journaled orders by agent and decision bar (replay applies those no decision re-made). */
   #ordersByBar = new Map<string, string[]>();
   #applied = new Set<string>();
@@ -856,18 +858,33 @@ export class PaperLoop {
         receivedMs: nowMs,
       });
     }
-    const day = marketDate(bar.time, "crypto");
-    if (mode !== "replay" && this.#lastDay && day !== this.#lastDay) {
-      j.recordSchedulerEvent({
-        job: "daily_report",
-        scheduledMs: Date.parse(`${day}T00:00:00Z`),
-        atMs: nowMs,
-        sessionDate: this.#lastDay,
-        outcome: "fired",
-        reason: "UTC session end (crypto 24/7)",
-      });
+    // the scheduler's crypto (24/7, UTC session) jobs due while this bar was open, in bar
+    // time (a replay runs faster than the wall clock): market_open and daily_report are
+    // journaled (the daily report is written at each UTC session end); the 5-minute recurring
+    // job is the periodic reconciliation below.
+    const closeMs = bar.time + this.#o.feed.intervalMs;
+    if (mode !== "replay" && this.#lastBarClose !== null) {
+      for (const oc of occurrencesBetween(this.#schedule, this.#lastBarClose, closeMs)) {
+        if (oc.job === "recurring" || j.schedulerHandled(oc.job, oc.scheduledMs)) continue;
+        j.recordSchedulerEvent({
+          job: oc.job,
+          scheduledMs: oc.scheduledMs,
+          atMs: closeMs,
+          sessionDate: oc.session.date,
+          outcome: "fired",
+          reason: "crypto 24/7, UTC session",
+        });
+        if (oc.job === "daily_report" && this.#o.reportDir) {
+          await writeDailyReport(j, oc.session.date, {
+            dir: this.#o.reportDir,
+            market: "crypto",
+            nowMs: closeMs,
+          });
+        }
+      }
     }
-    this.#lastDay = day;
+    this.#lastBarClose = closeMs;
+    this.#lastDay = marketDate(bar.time, "crypto");
     let stop: string | null = null;
     for (const r of this.#agents) {
       const s = await this.#agentBar(r, bar, ctx);
