@@ -144,7 +144,7 @@ Deno.test("loop observation equals the env's bit for bit; paper fills equal the 
     try {
       const rep = divergenceReport(
         j,
-        backtestFills(bt, { slippage: env.account.config.slippage }),
+        backtestFills(btOpen, { slippage: env.account.config.slippage, endClose: true }),
         {
           agent: "rule",
         },
