@@ -23,8 +23,8 @@ const notebooks = [...Deno.readDirSync(`${ROOT}/notebooks`)]
   .filter((n) => /^\d\d_.*\.ipynb$/.test(n))
   .sort();
 
-Deno.test("the eight numbered notebooks exist", () => {
-  assert.deepEqual(notebooks.map((n) => n.slice(0, 2)), [
+Deno.test("the eight numbered notebooks of the main path exist (later ones may follow)", () => {
+  assert.deepEqual(notebooks.map((n) => n.slice(0, 2)).filter((n) => n <= "08"), [
     "01",
     "02",
     "03",

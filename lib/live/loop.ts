@@ -1065,7 +1065,8 @@ export class PaperLoop {
         for (const x of orders) {
           const qty = Math.min(x.qty, r.book.size);
           if (!(qty > 0)) continue;
-          const intended = this.#intend(r, (a) => a.reduce(qty, ExitCode.TAKE_PROFIT));
+          const code = x.rule.startsWith("tp") ? ExitCode.TAKE_PROFIT : ExitCode.STOP_LOSS;
+          const intended = this.#intend(r, (a) => a.reduce(qty, code));
           await this.#act(r, bar, {
             mode,
             id: nextId(),
