@@ -24,7 +24,10 @@
  * ## Crash safety (see also the journal's module docs)
  * - The paper broker logs its inputs before applying them in its own file
  *   (`paper_store.ts`); a restart rebuilds it exactly.
- * - Restart = deterministic replay: every journaled bar is fed again through steps 2–5 in
+ * - The loop itself keeps no snapshot: features (the indicator objects have no serialiser),
+ *   the book, the statistics, the smoothing EMA, the risk and exit managers are all rebuilt.
+ * - Restart = deterministic replay: every journaled bar is fed again (the feed re-delivers it
+ *   without pacing, see {@link BarFeed.fastForward}) through steps 2–5 in
  *   REPLAY mode — the same decisions are recomputed (their observation hashes are checked
  *   against the journal), nothing is recorded twice, nothing is sent, and the fills applied to
  *   the book come from the journal. The last, incomplete bar runs in RESUME mode: a decision
@@ -36,6 +39,22 @@
  *   journal's positions (from fills), open orders and per-order filled quantities to equal the
  *   broker's exactly (prices within 1e-8 relative). A mismatch prints an exact diff and the
  *   loop refuses to start unless `adoptBrokerState` (journaled as `adopt_broker_state`).
+ *
+ * ## Watchdogs (each on by default, off by name: {@link WATCHDOGS})
+ * `stale-data` (no bar within `staleIntervals` expected gaps of the feed: journaled, printed,
+ * positions flattened at the last price; a `--speed max` replay never waits, so it never
+ * fires), `broker-connectivity` (a dead-man switch: `maxFailedHeartbeats` failed
+ * `getClock` heartbeats in a row cancel the open orders, flatten and stop), `daily-loss` and
+ * `drawdown` (the risk manager's latches: flatten; new exposure stays blocked by the risk
+ * manager itself). Every firing is a `risk_events` row with rule = the watchdog's name.
+ *
+ * ## Scheduler
+ * Futures runs use the scheduler's crypto mode (24/7, UTC session): its `market_open` and
+ * `daily_report` occurrences are evaluated in BAR time (a replay runs faster than the wall
+ * clock) and journaled once each (`scheduler_events`); each `daily_report` writes the daily
+ * report (JSON + HTML) of the UTC day that ended. The 5-minute `recurring` job is the periodic
+ * reconciliation (open orders every `reconcileOrdersMs`, positions every
+ * `reconcilePositionsMs`, drift journaled as `loop_events` kind `drift`).
  *
  * ## Limits (stated)
  * - The ML-signal observation inputs are 0 (as an env built with `signals: "none"`): the
@@ -295,6 +314,8 @@ class AgentRunner {
   closed = 0;
   wins = 0;
   ledgerSeen = 0;
+  /** Closed trades already journaled / reported to the risk manager. */
+  tradesSeen = 0;
   barIndex = -1;
   started = false;
   failedHeartbeats = 0;
@@ -302,13 +323,13 @@ class AgentRunner {
 
   constructor(
     a: LoopAgent,
-    o: { risk: "spec" | "off"; exits: "spec" | "off"; intervalMs: number },
+    o: { risk: "spec" | "off"; exits: "spec" | "off"; intervalMs: number; symbol: string },
   ) {
     this.policy = a.policy;
     this.name = a.policy.name;
     this.broker = a.broker;
     this.onBar = a.onBar;
-    this.symbol = "";
+    this.symbol = o.symbol;
     this.engine = new ExecutionEngine(a.broker, {
       risk: ALLOW_ALL,
       ids: new ClientOrderIdFactory({ venue: a.broker.venue, session: "paper" }),
@@ -662,9 +683,9 @@ export class PaperLoop {
         risk: options.risk ?? "spec",
         exits: options.exits ?? "spec",
         intervalMs: options.feed.intervalMs,
+        symbol: options.feed.symbol,
       })
     );
-    for (const r of this.#agents) (r as { symbol: string }).symbol = options.feed.symbol;
     this.#kill = new KillSwitchMonitor(this.#j);
     this.#off = new Set(options.disabledWatchdogs ?? []);
     this.#log = options.log ?? (() => {});
@@ -1391,8 +1412,8 @@ export class PaperLoop {
   #closeBar(r: AgentRunner, bar: LoopBar, mode: Mode): void {
     // closed trades → risk manager (loss streak) and journal
     const l = r.book.ledger;
-    const trades = l.trades();
-    const seen = (r as unknown as { tradesSeen?: number }).tradesSeen ?? 0;
+    const trades = l.count > r.tradesSeen ? l.trades() : [];
+    const seen = r.tradesSeen;
     for (let i = seen; i < trades.length; i++) {
       const t = trades[i];
       r.risk.recordTradeClosed({
@@ -1418,7 +1439,7 @@ export class PaperLoop {
         });
       }
     }
-    (r as unknown as { tradesSeen: number }).tradesSeen = trades.length;
+    if (trades.length) r.tradesSeen = trades.length;
     r.risk.takeEvents();
     if (mode === "replay") return;
     const a = r.book;
