@@ -271,3 +271,25 @@ Deno.test("two runs side by side on separate paper sub-accounts; the daily repor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task paper: bad flags get a clear error naming the flag (exit 2)", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const cases: [string[], RegExp][] = [
+    [[], /--run is required/],
+    [["--run", "x", "--speed", "fast"], /--speed: "fast" is not N x or max/],
+    [["--run", "x", "--no-watchdog", "stale-data,nap"], /--no-watchdog: unknown "nap"/],
+    [["--run", "x", "--risk", "loose"], /--risk/],
+  ];
+  for (const [args, re] of cases) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}cli/paper.ts`, ...args],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, `${args.join(" ")}: ${err}`);
+    assert.match(err, re);
+    assert.doesNotMatch(err, /^\s+at /m, "no stack trace");
+  }
+});
