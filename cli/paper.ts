@@ -15,7 +15,7 @@ import { formatSummary, runPaperSession, type WatchdogName, WATCHDOGS } from "@l
 import { ConfigError, parseFlags, resolveUserPath, runCli } from "@lib/util/mod.ts";
 
 const USAGE =
-  "usage: deno task paper --run models/<id> [--run …] [--feed replay] [--broker paper|alpaca] " +
+  "usage: deno task paper --run models/<id> [--run …] [--feed replay|alpaca --symbol S] [--broker paper|alpaca] " +
   "[--speed 60x|max] [--bars <file>] [--journal <path>] [--smoothing α] [--risk spec|off] " +
   "[--exits spec|off] [--no-watchdog name,…] [--adopt-broker-state]";
 
@@ -88,6 +88,12 @@ await runCli(async () => {
       type: "boolean",
       description: "start despite a reconciliation mismatch (journaled)",
     },
+    symbol: { type: "string", description: "symbol of a live feed (e.g. SPY for --feed alpaca)" },
+    "max-bars": {
+      type: "integer",
+      description: "a live feed stops after this many bars",
+      range: { min: 1 },
+    },
     "sim-price-url": { type: "string", description: "venue simulator: POST each bar's close here" },
     "crash-window-ms": {
       type: "integer",
@@ -103,12 +109,15 @@ await runCli(async () => {
     return;
   }
   if (!runs.length) throw new ConfigError("--run is required", { parameter: "--run" }, USAGE);
-  if (values.feed !== "replay") {
+  if (values.feed === "binance") {
     throw new ConfigError(
-      `--feed ${values.feed}: live bar feeds are not built yet`,
+      "--feed binance: the Binance live bar feed is not built yet",
       { parameter: "--feed" },
-      "use --feed replay (optionally with --bars <recorded file>)",
+      "use --feed replay (optionally with --bars <recorded file>) or --feed alpaca",
     );
+  }
+  if (values.feed === "alpaca" && !values.symbol) {
+    throw new ConfigError("--feed alpaca needs --symbol (e.g. SPY)", { parameter: "--symbol" });
   }
   if (values.broker === "binance") {
     throw new ConfigError("--broker binance is not wired into the loop yet", {
@@ -128,6 +137,9 @@ await runCli(async () => {
   const res = await runPaperSession({
     runs: runs.map(resolveUserPath),
     broker: values.broker as "paper" | "alpaca",
+    feed: values.feed as "replay" | "alpaca",
+    symbol: values.symbol,
+    maxBars: values["max-bars"],
     bars: values.bars ? resolveUserPath(values.bars) : undefined,
     from: values.from,
     limit: values.limit,

@@ -30,6 +30,7 @@ import { computeFeatures } from "../features/mod.ts";
 import { FuturesTradingEnv } from "../env/mod.ts";
 
 import { Journal } from "./journal.ts";
+import { ConfigError } from "../util/mod.ts";
 import type { PaperSessionResult } from "./paper_session.ts";
 
 /** A fill on one side of the comparison. */
@@ -217,6 +218,11 @@ export interface SessionComparison {
  */
 export function compareWithBacktest(session: PaperSessionResult): SessionComparison[] {
   const { market, window, policies } = session;
+  if (!market) {
+    throw new ConfigError("a live-feed session has no recorded bars to backtest on", {
+      parameter: "session",
+    }, "compare replay sessions, or record the live bars to a file and replay it");
+  }
   const bars = sliceMarketData(market, window.from, window.to);
   const features = computeFeatures(bars);
   const journal = Journal.open(session.journal, { readOnly: true });

@@ -124,3 +124,10 @@ export {
   type DivergenceRow,
   type SessionComparison,
 } from "./divergence.ts";
+export {
+  alpacaBarFeed,
+  alpacaTimeframe,
+  LIVE_WARMUP_BARS,
+  pollingFeed,
+  type PollingFeedOptions,
+} from "./live_feed.ts";

@@ -29,6 +29,7 @@ import {
   type WatchdogName,
 } from "./loop.ts";
 import { PersistentPaperBroker } from "./paper_store.ts";
+import { alpacaBarFeed, LIVE_WARMUP_BARS } from "./live_feed.ts";
 import { loadRunPolicy, type RunPolicy } from "./run_policy.ts";
 
 /** Bars before the test split replayed to warm the features up (no decisions on them). */
@@ -40,6 +41,19 @@ export interface PaperSessionOptions {
   runs: string[];
   /** Broker: `paper` (default) or `alpaca`. */
   broker?: "paper" | "alpaca";
+  /**
+   * Bar source: `replay` (default: recorded bars, see `bars`/`market`) or `alpaca` (live bars
+   * polled from Alpaca's market data, keys from the environment; needs `symbol`).
+   */
+  feed?: "replay" | "alpaca";
+  /** Symbol of a live feed (an Alpaca symbol, e.g. `SPY`). */
+  symbol?: string;
+  /** Interval of a live feed, ms. Default 300000 (5 min, the runs' bars). */
+  intervalMs?: number;
+  /** A live feed stops after this many bars (default: runs until stopped). */
+  maxBars?: number;
+  /** Poll interval of a live feed, ms. Default 5000. */
+  pollMs?: number;
   /** Bar file to replay (default: the first run's market, test split). */
   bars?: string;
   /** Bars in memory to replay instead of a file (e.g. a notebook's market). */
@@ -80,8 +94,8 @@ export interface PaperSessionResult {
   summary: LoopSummary;
   /** The journal file. */
   journal: string;
-  /** The bars replayed (the window). */
-  market: MarketData;
+  /** The bars replayed (the window); null for a live feed. */
+  market: MarketData | null;
   /** Index range of the window in the bar file. */
   window: { from: number; to: number };
   /** The loaded runs (same order as `runs`). */
@@ -135,21 +149,37 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
   const journalPath = options.journal ?? defaultJournalPath(options.runs[0]);
   const dir = journalPath.includes("/") ? journalPath.slice(0, journalPath.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  const { market, from, to } = await sessionBars(policies[0].config, options);
-  const columns: BarColumns = {
-    symbol: market.symbol,
-    interval: market.interval,
-    intervalMs: market.intervalMs,
-    time: market.time,
-    open: market.open,
-    high: market.high,
-    low: market.low,
-    close: market.close,
-    volume: market.volume,
-    openInterest: market.openInterest,
-    fundingRate: market.fundingRate,
-  };
   const clock = options.clock ?? new SystemClock();
+  const feedKind = options.feed ?? "replay";
+  let market: MarketData | null = null;
+  let from = 0, to = 0;
+  let columns: BarColumns | null = null;
+  if (feedKind === "replay") {
+    ({ market, from, to } = await sessionBars(policies[0].config, options));
+    columns = {
+      symbol: market.symbol,
+      interval: market.interval,
+      intervalMs: market.intervalMs,
+      time: market.time,
+      open: market.open,
+      high: market.high,
+      low: market.low,
+      close: market.close,
+      volume: market.volume,
+      openInterest: market.openInterest,
+      fundingRate: market.fundingRate,
+    };
+  } else if (feedKind !== "alpaca") {
+    throw new ConfigError(`unknown feed "${feedKind}"`, { parameter: "feed" });
+  } else if (!options.symbol) {
+    throw new ConfigError(
+      "a live feed needs a symbol",
+      { parameter: "symbol" },
+      "e.g. --symbol SPY",
+    );
+  }
+
+  const symbol = market ? market.symbol : options.symbol!;
   // A replay at full speed commits with synchronous=NORMAL (WAL): a committed row survives a
   // process kill (what the kill tests exercise), not a power loss; real time uses FULL.
   const speed = options.speed ?? Infinity;
@@ -162,7 +192,7 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
       let broker: Broker;
       if (brokerKind === "paper") {
         const b = new PersistentPaperBroker(`${journalPath}.${p.name}.broker.sqlite`, {
-          symbols: [market.symbol],
+          symbols: [symbol],
           trading: p.trading,
         });
         closers.push(() => b.close());
@@ -185,7 +215,7 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
           ? async (bar) => {
             const r = await fetch(url, {
               method: "POST",
-              body: JSON.stringify({ symbol: market.symbol, price: bar.close }),
+              body: JSON.stringify({ symbol, price: bar.close }),
             });
             await r.body?.cancel();
           }
@@ -195,7 +225,9 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
     const loop = new PaperLoop({
       journal,
       agents,
-      feed: replayFeed(columns, { speed, clock, from, to }),
+      feed: columns
+        ? replayFeed(columns, { speed, clock, from, to })
+        : liveAlpacaFeed(journal, { ...options, symbol: options.symbol!, clock }),
       clock,
       risk: options.risk,
       exits: options.exits,
@@ -210,6 +242,26 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
   } finally {
     for (const c of closers.reverse()) c();
   }
+}
+
+function liveAlpacaFeed(
+  journal: Journal,
+  o: PaperSessionOptions & { symbol: string; clock: Clock },
+): ReturnType<typeof alpacaBarFeed> {
+  const intervalMs = o.intervalMs ?? 300_000;
+  const first = journal.since("bars", 0, 1).rows[0];
+  const warm = o.clock.now() - LIVE_WARMUP_BARS * intervalMs;
+  const startMs = first ? Math.min(Number(first.open_time_ms), warm) : warm;
+  const opts = alpacaOptionsFromEnv();
+  return alpacaBarFeed(new AlpacaBroker(opts), {
+    symbol: o.symbol,
+    interval: `${intervalMs / 60_000}m`,
+    intervalMs,
+    startMs,
+    pollMs: o.pollMs,
+    maxBars: o.maxBars,
+    clock: o.clock,
+  });
 }
 
 /** The summary as printable lines. */
