@@ -63,7 +63,14 @@
  *   paper sub-account (its own broker log). A venue account is shared, so alpaca/binance take
  *   one run.
  * - A fill learned after the bar its order was sent on (a resting order, an unresolved
- *   outcome settled later) is journaled when learned, and applied to the book at that bar.
+ *   outcome settled later) is journaled when learned and applied to the book at that bar;
+ *   a restart's replay applies it at its order's bar instead (the book may then differ from
+ *   the live one by that timing until the position changes; journal and broker still agree).
+ * - A restart needs the feed to deliver the journaled bars again (the replay feed does; a live
+ *   feed starts at the first journaled bar). OI and funding are not journaled, so they come
+ *   from the feed.
+ * - Price agreement in the reconciliation gate is relative 1e-8 (no per-instrument tick size
+ *   is known to the loop); quantities agree to 1e-9 relative (sums of float fills).
  *
  * @module
  */
