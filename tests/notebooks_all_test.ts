@@ -25,7 +25,7 @@ const notebooks = [...Deno.readDirSync(`${ROOT}/notebooks`)]
 
 Deno.test("the numbered notebooks exist (each one below runs)", () => {
   const have = notebooks.map((n) => n.slice(0, 2));
-  for (const n of ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]) {
+  for (const n of ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"]) {
     assert.ok(have.includes(n), `notebook ${n} is missing`);
   }
 });

@@ -60,6 +60,17 @@ import {
 } from "../trading/mod.ts";
 import { EnvError, type MarketCalendar, periodsPerYear, Rng, type RngState } from "../util/mod.ts";
 import { resolveRewardConfig, type RewardConfig, type RewardOverrides } from "./reward.ts";
+import {
+  EQ_STAT_SIZE,
+  EqStat,
+  OBS_STATE_SIZE,
+  ObsState,
+  resetEquityStats,
+  stepEquityStats,
+  writeActionMask,
+  writeMarketBlock,
+  writeObservation,
+} from "./observation.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
 import {
@@ -84,34 +95,16 @@ export const ENV_FEATURES = [
   "atr_14",
 ] as const;
 
-// Observation slots (the layout lives in ./policy.ts; the market block is 8 consecutive
-// entries from return_20 to bb_position, the ML block 3 from ml_signal).
-const O_POSITION = OBS_INDEX.position;
-const O_UPNL = OBS_INDEX.unrealised_pnl_over_equity;
-const O_TIME = OBS_INDEX.time_in_position;
-const O_ML = OBS_INDEX.ml_signal;
-const O_MARKET = OBS_INDEX.return_20;
-const O_EQUITY = OBS_INDEX.equity_over_initial;
-const O_DD = OBS_INDEX.drawdown;
-const O_BALANCE = OBS_INDEX.balance_over_initial;
-const O_SHARPE = OBS_INDEX.recent_sharpe;
-const O_LIQ = OBS_INDEX.distance_to_liquidation;
-const O_WIN = OBS_INDEX.win_rate;
-if (OBSERVATION_NAMES[O_MARKET + 7] !== "bb_position" || OBSERVATION_NAMES.length !== OBS_DIM) {
-  throw new Error("observation layout and env writer disagree"); // a layout edit must update both
-}
-
-// obs market block: [scale, neutral] per required feature 0..7 (atr_14 is not observed)
-const MKT_SCALE = [1, 1, 0.01, 1, 1, 100, 1, 1];
-const MKT_NEUTRAL = [0, 0, 0.5, 0, 0, 0, 1, 0.5];
-
-// Slots of FuturesTradingEnv's #st statistics array.
-const S_EQ = 0;
-const S_PEAK = 1;
-const S_DD = 2;
-const S_MAXDD = 3;
-const S_SHARPE = 4;
-const S_CLOSED_PNL = 5;
+// Slots of FuturesTradingEnv's #st statistics array: the shared equity statistics
+// (observation.ts) followed by the env's own.
+const S_EQ = EqStat.EQUITY;
+const S_PEAK = EqStat.PEAK;
+const S_DD = EqStat.DRAWDOWN;
+const S_MAXDD = EqStat.MAX_DRAWDOWN;
+const S_SHARPE = EqStat.SHARPE;
+const S_RING_POS = EqStat.RING_POS;
+const S_RING_COUNT = EqStat.RING_COUNT;
+const S_CLOSED_PNL = EQ_STAT_SIZE;
 
 // Per-bar table columns (one row per bar, so a step touches one contiguous row).
 const C_CLOSE = 0;
@@ -190,10 +183,7 @@ function buildBarTable(md: MarketData, fm: FeatureMatrix, sg: Signals | undefine
     t[r + C_LOW] = md.low[i];
     t[r + C_FUNDING] = md.fundingRate ? md.fundingRate[i] : NaN;
     t[r + C_TIME] = md.time[i];
-    for (let k = 0; k < 8; k++) {
-      const v = fm.data[row + cols[k]];
-      t[r + C_MKT + k] = Number.isFinite(v) ? v * MKT_SCALE[k] : MKT_NEUTRAL[k];
-    }
+    writeMarketBlock(fm.data, t, { srcOffset: row, cols, outOffset: r + C_MKT });
     const natr = fm.data[row + cols[1]];
     t[r + C_NATR] = Number.isFinite(natr) ? natr : 0;
     const atr = fm.data[row + cols[8]];
@@ -434,11 +424,17 @@ export class FuturesTradingEnv implements Env<number> {
    * Double-valued episode statistics in a typed array (stores into it never box):
    * [equity, peak equity, drawdown, max drawdown, recent Sharpe, PnL of trades closed this step].
    */
-  readonly #st = new Float64Array(6);
+  readonly #st = new Float64Array(EQ_STAT_SIZE + 1);
+  /** Inputs of the shared observation assembly (observation.ts), reused every step. */
+  readonly #obsIn: {
+    row: Float64Array;
+    signalOffset: number;
+    marketOffset: number;
+    state: Float64Array;
+  };
+  readonly #eqUpd = { equity: 0, annual: 0 };
   /** Per-step reward terms: pnl, drawdown, volatility, duration, action, sharpe, liquidation, total. */
   readonly #rw = new Float64Array(8);
-  #ringPos = 0;
-  #ringCount = 0;
   #closed = 0;
   #wins = 0;
   #steps = 0;
@@ -540,6 +536,13 @@ export class FuturesTradingEnv implements Env<number> {
       info: this.#info,
     };
     this.#reset = { observation: this.#obs, info: this.#info };
+    this.#obsIn = {
+      row: this.#bars,
+      signalOffset: 0,
+      marketOffset: 0,
+      state: new Float64Array(OBS_STATE_SIZE),
+    };
+    this.#eqUpd.annual = this.#annual;
   }
 
   // ------------------------------------------------------------------ accessors
@@ -620,14 +623,7 @@ export class FuturesTradingEnv implements Env<number> {
     a.mark(this.#bars[start * STRIDE + C_CLOSE]);
     this.#dur = 0;
     a.readInto(this.#av);
-    this.#st[S_EQ] = this.#av[F.EQUITY];
-    this.#st[S_PEAK] = this.#st[S_EQ];
-    this.#st[S_DD] = 0;
-    this.#st[S_MAXDD] = 0;
-    this.#st[S_SHARPE] = 0;
-    this.#ringPos = 0;
-    this.#ringCount = 0;
-    this.#ring.fill(0);
+    resetEquityStats(this.#st, this.#ring, this.#av[F.EQUITY]);
     this.#closed = 0;
     this.#wins = 0;
     this.#steps = 0;
@@ -735,30 +731,11 @@ export class FuturesTradingEnv implements Env<number> {
     this.#needsReset = terminated || truncated;
     this.#steps++;
 
-    // ---- 4. incremental statistics
-    this.#st[S_EQ] = equity;
-    if (equity > this.#st[S_PEAK]) this.#st[S_PEAK] = equity;
-    this.#st[S_DD] = this.#st[S_PEAK] > 0 ? (this.#st[S_PEAK] - equity) / this.#st[S_PEAK] : 0;
-    if (this.#st[S_DD] > this.#st[S_MAXDD]) this.#st[S_MAXDD] = this.#st[S_DD];
-    const ring = this.#ring;
-    const w = ring.length;
-    ring[this.#ringPos] = prevEquity > 0 ? equity / prevEquity - 1 : 0;
-    this.#ringPos = this.#ringPos + 1 === w ? 0 : this.#ringPos + 1;
-    if (this.#ringCount < w) this.#ringCount++;
-    let sharpe = 0;
-    if (this.#ringCount === w) {
-      let s = 0;
-      for (let i = 0; i < w; i++) s += ring[i];
-      const mean = s / w;
-      let v = 0;
-      for (let i = 0; i < w; i++) {
-        const d = ring[i] - mean;
-        v += d * d;
-      }
-      const sd = Math.sqrt(v / w);
-      sharpe = sd > 1e-12 ? (mean / sd) * this.#annual : 0;
-    }
-    this.#st[S_SHARPE] = sharpe;
+    // ---- 4. incremental statistics (shared with the paper loop: observation.ts)
+    this.#eqUpd.equity = equity;
+    stepEquityStats(this.#st, this.#ring, this.#eqUpd);
+    const w = this.#ring.length;
+    const sharpe = this.#st[S_SHARPE];
     const st = this.#st;
     st[S_CLOSED_PNL] = 0;
     const closedNow = ledger.count - closedBefore;
@@ -778,7 +755,7 @@ export class FuturesTradingEnv implements Env<number> {
     rw[2] = inPos ? 0 - this.#wVol * bars[r1 + C_NATR] : 0;
     rw[3] = this.#dur > this.#durThr ? 0 - this.#wDur : 0;
     rw[4] = executed ? 0 - this.#wAct : 0;
-    rw[5] = this.#ringCount === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
+    rw[5] = st[S_RING_COUNT] === w && sharpe > this.#sharpeThr ? this.#wSharpe : 0;
     rw[6] = inPos && av[F.DISTANCE_TO_LIQUIDATION] < this.#liqThr ? 0 - this.#wLiq : 0;
     rw[7] = rw[0] + rw[1] + rw[2] + rw[3] + rw[4] + rw[5] + rw[6];
 
@@ -815,22 +792,7 @@ export class FuturesTradingEnv implements Env<number> {
    * Invalid actions are accepted by `step` as no-ops.
    */
   actionMask(out: Uint8Array): void {
-    const a = this.#acct;
-    out[0] = 1;
-    if (a.direction === 0) {
-      const atr = this.#bars[this.#t * STRIDE + C_ATR];
-      out[1] = a.canEnter(atr, 1) ? 1 : 0;
-      out[2] = a.canEnter(atr, -1) ? 1 : 0;
-      out[3] = 0;
-      out[4] = 0;
-      out[5] = 0;
-    } else {
-      out[1] = 0;
-      out[2] = 0;
-      out[3] = 1;
-      out[4] = a.canScaleIn() ? 1 : 0;
-      out[5] = 1;
-    }
+    writeActionMask(this.#acct, { atr: this.#bars[this.#t * STRIDE + C_ATR], out });
   }
 
   /** A complete copy of the env state: account, ledger, episode, statistics, PRNG. */
@@ -848,8 +810,8 @@ export class FuturesTradingEnv implements Env<number> {
         this.#st[S_MAXDD],
         this.#st[S_EQ],
         this.#st[S_SHARPE],
-        this.#ringPos,
-        this.#ringCount,
+        this.#st[S_RING_POS],
+        this.#st[S_RING_COUNT],
         this.#closed,
         this.#wins,
         this.#steps,
@@ -884,8 +846,8 @@ export class FuturesTradingEnv implements Env<number> {
     this.#st[S_MAXDD] = v[6];
     this.#st[S_EQ] = v[7];
     this.#st[S_SHARPE] = v[8];
-    this.#ringPos = v[9];
-    this.#ringCount = v[10];
+    this.#st[S_RING_POS] = v[9];
+    this.#st[S_RING_COUNT] = v[10];
     this.#closed = v[11];
     this.#wins = v[12];
     this.#steps = v[13];
@@ -943,31 +905,23 @@ export class FuturesTradingEnv implements Env<number> {
   }
 
   #writeObs(): void {
-    const o = this.#obs;
     const av = this.#av;
-    const t = this.#t;
-    const eq = this.#st[S_EQ];
-    o[O_POSITION] = av[F.DIRECTION];
-    o[O_UPNL] = eq > 0 ? av[F.UNREALISED_PNL] / eq : 0;
-    o[O_TIME] = this.#dur >= TIME_IN_POSITION_SCALE ? 1 : this.#dur / TIME_IN_POSITION_SCALE;
-    const bars = this.#bars;
-    const r = t * STRIDE;
-    o[O_ML] = bars[r + C_SIG];
-    o[O_ML + 1] = bars[r + C_SIG + 1];
-    o[O_ML + 2] = bars[r + C_SIG + 2];
-    for (let k = 0; k < 8; k++) o[O_MARKET + k] = bars[r + C_MKT + k];
-    o[O_EQUITY] = eq / this.#initial;
-    o[O_DD] = this.#st[S_DD];
-    o[O_BALANCE] = av[F.BALANCE] / this.#initial;
-    o[O_SHARPE] = this.#st[S_SHARPE];
-    o[O_LIQ] = av[F.DISTANCE_TO_LIQUIDATION];
-    o[O_WIN] = this.#closed > 0 ? this.#wins / this.#closed : 0;
-    // branch and store only when clipping (a value-selecting ternary made V8 box every entry)
-    for (let k = 0; k < OBS_DIM; k++) {
-      const v = o[k];
-      if (v > OBS_CLIP) o[k] = OBS_CLIP;
-      else if (v < -OBS_CLIP) o[k] = -OBS_CLIP;
-      else if (v !== v) o[k] = 0;
-    }
+    const inp = this.#obsIn;
+    const r = this.#t * STRIDE;
+    inp.signalOffset = r + C_SIG;
+    inp.marketOffset = r + C_MKT;
+    const s = inp.state;
+    s[ObsState.DIRECTION] = av[F.DIRECTION];
+    s[ObsState.UNREALISED_PNL] = av[F.UNREALISED_PNL];
+    s[ObsState.EQUITY] = this.#st[S_EQ];
+    s[ObsState.DURATION] = this.#dur;
+    s[ObsState.DRAWDOWN] = this.#st[S_DD];
+    s[ObsState.BALANCE] = av[F.BALANCE];
+    s[ObsState.INITIAL] = this.#initial;
+    s[ObsState.SHARPE] = this.#st[S_SHARPE];
+    s[ObsState.DISTANCE_TO_LIQUIDATION] = av[F.DISTANCE_TO_LIQUIDATION];
+    s[ObsState.CLOSED] = this.#closed;
+    s[ObsState.WINS] = this.#wins;
+    writeObservation(this.#obs, inp);
   }
 }

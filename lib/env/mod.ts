@@ -18,3 +18,4 @@ export * from "./policy.ts";
 export * from "./signals.ts";
 export * from "./guarded_options_env.ts";
 export * from "./guard.ts";
+export * from "./observation.ts";

@@ -84,3 +84,50 @@ export {
   trackerFromJournal,
   writeDailyReport,
 } from "./journal_metrics.ts";
+export {
+  type BarColumns,
+  type BarFeed,
+  formatDiff,
+  type LoopAgent,
+  type LoopBar,
+  LoopError,
+  type LoopSummary,
+  PaperLoop,
+  type PaperLoopOptions,
+  type ReconcileDiff,
+  reconcileJournal,
+  replayFeed,
+  type WatchdogName,
+  WATCHDOGS,
+} from "./loop.ts";
+export { PersistentPaperBroker } from "./paper_store.ts";
+export {
+  loadRunPolicy,
+  type PolicyDecision,
+  type RunPolicy,
+  type RunPolicyOptions,
+} from "./run_policy.ts";
+export {
+  formatSummary,
+  type PaperSessionOptions,
+  type PaperSessionResult,
+  runPaperSession,
+  sessionBars,
+  WARMUP_BARS,
+} from "./paper_session.ts";
+export {
+  backtestFills,
+  type ComparedFill,
+  compareWithBacktest,
+  type DivergenceReport,
+  divergenceReport,
+  type DivergenceRow,
+  type SessionComparison,
+} from "./divergence.ts";
+export {
+  alpacaBarFeed,
+  alpacaTimeframe,
+  LIVE_WARMUP_BARS,
+  pollingFeed,
+  type PollingFeedOptions,
+} from "./live_feed.ts";
