@@ -43,12 +43,17 @@ Deno.test("normaliser floor: a dim constant in training is centred, not scaled; 
   assert.ok(Math.abs(a[2] + 0.02) < 1e-6, `centred only: ${a[2]}`);
   assert.equal(Math.abs(b[1]), 10, "without the floor the value hits the clip");
   assert.equal(Math.abs(b[2]), 10);
+  // While training, the floor does not apply (training normalises exactly as SB3).
+  floor.training = true;
+  assert.equal(Math.abs(floor.normalizeObs(later, 1, new Float64Array(3))[1]), 10);
+  floor.training = false;
   // The scaled dim is unchanged by the floor (same as SB3).
   assert.equal(a[0], b[0]);
   // Saved and loaded: the constant dims are listed and the floor still applies.
   const json = floor.toJSON();
   assert.deepEqual(json.constant, [1, 2]);
   const back = VecNormalizer.fromJSON(JSON.parse(JSON.stringify(json)), 1);
+  back.training = false; // as loadRun / NormalizedPolicy freeze it for evaluation
   assert.deepEqual(back.constantDims(), [1, 2]);
   assert.deepEqual([...back.normalizeObs(later, 1, new Float64Array(3))], [...a]);
 });

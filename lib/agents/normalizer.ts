@@ -17,7 +17,11 @@
  * hits the clip on every bar. With it, such a value saturates only if it moves 10 of its own
  * units (fractions, percents and 0/1 flags never do). {@link VecNormalizer.constantDims}
  * lists such dimensions, the JSON records them (`constant`), and `trainRun` warns about them.
- * `constantShare: 0` switches the floor off (plain SB3 behaviour). The
+ * `constantShare: 0` switches the floor off (plain SB3 behaviour). The floor applies to the
+ * FROZEN normaliser only (`training` false: evaluation, backtests, paper trading); while
+ * training, a dimension that is constant so far normalises to 0 either way, and normalising
+ * exactly as SB3 keeps training runs unchanged (the share of changed values is still small
+ * early in a run, when applying the floor would rescale inputs mid-training). The
  * state round-trips through JSON ({@link VecNormalizer.toJSON} / {@link VecNormalizer.fromJSON}),
  * and is saved with the model.
  *
@@ -189,7 +193,8 @@ export class VecNormalizer {
     const c = this.clipObs;
     for (let k = 0; k < d; k++) {
       const m = this.obsRms.mean[k];
-      const inv = this.isConstant(k) ? 1 : 1 / Math.sqrt(this.obsRms.var[k] + this.epsilon);
+      const floored = !this.training && this.isConstant(k);
+      const inv = floored ? 1 : 1 / Math.sqrt(this.obsRms.var[k] + this.epsilon);
       for (let r = 0; r < batch; r++) {
         const v = (obs[r * d + k] - m) * inv;
         out[r * d + k] = v < -c ? -c : v > c ? c : v;
