@@ -7,7 +7,11 @@
  */
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
-import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
+import {
+  generateSyntheticMarket,
+  parseSyntheticSource,
+  type SyntheticOptions,
+} from "./synthetic.ts";
 import { type OhlcvColumns, readTables, type TableKind, type TimeTable } from "./table.ts";
 import {
   type GapInfo,
@@ -60,7 +64,7 @@ export interface InspectReport extends InspectSummary {
 }
 
 /**
- * Inspect a `.csv`/`.zip`/`.parquet` file, a folder, or `"synthetic"`. The main table is the
+ * Inspect a `.csv`/`.zip`/`.parquet` file, a folder, `"synthetic"` or `"synthetic:<preset>"`. The main table is the
  * price bars when present, else metrics, else funding.
  */
 export async function inspectPath(
@@ -68,8 +72,9 @@ export async function inspectPath(
   options: { columns?: OhlcvColumns; synthetic?: SyntheticOptions; maxListed?: number } = {},
 ): Promise<InspectReport> {
   const maxListed = options.maxListed ?? 10;
-  if (path === "synthetic") {
-    const md = generateSyntheticMarket(options.synthetic);
+  const syn = parseSyntheticSource(path);
+  if (syn) {
+    const md = generateSyntheticMarket({ ...options.synthetic, preset: syn.preset });
     return { path, ...summarizeMarket(md, "synthetic", 0, maxListed) };
   }
   if (/\.parquet$/i.test(path)) {

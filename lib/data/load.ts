@@ -16,7 +16,11 @@ import {
 } from "./align.ts";
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
-import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
+import {
+  generateSyntheticMarket,
+  parseSyntheticSource,
+  type SyntheticOptions,
+} from "./synthetic.ts";
 import {
   type OhlcvColumns,
   readTable,
@@ -62,7 +66,8 @@ export interface LoadResult {
 }
 
 /**
- * Load market data from `"synthetic"` (the seeded default market; `options.synthetic`),
+ * Load market data from `"synthetic"` (the seeded default market; `options.synthetic`) or
+ * `"synthetic:<preset>"` (a named synthetic market, e.g. `"synthetic:learning"`),
  * a `.parquet` cache, a `.csv`/`.zip` file, a list of files or a folder of them. Bars are validated (a
  * {@link DataError} names file, row and column of the first problem) and OI/funding found
  * in the same folder are aligned as-of.
@@ -79,8 +84,9 @@ export async function loadMarketDataWithReport(
   source: string | string[],
   options: LoadOptions = {},
 ): Promise<LoadResult> {
-  if (typeof source === "string" && source === "synthetic") {
-    const md = generateSyntheticMarket(options.synthetic);
+  const syn = typeof source === "string" ? parseSyntheticSource(source) : null;
+  if (syn) {
+    const md = generateSyntheticMarket({ ...options.synthetic, preset: syn.preset });
     const { market, report } = prepareMarketData(md, { gaps: options.gaps, file: "synthetic" });
     return { market, report, droppedDuplicates: 0 };
   }

@@ -1,7 +1,25 @@
 /**
  * The seeded synthetic market: the default data set everywhere (notebooks, training, tests).
  *
- * ## Model (one step per bar, all draws from one {@link Rng})
+ * ## Presets ({@link SYNTHETIC_PRESETS})
+ *
+ * - `realistic` (the DEFAULT; data source `"synthetic"`): 24 months (210,240 5-minute bars
+ *   from 2024-01-01) calibrated by `tools/calibrate_synthetic.ts` against real data in
+ *   `../shared/data` (seed 42; real → synthetic): annualised vol 0.40 → 0.42; kurtosis of 5m
+ *   log returns 22 → 32; |r| autocorrelation at 1 / 12 / 288 bars 0.31 / 0.22 / 0.11 →
+ *   0.31 / 0.26 / 0.11; bars beyond 4σ 0.68 % → 0.77 %; busiest/quietest UTC hour |r| ratio
+ *   2.3 → 2.3; funding per settlement mean 1.4e-4 → 1.0e-4, std 2.6e-4 → 2.5e-4, lag-1
+ *   autocorrelation 0.79 → 0.78; OI 5m log-change std 0.0023 (ETHUSDT) → 0.0022. The
+ *   planted edge (divergence strength 0.2, trend drift 0.01) is weak: the fixed-rule
+ *   baseline's Sharpe on the default 60/15/25 split is 3.2 / 0.0 / 2.2 (train / validation
+ *   / six-month test), 131 / 27 / 58 trades.
+ * - `learning` (data source `"synthetic:learning"`): the market that was the default before
+ *   the calibration, bit-identical for the same seed and bar count (6 months, 52,560 bars;
+ *   baseline Sharpe 8.5 / 9.3 / 11.3 on a 70/15/15 split). Its edge is strong on purpose:
+ *   learning proofs (an agent finds the edge within a test's budget) run on it.
+ *
+ * ## Model (one step per bar, all draws from one {@link Rng} except the slow volatility
+ * factor, which has its own stream)
  *
  * 1. **Regimes.** A three-state Markov chain `0 = range`, `1 = trend`, `2 = high volatility`.
  *    Each regime lasts a geometric number of bars with mean `regimeMeanHours` (converted to
@@ -9,9 +27,11 @@
  *    trend, its direction (±1) is drawn with equal odds.
  * 2. **Volatility clustering.** A unit-mean GARCH(1,1) multiplier
  *    `h_t = (1 − α − β) + α·z²_{t−1} + β·h_{t−1}` scales the per-bar volatility
- *    `σ_t = σ_base · regimeVolScale[regime] · intradayVol(t) · √h_t`, where
+ *    `σ_t = σ_base · regimeVolScale[regime] · intradayVol(t) · √h_t · e^{v_t − s²/2}`, where
  *    `σ_base = annualVol / √(bars per year)` (log-return units per bar) and
- *    `intradayVol(t) = 1 + intradayVolAmplitude·cos(2π(hourUTC − 14.5)/24)`.
+ *    `intradayVol(t) = 1 + intradayVolAmplitude·cos(2π(hourUTC − 14.5)/24)` and `v_t` is a
+ *    slow AR(1) log-volatility factor with stationary std `s = slowVolStd` and half-life
+ *    `slowVolHalfLifeHours` (day-scale volatility persistence; 0 in the `learning` preset).
  * 3. **Fat tails.** Innovations `z_t` are Student-t with `tailDof` degrees of freedom, scaled
  *    to unit variance.
  * 4. **Drift.** `μ_t = σ_t · (trendDrift·dir·[regime = trend]
@@ -96,6 +116,15 @@ export interface SyntheticParams {
   tailDof: number;
   /** Amplitude (fraction) of the intraday volatility seasonality. Default 0.15. */
   intradayVolAmplitude: number;
+  /**
+   * Stationary std of the slow log-volatility factor (0 = off, the `learning` preset). The
+   * factor is an AR(1) in log units with half-life {@link slowVolHalfLifeHours}, drawn from
+   * its own PRNG stream (so switching it off leaves every other draw unchanged); it gives
+   * the day-scale volatility persistence of real markets (|r| autocorrelation at 288 bars).
+   */
+  slowVolStd: number;
+  /** Half-life of the slow log-volatility factor, hours. */
+  slowVolHalfLifeHours: number;
   /** Lookback of the OI–price divergence signal, bars. Default 20. */
   divergenceLookback: number;
   /** Reverting drift per bar per unit of divergence score, in units of σ_t. Default 0.55. */
@@ -148,8 +177,12 @@ export interface SyntheticParams {
   wickScale: number;
 }
 
-/** The defaults of {@link SyntheticParams} (BTC-like, 2024). */
-export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
+/**
+ * Parameters of the `learning` preset: the strong-edge market that was the default until the
+ * realistic calibration (fixed-rule baseline Sharpe 9–11 on its splits). Kept unchanged so
+ * learning proofs have an edge a few hundred thousand PPO steps can find.
+ */
+export const LEARNING_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
   startPrice: 42_000,
   tick: 0.1,
   annualVol: 0.55,
@@ -161,6 +194,8 @@ export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze
   garchBeta: 0.92,
   tailDof: 5,
   intradayVolAmplitude: 0.15,
+  slowVolStd: 0,
+  slowVolHalfLifeHours: 48,
   divergenceLookback: 20,
   divergenceStrength: 0.55,
   divergenceContinuation: 0.25,
@@ -185,11 +220,86 @@ export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze
   wickScale: 0.6,
 } as SyntheticParams);
 
+/**
+ * Parameters of the `realistic` preset (the default): calibrated by
+ * `tools/calibrate_synthetic.ts` against real BTCUSDT 5-minute bars, Binance BTCUSDT funding
+ * and ETHUSDT open interest (volatility level, kurtosis, |r| autocorrelation at 1/12/288
+ * bars, intraday seasonality, funding level/std/persistence, OI change size), with a planted
+ * edge weak enough that the fixed-rule baseline's test-split Sharpe is between 0.5 and 3.
+ */
+export const REALISTIC_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
+  ...LEARNING_SYNTHETIC_PARAMS,
+  annualVol: 0.38,
+  tailDof: 6,
+  intradayVolAmplitude: 0.38,
+  slowVolStd: 0.3,
+  slowVolHalfLifeHours: 72,
+  divergenceStrength: 0.2,
+  trendDrift: 0.01,
+  oiNoise: 0.0022,
+  premiumPhi: 0.9975,
+  premiumNoise: 0.000042,
+} as SyntheticParams);
+
+/** The defaults of {@link SyntheticParams}: the `realistic` preset's. */
+export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = REALISTIC_SYNTHETIC_PARAMS;
+
+/** A named synthetic market: its parameters and default length. */
+export interface SyntheticPreset {
+  /** Model parameters. */
+  params: Readonly<SyntheticParams>;
+  /** Default bar count at 5 minutes. */
+  bars: number;
+}
+
+/**
+ * Named synthetic markets. `realistic` (the default everywhere): 24 months of 5-minute bars
+ * whose stylised facts resemble real BTCUSDT and whose planted edge is weak (baseline test
+ * Sharpe 0.5–3). `learning`: the earlier strong-edge market (6 months, baseline Sharpe
+ * 9–11), bit-identical to the default before the calibration for the same seed — use it for
+ * learning proofs (an agent must find the edge within a test's budget).
+ */
+export const SYNTHETIC_PRESETS: Readonly<Record<"realistic" | "learning", SyntheticPreset>> = Object
+  .freeze({
+    realistic: Object.freeze({ params: REALISTIC_SYNTHETIC_PARAMS, bars: 210_240 }),
+    learning: Object.freeze({ params: LEARNING_SYNTHETIC_PARAMS, bars: 52_560 }),
+  });
+
+/** Names of {@link SYNTHETIC_PRESETS}. */
+export type SyntheticPresetName = keyof typeof SYNTHETIC_PRESETS;
+
+/**
+ * Parse a data-source string naming the synthetic market: `"synthetic"` (the default,
+ * `realistic` preset) or `"synthetic:<preset>"` (e.g. `"synthetic:learning"`); `null` for any
+ * other source (a path). An unknown preset name throws a {@link ConfigError}. Every loader
+ * and CLI taking `--data` understands both forms through this function.
+ */
+export function parseSyntheticSource(source: string): { preset: SyntheticPresetName } | null {
+  if (source === "synthetic") return { preset: "realistic" };
+  const m = /^synthetic:(.*)$/.exec(source);
+  if (!m) return null;
+  if (!(m[1] in SYNTHETIC_PRESETS)) {
+    throw new ConfigError(
+      `unknown synthetic market preset "${m[1]}" in data source "${source}"`,
+      { parameter: "data" },
+      `known: ${Object.keys(SYNTHETIC_PRESETS).map((k) => `synthetic:${k}`).join(", ")}`,
+    );
+  }
+  return { preset: m[1] as SyntheticPresetName };
+}
+
 /** Options of {@link generateSyntheticMarket}. */
 export interface SyntheticOptions {
   /** PRNG seed. Default 42. */
   seed?: number;
-  /** Number of bars. Default: 6 months of bars (182.5 days; 52,560 at 5 minutes). */
+  /**
+   * Named parameter set and default length (default `"realistic"`); `params` override it.
+   */
+  preset?: SyntheticPresetName;
+  /**
+   * Number of bars. Default: the preset's duration (realistic: 730 days, 210,240 bars at
+   * 5 minutes; learning: 182.5 days, 52,560 bars) converted to the interval.
+   */
   bars?: number;
   /** Bar interval. Default `"5m"`. */
   interval?: string;
@@ -221,8 +331,8 @@ export interface SyntheticMarket {
   seed: number;
 }
 
-/** Default bar count: 182.5 days of 5-minute bars. */
-export const DEFAULT_SYNTHETIC_BARS = 52_560;
+/** Default bar count: 730 days (24 months) of 5-minute bars (the `realistic` preset). */
+export const DEFAULT_SYNTHETIC_BARS = 210_240;
 
 const DAY_MS = 86_400_000;
 
@@ -239,7 +349,16 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
   const seed = options.seed ?? 42;
   const interval = options.interval ?? "5m";
   const intervalMs = intervalToMs(interval);
-  const bars = options.bars ?? Math.round((182.5 * DAY_MS) / intervalMs);
+  const presetName = options.preset ?? "realistic";
+  const preset = SYNTHETIC_PRESETS[presetName];
+  if (!preset) {
+    throw new ConfigError(
+      `unknown synthetic preset "${presetName}"`,
+      { parameter: "preset" },
+      `known: ${Object.keys(SYNTHETIC_PRESETS).join(", ")}`,
+    );
+  }
+  const bars = options.bars ?? Math.round((preset.bars * 300_000) / intervalMs);
   if (!Number.isInteger(bars) || bars < 1) {
     throw new ConfigError(`bars must be a positive integer, got ${bars}`, { parameter: "bars" });
   }
@@ -251,10 +370,19 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
       parameter: "startTime",
     }, "use epoch milliseconds or ISO-8601 such as 2024-01-01T00:00:00Z");
   }
-  const p: SyntheticParams = { ...DEFAULT_SYNTHETIC_PARAMS, ...options.params };
+  const p: SyntheticParams = { ...preset.params, ...options.params };
   validateParams(p);
 
   const rng = new Rng(seed);
+  // Separate stream for the slow volatility factor: with slowVolStd = 0 the main stream and
+  // every array are exactly those of the model without it.
+  const rngSlow = new Rng(seed + 0x5e1f);
+  const slowPhi = Math.pow(
+    0.5,
+    1 / Math.max(1e-9, p.slowVolHalfLifeHours * 3_600_000 / intervalMs),
+  );
+  const slowInnov = p.slowVolStd * Math.sqrt(1 - slowPhi * slowPhi);
+  let slowV = p.slowVolStd > 0 ? p.slowVolStd * rngSlow.normal() : 0;
   const n = bars;
   const time = new Float64Array(n);
   const open = new Float64Array(n);
@@ -332,7 +460,12 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
     const hourOfDay = ((tOpen % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
     const volSeason = 1 +
       p.intradayVolAmplitude * Math.cos((2 * Math.PI * (hourOfDay - 14.5)) / 24);
-    const sig = sigmaBase * p.regimeVolScale[reg] * volSeason * Math.sqrt(h);
+    let slowMult = 1;
+    if (p.slowVolStd > 0) {
+      if (t > 0) slowV = slowPhi * slowV + slowInnov * rngSlow.normal();
+      slowMult = Math.exp(slowV - 0.5 * p.slowVolStd * p.slowVolStd);
+    }
+    const sig = sigmaBase * p.regimeVolScale[reg] * volSeason * Math.sqrt(h) * slowMult;
     sigma[t] = sig;
 
     // 5. Divergence score from values known at the previous close.
