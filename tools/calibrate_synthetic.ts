@@ -50,7 +50,10 @@ const seed = Number(values.seed);
 const P = periodsPerYear("5m", "crypto");
 
 function round(x: unknown): unknown {
-  if (typeof x === "number") return Number.isFinite(x) ? Number(x.toPrecision(4)) : null;
+  if (typeof x === "number") {
+    if (Number.isInteger(x)) return x;
+    return Number.isFinite(x) ? Number(x.toPrecision(4)) : null;
+  }
   if (x && typeof x === "object") {
     return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)]));
   }
