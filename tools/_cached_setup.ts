@@ -29,6 +29,8 @@ export interface CachedSetupOptions {
   signalSeed?: number;
   /** Folder of the signal cache (default `data/cache`). */
   cacheDir?: string;
+  /** Split fractions (default the project's, 0.6 / 0.15 / 0.25). */
+  split?: { train: number; validation: number; test: number };
   /** Reward overrides of the envs. */
   reward?: RewardOverrides;
   /** Steps per training episode (default 2048). */
@@ -45,7 +47,7 @@ export async function cachedTradingSetup(options: CachedSetupOptions = {}): Prom
     synthetic: { seed: options.dataSeed ?? 42, ...(options.bars ? { bars: options.bars } : {}) },
   });
   const features = computeFeatures(market);
-  const split = splitByFraction(market.time.length);
+  const split = splitByFraction(market.time.length, options.split ?? {});
   const cols: Float64Array[] = [
     market.time,
     market.open,

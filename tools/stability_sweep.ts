@@ -1,6 +1,7 @@
 /**
  * `deno run -A tools/stability_sweep.ts --config presets/synthetic-ppo-stable.json
- *   [--seeds 0,1,2,3,4] [--out /tmp/sweep] [--data synthetic] [--timesteps N]`
+ *   [--seeds 0,1,2,3,4] [--out /tmp/sweep] [--data synthetic] [--timesteps N]
+ *   [--split 0.7,0.15,0.15]`
  *
  * Trains one PPO run per seed exactly as
  * `deno task train --preset <p> --config <file> --seed <s> --out <out>/s<s>` would (the
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
       data: { type: "string", default: "synthetic" },
       timesteps: { type: "string" },
       "eval-freq": { type: "string" },
+      split: { type: "string" },
     },
   });
   const file: Record<string, unknown> = values.config
@@ -92,7 +94,9 @@ async function main(): Promise<void> {
   const reward = mergeRewardOverrides(preset.reward, (file.reward ?? {}) as RewardOverrides);
   const get = <T>(k: string): T | undefined => v.get(k) as T | undefined;
   const episodeLength = get<number>("episode-length") ?? 2048;
-  const base = await cachedTradingSetup({ data: values.data, reward, episodeLength });
+  const fr = values.split?.split(",").map(Number);
+  const split = fr ? { train: fr[0], validation: fr[1], test: fr[2] } : undefined;
+  const base = await cachedTradingSetup({ data: values.data, reward, episodeLength, split });
   const seeds = values.seeds!.split(",").map(Number);
   const rows: Record<string, unknown>[] = [];
   for (const seed of seeds) {
