@@ -38,7 +38,6 @@ function logReturns(close: Float64Array): Float64Array {
   return r;
 }
 
-
 const md42 = generateSyntheticMarket();
 
 Deno.test("synthetic: default is 24 months (210,240 5-minute bars) from 2024-01-01 with OI and funding", () => {
