@@ -88,14 +88,18 @@ export const REGIME_NAMES = ["range", "trend", "high_volatility"] as const;
 
 /**
  * Every parameter of the synthetic market model. Per-bar quantities are stated for the
- * configured interval; time-based ones (hours) are converted to bars.
+ * configured interval; time-based ones (hours) are converted to bars. "Default" is the
+ * `realistic` preset's value; where the `learning` preset differs, its value is given too.
  */
 export interface SyntheticParams {
   /** First open price (quote currency, e.g. USDT). Default 42,000. */
   startPrice: number;
   /** Price tick; OHLC are rounded to it. Default 0.1. */
   tick: number;
-  /** Annualised volatility of log returns (fraction, 0.55 = 55 %/yr) before regime scaling. */
+  /**
+   * Annualised volatility of log returns (fraction, 0.38 = 38 %/yr) before regime, seasonal
+   * and slow-factor scaling. Default 0.38 (learning: 0.55).
+   */
   annualVol: number;
   /** Volatility multiplier per regime [range, trend, high-vol]. Default [0.75, 1.0, 2.2]. */
   regimeVolScale: [number, number, number];
@@ -106,28 +110,29 @@ export interface SyntheticParams {
    * columns: to range, trend, high-vol; diagonal ignored, rows renormalised).
    */
   regimeExit: [[number, number, number], [number, number, number], [number, number, number]];
-  /** Trend drift per bar in units of the bar's volatility σ_t. Default 0.03. */
+  /** Trend drift per bar in units of the bar's volatility σ_t. Default 0.01 (learning: 0.03). */
   trendDrift: number;
   /** GARCH(1,1) reaction α. Default 0.06. */
   garchAlpha: number;
   /** GARCH(1,1) persistence β (α + β < 1). Default 0.92. */
   garchBeta: number;
-  /** Student-t degrees of freedom of the innovations (> 2). Default 5. */
+  /** Student-t degrees of freedom of the innovations (> 2). Default 6 (learning: 5). */
   tailDof: number;
-  /** Amplitude (fraction) of the intraday volatility seasonality. Default 0.15. */
+  /** Amplitude (fraction) of the intraday volatility seasonality. Default 0.38 (learning: 0.15). */
   intradayVolAmplitude: number;
   /**
-   * Stationary std of the slow log-volatility factor (0 = off, the `learning` preset). The
+   * Stationary std of the slow log-volatility factor (0 = off, the `learning` preset;
+   * default 0.3). The
    * factor is an AR(1) in log units with half-life {@link slowVolHalfLifeHours}, drawn from
    * its own PRNG stream (so switching it off leaves every other draw unchanged); it gives
    * the day-scale volatility persistence of real markets (|r| autocorrelation at 288 bars).
    */
   slowVolStd: number;
-  /** Half-life of the slow log-volatility factor, hours. */
+  /** Half-life of the slow log-volatility factor, hours. Default 72 (learning: 48, unused). */
   slowVolHalfLifeHours: number;
   /** Lookback of the OI–price divergence signal, bars. Default 20. */
   divergenceLookback: number;
-  /** Reverting drift per bar per unit of divergence score, in units of σ_t. Default 0.55. */
+  /** Reverting drift per bar per unit of divergence score, in units of σ_t. Default 0.2 (learning: 0.55). */
   divergenceStrength: number;
   /**
    * Weight of the continuation side (OI rose with the move) relative to the reversal side
@@ -140,7 +145,7 @@ export interface SyntheticParams {
   oiMeanReversion: number;
   /** Per-bar std of the random walk of the log OI level. Default 0.0005. */
   oiLevelNoise: number;
-  /** Per-bar std of log-OI noise. Default 0.0012. */
+  /** Per-bar std of log-OI noise. Default 0.0022 (learning: 0.0012). */
   oiNoise: number;
   /** Log-OI build-up per unit of |log return| in the trend regime (dimensionless). Default 0.3. */
   oiTrendBeta: number;
@@ -155,11 +160,11 @@ export interface SyntheticParams {
   fundingInterestRate: number;
   /** Cap of |funding rate| per settlement (fraction). Default 0.003. */
   fundingCap: number;
-  /** Per-bar AR(1) coefficient of the premium. Default 0.995. */
+  /** Per-bar AR(1) coefficient of the premium. Default 0.9975 (learning: 0.995). */
   premiumPhi: number;
   /** Premium response (×1e-4 fraction) to the EMA of returns in σ_base units. Default 0.8. */
   premiumMomentum: number;
-  /** Per-bar std of premium noise (fraction). Default 0.00005. */
+  /** Per-bar std of premium noise (fraction). Default 0.000042 (learning: 0.00005). */
   premiumNoise: number;
   /** Contrarian drift per bar (units of σ_t) per unit of clipped premium/fundingScale. Default 0.01. */
   fundingContrarian: number;
