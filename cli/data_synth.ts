@@ -1,6 +1,9 @@
 /**
- * `deno task data:synth [--seed 42] [--bars 52560] [--interval 5m] [--start 2024-01-01T00:00:00Z]
- *   [--symbol SYNTHBTCUSDT] [--out data/synthetic.parquet]`
+ * `deno task data:synth [--preset realistic|learning] [--seed 42] [--bars N] [--interval 5m]
+ *   [--start 2024-01-01T00:00:00Z] [--symbol SYNTHBTCUSDT] [--out data/synthetic.parquet]`
+ *
+ * `--preset realistic` (default): the 24-month calibrated market (210,240 bars);
+ * `--preset learning`: the 6-month strong-edge market for learning proofs (52,560 bars).
  *
  * Writes the seeded synthetic market (see lib/data/synthetic.ts) to a Parquet file and prints
  * one JSON line: rows, first/last bar, the SHA-256 of the arrays (same seed → same hash).
@@ -8,7 +11,11 @@
  * @module
  */
 import { dirname } from "node:path";
-import { generateSyntheticMarket, writeMarketDataParquet } from "@lib/data/mod.ts";
+import {
+  generateSyntheticMarket,
+  parseSyntheticSource,
+  writeMarketDataParquet,
+} from "@lib/data/mod.ts";
 import {
   type FlagSpec,
   formatFlagHelp,
@@ -19,8 +26,14 @@ import {
 } from "@lib/util/mod.ts";
 
 const USAGE =
-  "usage: deno task data:synth [--seed 42] [--bars N] [--interval 5m] [--start ISO] [--symbol S] [--out data/synthetic.parquet]";
+  "usage: deno task data:synth [--preset realistic|learning] [--seed 42] [--bars N] [--interval 5m] [--start ISO] [--symbol S] [--out data/synthetic.parquet]";
 const FLAGS = {
+  preset: {
+    type: "string",
+    default: "realistic",
+    choices: ["realistic", "learning"],
+    description: "synthetic market: realistic (default, 24 months) or learning (strong edge)",
+  },
   seed: { type: "integer", default: 42, range: { min: 0 }, description: "PRNG seed" },
   bars: { type: "integer", range: { min: 1 }, description: "number of bars (default: preset)" },
   interval: { type: "string", default: "5m", description: "bar interval" },
@@ -38,7 +51,9 @@ await runCli(async () => {
   }
   const seed = values.seed;
   const bars = values.bars;
+  const preset = parseSyntheticSource(`synthetic:${values.preset}`)!.preset;
   const md = generateSyntheticMarket({
+    preset,
     seed,
     bars,
     interval: values.interval,
@@ -60,6 +75,7 @@ await runCli(async () => {
   ]);
   console.log(JSON.stringify({
     out,
+    preset,
     seed,
     symbol: md.symbol,
     interval: md.interval,

@@ -7,7 +7,7 @@
  * the same path as `deno task train --preset synthetic-ppo` (`trainRun`: a run folder,
  * validation every 25k steps, the best model by validation Sharpe kept in `best/`).
  *
- * Setup: the default synthetic market (seed 42, 52,560 × 5 min), causal features,
+ * Setup: the strong-edge learning market (`synthetic:learning`, seed 42, 52,560 × 5 min), causal features,
  * walk-forward out-of-sample ML signals, chronological 70/15/15 split. PPO trains on random
  * 2,048-bar episodes of the TRAINING split only (the observation normaliser is fitted on those
  * rollouts and frozen). Every policy is run deterministically through whole splits with the
@@ -44,7 +44,14 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const t0 = performance.now();
-    const preset = resolveRunConfig({}, { preset: SYNTHETIC_PPO_PRESET.name });
+    // the strong-edge learning market (the default market before its recalibration) with its
+    // former 70/15/15 split: this test proves PPO can learn, not that the weak realistic edge pays
+    const preset = resolveRunConfig({
+      data: {
+        source: "synthetic:learning",
+        split: { by: "fraction", train: 0.7, validation: 0.15, test: 0.15 },
+      },
+    }, { preset: SYNTHETIC_PPO_PRESET.name });
     const setup = await buildRunSetup(preset);
     const { split, signals } = setup;
     const tSetup = (performance.now() - t0) / 1000;

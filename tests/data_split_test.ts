@@ -9,21 +9,29 @@ import {
 } from "../lib/data/mod.ts";
 import { ConfigError } from "../lib/util/mod.ts";
 
-Deno.test("splitByFraction: default 0.7/0.15/0.15 covers every bar once, in order", () => {
+Deno.test("splitByFraction: default 0.6/0.15/0.25 covers every bar once, in order", () => {
   const s = splitByFraction(1000);
   assert.deepEqual(s, {
-    train: { start: 0, end: 700 },
-    validation: { start: 700, end: 850 },
-    test: { start: 850, end: 1000 },
+    train: { start: 0, end: 600 },
+    validation: { start: 600, end: 750 },
+    test: { start: 750, end: 1000 },
   });
-  const s2 = splitByFraction(52_560);
-  assert.equal(s2.train.end, Math.floor(52_560 * 0.7));
-  assert.equal(s2.test.end, 52_560);
-  assert.equal(rangeLength(s2.train) + rangeLength(s2.validation) + rangeLength(s2.test), 52_560);
+  const s2 = splitByFraction(210_240);
+  assert.equal(s2.train.end, Math.floor(210_240 * 0.6));
+  assert.equal(s2.test.end, 210_240);
+  // On the default 24-month synthetic market the test split is six months of 5-minute bars.
+  assert.equal(rangeLength(s2.test), 52_560);
+  assert.equal(rangeLength(s2.train) + rangeLength(s2.validation) + rangeLength(s2.test), 210_240);
 });
 
 Deno.test("splitByFraction: purge + embargo are cut from the start of validation and test", () => {
-  const s = splitByFraction(1000, { purge: 12, embargo: 5 });
+  const s = splitByFraction(1000, {
+    train: 0.7,
+    validation: 0.15,
+    test: 0.15,
+    purge: 12,
+    embargo: 5,
+  });
   assert.deepEqual(s.train, { start: 0, end: 700 });
   assert.deepEqual(s.validation, { start: 717, end: 850 });
   assert.deepEqual(s.test, { start: 867, end: 1000 });

@@ -162,3 +162,69 @@ Deno.test("periods per year comes from the interval and calendar", () => {
   const us = sharpeRatio(r, periodsPerYear("5m", "us_equity")) as number;
   close(crypto / us, Math.sqrt(105_120 / 19_656));
 });
+
+Deno.test("drawdownStats and computePerformance reject a returns array passed as equity", () => {
+  // The mistake users make: per-bar returns where the equity curve belongs. Silently accepted,
+  // drawdownStats would measure a "drawdown" between return values (−0.02 vs peak 0.01) and
+  // computePerformance would turn returns into returns of returns.
+  const returns = [0.01, -0.02, 0.03, -0.01];
+  assert.throws(() => drawdownStats(returns), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, /equity at index 1 is -0\.02/);
+    assert.match(e.message, /parameter equity/);
+    return true;
+  });
+  assert.throws(() => drawdownStats([0, 0.01, 0.02]), /starting capital/);
+  assert.throws(
+    () => computePerformance({ equity: returns }, { periodsPerYear: 12 }),
+    (e: unknown) => e instanceof DataError && /parameter equity/.test(e.message),
+  );
+  // Ruined curves floor at 0 and stay valid: a −100 % drawdown.
+  close(drawdownStats([100, 40, 0, 0]).maxDrawdown, -1);
+  // What the rule cannot catch: an all-positive returns array looks like a poor equity curve.
+  assert.doesNotThrow(() => drawdownStats([0.01, 0.02, 0.005]));
+});
+
+Deno.test("computePerformance names the bad parameter instead of a bare TypeError", () => {
+  const cases: [() => unknown, typeof ConfigError | typeof DataError, RegExp][] = [
+    // deno-lint-ignore no-explicit-any
+    [() => computePerformance(undefined as any, { periodsPerYear: 12 }), ConfigError, /input/],
+    // deno-lint-ignore no-explicit-any
+    [() => computePerformance({} as any, { periodsPerYear: 12 }), DataError, /equity/],
+    // deno-lint-ignore no-explicit-any
+    [() => computePerformance({ equity: [1, 2] }, undefined as any), ConfigError, /options/],
+    [
+      () => computePerformance({ equity: [1, 2] }, { periodsPerYear: NaN }),
+      ConfigError,
+      /periodsPerYear/,
+    ],
+    [
+      () => computePerformance({ equity: [1, 2], position: [NaN] }, { periodsPerYear: 12 }),
+      DataError,
+      /position/,
+    ],
+    [
+      () => computePerformance({ equity: [1, 2], tradedNotional: -5 }, { periodsPerYear: 12 }),
+      ConfigError,
+      /tradedNotional/,
+    ],
+    [
+      // deno-lint-ignore no-explicit-any
+      () => computePerformance({ equity: [1, 2], trades: {} as any }, { periodsPerYear: 12 }),
+      ConfigError,
+      /trades/,
+    ],
+    [
+      () => computePerformance({ equity: [1, 2] }, { periodsPerYear: 12, intervalMs: -1 }),
+      ConfigError,
+      /intervalMs/,
+    ],
+  ];
+  for (const [f, cls, re] of cases) {
+    assert.throws(f, (e: unknown) => {
+      assert.ok(e instanceof cls, `${re}: got ${e}`);
+      assert.match((e as Error).message, re);
+      return true;
+    });
+  }
+});

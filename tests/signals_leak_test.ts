@@ -1,9 +1,22 @@
 /**
- * The leak test: on the synthetic market (which has a planted, learnable OI–price divergence
- * component) the out-of-sample signal must beat the naive baselines; with the training labels
- * shuffled it must not. A pipeline that leaks the future (features reading ahead, unpurged
- * label windows, a normaliser fitted on test rows, in-sample predictions) would let the
- * shuffled-label model look skilful or the real one look too good.
+ * The shuffled-label test, on the `learning` synthetic market (strong planted OI–price
+ * divergence component): the out-of-sample signal must beat the naive baselines; with the
+ * training labels shuffled it must not.
+ *
+ * What it CAN catch: leaks through the LABELS or the evaluation — out-of-sample predictions
+ * that are really in-sample (a fold trained on its own test rows), test labels reaching
+ * training (unpurged label windows crossing into the test window), or a scoring bug that
+ * compares predictions with the labels they were fitted to. With shuffled training labels
+ * nothing learnable is left, so any skill then must come from such a leak.
+ *
+ * What it CANNOT catch: look-ahead FEATURES. A feature that reads future prices carries the
+ * future in the inputs, not the labels; with shuffled labels the model still cannot use it
+ * (so this test passes), and with real labels it only makes the model look better, which a
+ * "beats the baseline" check rewards. Feature causality is tested where it can fail:
+ * `tests/features_matrix_test.ts` ("causality": perturbing any bar after t leaves every
+ * feature at rows ≤ t bit-identical) and `tests/signals_walk_forward_test.ts` ("no
+ * look-ahead": changing bars after t leaves every signal at bars ≤ t identical). A normaliser fitted on test rows is also invisible
+ * here (it shifts inputs, not labels) unless its effect is large.
  */
 import assert from "node:assert/strict";
 import { generateSyntheticMarket } from "@lib/data/mod.ts";
@@ -11,7 +24,7 @@ import { computeFeatures } from "@lib/features/mod.ts";
 import { buildSignals, formatReport, type SignalOptions } from "@lib/signals/mod.ts";
 
 // Kept small for the suite (≈ 2–3 s per run): 16,000 five-minute bars (≈ 55 days), 3 folds.
-const md = generateSyntheticMarket({ seed: 42, bars: 16_000 });
+const md = generateSyntheticMarket({ preset: "learning", seed: 42, bars: 16_000 });
 const fm = computeFeatures(md);
 const OPTS: SignalOptions = { folds: 3, epochs: 5, seed: 1 };
 let realRun: ReturnType<typeof buildSignals> | null = null;

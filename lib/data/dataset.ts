@@ -30,7 +30,11 @@ import {
 import type { ColumnMapping, DataKind, DetectedLayout } from "./layouts.ts";
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
-import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
+import {
+  generateSyntheticMarket,
+  parseSyntheticSource,
+  type SyntheticOptions,
+} from "./synthetic.ts";
 import {
   readTables,
   type RowSource,
@@ -48,7 +52,7 @@ import {
 
 /** Where the data comes from: bars plus optional open interest and funding files. */
 export interface DatasetSources {
-  /** Bars: `"synthetic"`, a `.parquet` cache, a `.csv`/`.zip` file, a list or a folder. */
+  /** Bars: `"synthetic"` (or `"synthetic:<preset>"`, e.g. `synthetic:learning`), a `.parquet` cache, a `.csv`/`.zip` file, a list or a folder. */
   data: string | string[];
   /** Open-interest file(s) (any layout of `layouts.ts`), e.g. a `t,oi,oi_usd` CSV. */
   oi?: string | string[];
@@ -130,9 +134,10 @@ export async function loadDataset(
   let droppedDuplicates = 0;
   let folderOi: TimeTable | undefined;
   let folderFunding: TimeTable | undefined;
-  if (src.data === "synthetic") {
-    bars = generateSyntheticMarket(options.synthetic);
-    stages.push("generate:synthetic");
+  const syn = typeof src.data === "string" ? parseSyntheticSource(src.data) : null;
+  if (syn) {
+    bars = generateSyntheticMarket({ ...options.synthetic, preset: syn.preset });
+    stages.push(`generate:synthetic:${syn.preset}`);
   } else if (typeof src.data === "string" && /\.parquet$/i.test(src.data)) {
     bars = readMarketDataParquet(src.data, { symbol: options.symbol, interval: options.interval });
     stages.push("read:parquet");

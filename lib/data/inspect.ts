@@ -27,7 +27,11 @@ import { checkFundingScale, checkFundingUnits, type FundingUnits } from "./fundi
 import { type ColumnMapping, describeLayout, type TableKind } from "./layouts.ts";
 import type { MarketData } from "./market_data.ts";
 import { readMarketDataParquet } from "./polars_io.ts";
-import { generateSyntheticMarket, type SyntheticOptions } from "./synthetic.ts";
+import {
+  generateSyntheticMarket,
+  parseSyntheticSource,
+  type SyntheticOptions,
+} from "./synthetic.ts";
 import { formatUtc, readTables, type TimeTable } from "./table.ts";
 import {
   detectIntervalMs,
@@ -141,8 +145,9 @@ export interface InspectOptions {
 }
 
 /**
- * Inspect a `.csv`/`.zip`/`.parquet` file, a folder, or `"synthetic"` (plus optional OI and
- * funding files). The main table is the price bars when present, else OI, else funding.
+ * Inspect a `.csv`/`.zip`/`.parquet` file, a folder, `"synthetic"` or `"synthetic:<preset>"`
+ * (plus optional OI and funding files). The main table is the price bars when present, else
+ * OI, else funding.
  */
 export async function inspectPath(
   path: string,
@@ -151,11 +156,12 @@ export async function inspectPath(
   const o = resolve(options);
   let main: InspectSummary;
   let others: InspectReport["others"];
-  if (path === "synthetic" || /\.parquet$/i.test(path)) {
-    const md = path === "synthetic"
-      ? generateSyntheticMarket(options.synthetic)
+  const syn = parseSyntheticSource(path);
+  if (syn || /\.parquet$/i.test(path)) {
+    const md = syn
+      ? generateSyntheticMarket({ ...options.synthetic, preset: syn.preset })
       : readMarketDataParquet(path);
-    main = summarizeMarket(md, path === "synthetic" ? "synthetic" : "parquet", o);
+    main = summarizeMarket(md, syn ? "synthetic" : "parquet", o);
   } else {
     const tables = await readTables(path, { columns: options.columns, interval: o.interval });
     const order: TableKind[] = ["klines", "ohlcv", "metrics", "oi", "funding"];

@@ -54,7 +54,8 @@ export interface LoadResult {
 }
 
 /**
- * Load market data from `"synthetic"` (the seeded default market; `options.synthetic`),
+ * Load market data from `"synthetic"` (the seeded default market; `options.synthetic`) or
+ * `"synthetic:<preset>"` (a named synthetic market, e.g. `"synthetic:learning"`),
  * a `.parquet` cache, a `.csv`/`.zip` file, a list of files or a folder of them. Bars are validated (a
  * {@link DataError} names file, row and column of the first problem) and OI/funding found
  * in the same folder are aligned as-of. A thin wrapper of {@link loadDataset} (one pass).

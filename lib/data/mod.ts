@@ -14,6 +14,7 @@
 export * from "./market_data.ts";
 export * from "./synthetic.ts";
 export * from "./split.ts";
+export * from "./stylized_facts.ts";
 export * from "./csv.ts";
 export * from "./table.ts";
 export * from "./validate.ts";

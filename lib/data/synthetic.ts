@@ -1,7 +1,25 @@
 /**
  * The seeded synthetic market: the default data set everywhere (notebooks, training, tests).
  *
- * ## Model (one step per bar, all draws from one {@link Rng})
+ * ## Presets ({@link SYNTHETIC_PRESETS})
+ *
+ * - `realistic` (the DEFAULT; data source `"synthetic"`): 24 months (210,240 5-minute bars
+ *   from 2024-01-01) calibrated by `tools/calibrate_synthetic.ts` against real data in
+ *   `../shared/data` (seed 42; real → synthetic): annualised vol 0.40 → 0.42; kurtosis of 5m
+ *   log returns 22 → 32; |r| autocorrelation at 1 / 12 / 288 bars 0.31 / 0.22 / 0.11 →
+ *   0.31 / 0.26 / 0.11; bars beyond 4σ 0.68 % → 0.77 %; busiest/quietest UTC hour |r| ratio
+ *   2.3 → 2.3; funding per settlement mean 1.4e-4 → 1.0e-4, std 2.6e-4 → 2.5e-4, lag-1
+ *   autocorrelation 0.79 → 0.78; OI 5m log-change std 0.0023 (ETHUSDT) → 0.0022. The
+ *   planted edge (divergence strength 0.2, trend drift 0.01) is weak: the fixed-rule
+ *   baseline's Sharpe on the default 60/15/25 split is 3.2 / 0.0 / 2.2 (train / validation
+ *   / six-month test), 131 / 27 / 58 trades.
+ * - `learning` (data source `"synthetic:learning"`): the market that was the default before
+ *   the calibration, bit-identical for the same seed and bar count (6 months, 52,560 bars;
+ *   baseline Sharpe 8.5 / 9.3 / 11.3 on a 70/15/15 split). Its edge is strong on purpose:
+ *   learning proofs (an agent finds the edge within a test's budget) run on it.
+ *
+ * ## Model (one step per bar, all draws from one {@link Rng} except the slow volatility
+ * factor, which has its own stream)
  *
  * 1. **Regimes.** A three-state Markov chain `0 = range`, `1 = trend`, `2 = high volatility`.
  *    Each regime lasts a geometric number of bars with mean `regimeMeanHours` (converted to
@@ -9,9 +27,11 @@
  *    trend, its direction (±1) is drawn with equal odds.
  * 2. **Volatility clustering.** A unit-mean GARCH(1,1) multiplier
  *    `h_t = (1 − α − β) + α·z²_{t−1} + β·h_{t−1}` scales the per-bar volatility
- *    `σ_t = σ_base · regimeVolScale[regime] · intradayVol(t) · √h_t`, where
+ *    `σ_t = σ_base · regimeVolScale[regime] · intradayVol(t) · √h_t · e^{v_t − s²/2}`, where
  *    `σ_base = annualVol / √(bars per year)` (log-return units per bar) and
- *    `intradayVol(t) = 1 + intradayVolAmplitude·cos(2π(hourUTC − 14.5)/24)`.
+ *    `intradayVol(t) = 1 + intradayVolAmplitude·cos(2π(hourUTC − 14.5)/24)` and `v_t` is a
+ *    slow AR(1) log-volatility factor with stationary std `s = slowVolStd` and half-life
+ *    `slowVolHalfLifeHours` (day-scale volatility persistence; 0 in the `learning` preset).
  * 3. **Fat tails.** Innovations `z_t` are Student-t with `tailDof` degrees of freedom, scaled
  *    to unit variance.
  * 4. **Drift.** `μ_t = σ_t · (trendDrift·dir·[regime = trend]
@@ -66,14 +86,18 @@ export const REGIME_NAMES = ["range", "trend", "high_volatility"] as const;
 
 /**
  * Every parameter of the synthetic market model. Per-bar quantities are stated for the
- * configured interval; time-based ones (hours) are converted to bars.
+ * configured interval; time-based ones (hours) are converted to bars. "Default" is the
+ * `realistic` preset's value; where the `learning` preset differs, its value is given too.
  */
 export interface SyntheticParams {
   /** First open price (quote currency, e.g. USDT). Default 42,000. */
   startPrice: number;
   /** Price tick; OHLC are rounded to it. Default 0.1. */
   tick: number;
-  /** Annualised volatility of log returns (fraction, 0.55 = 55 %/yr) before regime scaling. */
+  /**
+   * Annualised volatility of log returns (fraction, 0.38 = 38 %/yr) before regime, seasonal
+   * and slow-factor scaling. Default 0.38 (learning: 0.55).
+   */
   annualVol: number;
   /** Volatility multiplier per regime [range, trend, high-vol]. Default [0.75, 1.0, 2.2]. */
   regimeVolScale: [number, number, number];
@@ -84,19 +108,29 @@ export interface SyntheticParams {
    * columns: to range, trend, high-vol; diagonal ignored, rows renormalised).
    */
   regimeExit: [[number, number, number], [number, number, number], [number, number, number]];
-  /** Trend drift per bar in units of the bar's volatility σ_t. Default 0.03. */
+  /** Trend drift per bar in units of the bar's volatility σ_t. Default 0.01 (learning: 0.03). */
   trendDrift: number;
   /** GARCH(1,1) reaction α. Default 0.06. */
   garchAlpha: number;
   /** GARCH(1,1) persistence β (α + β < 1). Default 0.92. */
   garchBeta: number;
-  /** Student-t degrees of freedom of the innovations (> 2). Default 5. */
+  /** Student-t degrees of freedom of the innovations (> 2). Default 6 (learning: 5). */
   tailDof: number;
-  /** Amplitude (fraction) of the intraday volatility seasonality. Default 0.15. */
+  /** Amplitude (fraction) of the intraday volatility seasonality. Default 0.38 (learning: 0.15). */
   intradayVolAmplitude: number;
+  /**
+   * Stationary std of the slow log-volatility factor (0 = off, the `learning` preset;
+   * default 0.3). The
+   * factor is an AR(1) in log units with half-life {@link slowVolHalfLifeHours}, drawn from
+   * its own PRNG stream (so switching it off leaves every other draw unchanged); it gives
+   * the day-scale volatility persistence of real markets (|r| autocorrelation at 288 bars).
+   */
+  slowVolStd: number;
+  /** Half-life of the slow log-volatility factor, hours. Default 72 (learning: 48, unused). */
+  slowVolHalfLifeHours: number;
   /** Lookback of the OI–price divergence signal, bars. Default 20. */
   divergenceLookback: number;
-  /** Reverting drift per bar per unit of divergence score, in units of σ_t. Default 0.55. */
+  /** Reverting drift per bar per unit of divergence score, in units of σ_t. Default 0.2 (learning: 0.55). */
   divergenceStrength: number;
   /**
    * Weight of the continuation side (OI rose with the move) relative to the reversal side
@@ -109,7 +143,7 @@ export interface SyntheticParams {
   oiMeanReversion: number;
   /** Per-bar std of the random walk of the log OI level. Default 0.0005. */
   oiLevelNoise: number;
-  /** Per-bar std of log-OI noise. Default 0.0012. */
+  /** Per-bar std of log-OI noise. Default 0.0022 (learning: 0.0012). */
   oiNoise: number;
   /** Log-OI build-up per unit of |log return| in the trend regime (dimensionless). Default 0.3. */
   oiTrendBeta: number;
@@ -124,11 +158,11 @@ export interface SyntheticParams {
   fundingInterestRate: number;
   /** Cap of |funding rate| per settlement (fraction). Default 0.003. */
   fundingCap: number;
-  /** Per-bar AR(1) coefficient of the premium. Default 0.995. */
+  /** Per-bar AR(1) coefficient of the premium. Default 0.9975 (learning: 0.995). */
   premiumPhi: number;
   /** Premium response (×1e-4 fraction) to the EMA of returns in σ_base units. Default 0.8. */
   premiumMomentum: number;
-  /** Per-bar std of premium noise (fraction). Default 0.00005. */
+  /** Per-bar std of premium noise (fraction). Default 0.000042 (learning: 0.00005). */
   premiumNoise: number;
   /** Contrarian drift per bar (units of σ_t) per unit of clipped premium/fundingScale. Default 0.01. */
   fundingContrarian: number;
@@ -146,8 +180,12 @@ export interface SyntheticParams {
   wickScale: number;
 }
 
-/** The defaults of {@link SyntheticParams} (BTC-like, 2024). */
-export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
+/**
+ * Parameters of the `learning` preset: the strong-edge market that was the default until the
+ * realistic calibration (fixed-rule baseline Sharpe 9–11 on its splits). Kept unchanged so
+ * learning proofs have an edge a few hundred thousand PPO steps can find.
+ */
+export const LEARNING_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
   startPrice: 42_000,
   tick: 0.1,
   annualVol: 0.55,
@@ -159,6 +197,8 @@ export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze
   garchBeta: 0.92,
   tailDof: 5,
   intradayVolAmplitude: 0.15,
+  slowVolStd: 0,
+  slowVolHalfLifeHours: 48,
   divergenceLookback: 20,
   divergenceStrength: 0.55,
   divergenceContinuation: 0.25,
@@ -183,11 +223,86 @@ export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze
   wickScale: 0.6,
 } as SyntheticParams);
 
+/**
+ * Parameters of the `realistic` preset (the default): calibrated by
+ * `tools/calibrate_synthetic.ts` against real BTCUSDT 5-minute bars, Binance BTCUSDT funding
+ * and ETHUSDT open interest (volatility level, kurtosis, |r| autocorrelation at 1/12/288
+ * bars, intraday seasonality, funding level/std/persistence, OI change size), with a planted
+ * edge weak enough that the fixed-rule baseline's test-split Sharpe is between 0.5 and 3.
+ */
+export const REALISTIC_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = Object.freeze({
+  ...LEARNING_SYNTHETIC_PARAMS,
+  annualVol: 0.38,
+  tailDof: 6,
+  intradayVolAmplitude: 0.38,
+  slowVolStd: 0.3,
+  slowVolHalfLifeHours: 72,
+  divergenceStrength: 0.2,
+  trendDrift: 0.01,
+  oiNoise: 0.0022,
+  premiumPhi: 0.9975,
+  premiumNoise: 0.000042,
+} as SyntheticParams);
+
+/** The defaults of {@link SyntheticParams}: the `realistic` preset's. */
+export const DEFAULT_SYNTHETIC_PARAMS: Readonly<SyntheticParams> = REALISTIC_SYNTHETIC_PARAMS;
+
+/** A named synthetic market: its parameters and default length. */
+export interface SyntheticPreset {
+  /** Model parameters. */
+  params: Readonly<SyntheticParams>;
+  /** Default bar count at 5 minutes. */
+  bars: number;
+}
+
+/**
+ * Named synthetic markets. `realistic` (the default everywhere): 24 months of 5-minute bars
+ * whose stylised facts resemble real BTCUSDT and whose planted edge is weak (baseline test
+ * Sharpe 0.5–3). `learning`: the earlier strong-edge market (6 months, baseline Sharpe
+ * 9–11), bit-identical to the default before the calibration for the same seed — use it for
+ * learning proofs (an agent must find the edge within a test's budget).
+ */
+export const SYNTHETIC_PRESETS: Readonly<Record<"realistic" | "learning", SyntheticPreset>> = Object
+  .freeze({
+    realistic: Object.freeze({ params: REALISTIC_SYNTHETIC_PARAMS, bars: 210_240 }),
+    learning: Object.freeze({ params: LEARNING_SYNTHETIC_PARAMS, bars: 52_560 }),
+  });
+
+/** Names of {@link SYNTHETIC_PRESETS}. */
+export type SyntheticPresetName = keyof typeof SYNTHETIC_PRESETS;
+
+/**
+ * Parse a data-source string naming the synthetic market: `"synthetic"` (the default,
+ * `realistic` preset) or `"synthetic:<preset>"` (e.g. `"synthetic:learning"`); `null` for any
+ * other source (a path). An unknown preset name throws a {@link ConfigError}. Every loader
+ * and CLI taking `--data` understands both forms through this function.
+ */
+export function parseSyntheticSource(source: string): { preset: SyntheticPresetName } | null {
+  if (source === "synthetic") return { preset: "realistic" };
+  const m = /^synthetic:(.*)$/.exec(source);
+  if (!m) return null;
+  if (!(m[1] in SYNTHETIC_PRESETS)) {
+    throw new ConfigError(
+      `unknown synthetic market preset "${m[1]}" in data source "${source}"`,
+      { parameter: "data" },
+      `known: ${Object.keys(SYNTHETIC_PRESETS).map((k) => `synthetic:${k}`).join(", ")}`,
+    );
+  }
+  return { preset: m[1] as SyntheticPresetName };
+}
+
 /** Options of {@link generateSyntheticMarket}. */
 export interface SyntheticOptions {
   /** PRNG seed. Default 42. */
   seed?: number;
-  /** Number of bars. Default: 6 months of bars (182.5 days; 52,560 at 5 minutes). */
+  /**
+   * Named parameter set and default length (default `"realistic"`); `params` override it.
+   */
+  preset?: SyntheticPresetName;
+  /**
+   * Number of bars. Default: the preset's duration (realistic: 730 days, 210,240 bars at
+   * 5 minutes; learning: 182.5 days, 52,560 bars) converted to the interval.
+   */
   bars?: number;
   /** Bar interval. Default `"5m"`. */
   interval?: string;
@@ -219,8 +334,8 @@ export interface SyntheticMarket {
   seed: number;
 }
 
-/** Default bar count: 182.5 days of 5-minute bars. */
-export const DEFAULT_SYNTHETIC_BARS = 52_560;
+/** Default bar count: 730 days (24 months) of 5-minute bars (the `realistic` preset). */
+export const DEFAULT_SYNTHETIC_BARS = 210_240;
 
 const DAY_MS = 86_400_000;
 
@@ -237,7 +352,16 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
   const seed = options.seed ?? 42;
   const interval = options.interval ?? "5m";
   const intervalMs = intervalToMs(interval);
-  const bars = options.bars ?? Math.round((182.5 * DAY_MS) / intervalMs);
+  const presetName = options.preset ?? "realistic";
+  const preset = SYNTHETIC_PRESETS[presetName];
+  if (!preset) {
+    throw new ConfigError(
+      `unknown synthetic preset "${presetName}"`,
+      { parameter: "preset" },
+      `known: ${Object.keys(SYNTHETIC_PRESETS).join(", ")}`,
+    );
+  }
+  const bars = options.bars ?? Math.round((preset.bars * 300_000) / intervalMs);
   if (!Number.isInteger(bars) || bars < 1) {
     throw new ConfigError(`bars must be a positive integer, got ${bars}`, { parameter: "bars" });
   }
@@ -249,10 +373,19 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
       parameter: "startTime",
     }, "use epoch milliseconds or ISO-8601 such as 2024-01-01T00:00:00Z");
   }
-  const p: SyntheticParams = { ...DEFAULT_SYNTHETIC_PARAMS, ...options.params };
+  const p: SyntheticParams = { ...preset.params, ...options.params };
   validateParams(p);
 
   const rng = new Rng(seed);
+  // Separate stream for the slow volatility factor: with slowVolStd = 0 the main stream and
+  // every array are exactly those of the model without it.
+  const rngSlow = new Rng(seed + 0x5e1f);
+  const slowPhi = Math.pow(
+    0.5,
+    1 / Math.max(1e-9, p.slowVolHalfLifeHours * 3_600_000 / intervalMs),
+  );
+  const slowInnov = p.slowVolStd * Math.sqrt(1 - slowPhi * slowPhi);
+  let slowV = p.slowVolStd > 0 ? p.slowVolStd * rngSlow.normal() : 0;
   const n = bars;
   const time = new Float64Array(n);
   const open = new Float64Array(n);
@@ -330,7 +463,12 @@ export function generateSyntheticMarketDetailed(options: SyntheticOptions = {}):
     const hourOfDay = ((tOpen % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
     const volSeason = 1 +
       p.intradayVolAmplitude * Math.cos((2 * Math.PI * (hourOfDay - 14.5)) / 24);
-    const sig = sigmaBase * p.regimeVolScale[reg] * volSeason * Math.sqrt(h);
+    let slowMult = 1;
+    if (p.slowVolStd > 0) {
+      if (t > 0) slowV = slowPhi * slowV + slowInnov * rngSlow.normal();
+      slowMult = Math.exp(slowV - 0.5 * p.slowVolStd * p.slowVolStd);
+    }
+    const sig = sigmaBase * p.regimeVolScale[reg] * volSeason * Math.sqrt(h) * slowMult;
     sigma[t] = sig;
 
     // 5. Divergence score from values known at the previous close.

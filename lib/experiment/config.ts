@@ -195,7 +195,7 @@ export interface DataConfig {
   symbol: string | null;
   /** Bar interval such as `5m`, or null (from the file name or the spacing). */
   interval: string | null;
-  /** Train / validation / test split by fractions or dates (default 0.7 / 0.15 / 0.15). */
+  /** Train / validation / test split by fractions or dates (default 0.6 / 0.15 / 0.25, `DEFAULT_SPLIT`). */
   split: SplitConfig;
   /** Bars cut after each training range before evaluation (label look-ahead). 0. */
   purge: number;

@@ -168,7 +168,7 @@ export interface OptionsSetupOptions {
   dataSeed?: number;
   /** Steps per training episode (default 2048). */
   episodeLength?: number;
-  /** Split fractions (default 0.7 / 0.15 / 0.15, chronological). */
+  /** Split fractions (default `DEFAULT_SPLIT_FRACTIONS` of lib/data: 0.6 / 0.15 / 0.25, chronological). */
   split?: { train?: number; validation?: number; test?: number };
   /** The env settings (default {@link optionsEnvDefaults}). */
   config?: OptionsEnvConfig;

@@ -15,6 +15,7 @@ import {
   type CoverageReport,
   type DataKind,
   datasetFromFlags,
+  DEFAULT_SPLIT_FRACTIONS,
   describeLayout,
   formatCoverage,
   type FundingUnits,
@@ -79,12 +80,13 @@ export type SplitConfig =
     testEnd: string | null;
   };
 
-/** The default split: 70 / 15 / 15 % of the bars. */
+/**
+ * The default split: `DEFAULT_SPLIT_FRACTIONS` of `lib/data` (60 / 15 / 25 % of the bars, so
+ * the default 24-month market's held-out test split is six months).
+ */
 export const DEFAULT_SPLIT: Readonly<SplitConfig> = Object.freeze({
   by: "fraction",
-  train: 0.7,
-  validation: 0.15,
-  test: 0.15,
+  ...DEFAULT_SPLIT_FRACTIONS,
 });
 
 /**
@@ -216,8 +218,6 @@ export function resolveSplitRanges(
   };
 }
 
-const DEFAULT_SPLIT_FRACTIONS = { train: 0.7, validation: 0.15, test: 0.15 };
-
 /** Options of {@link buildTradingSetup}. */
 export interface TradingSetupOptions {
   /** `"synthetic"` (default) or a bars path understood by `loadDataset` (CSV/zip/Parquet/folder). */
@@ -251,7 +251,7 @@ export interface TradingSetupOptions {
    * A hit skips the walk-forward training (see `buildSignalsCached`).
    */
   signalsCache?: string | null;
-  /** Split fractions or dates (default 0.7 / 0.15 / 0.15, chronological). */
+  /** Split fractions or dates (default `DEFAULT_SPLIT`: 0.6 / 0.15 / 0.25, chronological). */
   split?: SplitConfig | { train?: number; validation?: number; test?: number };
   /** Bars cut after each training range (label look-ahead). Default 0. */
   purge?: number;

@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { ConfigError } from "../util/mod.ts";
+import { ConfigError, DataError } from "../util/mod.ts";
 import {
   annualReturn,
   annualVolatility,
   calmarRatio,
+  checkEquityCurve,
   drawdownStats,
   sharpeRatio,
   simpleReturns,
@@ -103,11 +104,18 @@ export interface PerformanceMetrics {
  * first bars); every other ratio is empyrical's on the per-bar returns. Defined for every
  * input with at least one equity value: a single equity value (no bars) gives zeros and
  * `null` ratios.
+ *
+ * Bad input throws a typed error naming the parameter: a {@link DataError} for an equity
+ * curve that is not one (see `checkEquityCurve`: first value > 0, every value finite and
+ * ≥ 0, so a returns array is rejected), non-finite positions or trade PnL fields; a
+ * {@link ConfigError} for a missing input object, `periodsPerYear` ≤ 0, a negative
+ * `intervalMs`, `tradedNotional`, or a `trades` value that is not an array.
  */
 export function computePerformance(
   input: PerformanceInput,
   options: PerformanceOptions,
 ): PerformanceMetrics {
+  checkPerformanceInput(input, options);
   const { equity } = input;
   if (equity.length < 1) {
     throw new ConfigError(
@@ -159,6 +167,68 @@ export function computePerformance(
     fundingPaid: input.fundingPaid ?? ts.fundingPaid,
     trades: ts,
   };
+}
+
+function checkPerformanceInput(input: PerformanceInput, options: PerformanceOptions): void {
+  const fn = "computePerformance";
+  if (input === null || typeof input !== "object") {
+    throw new ConfigError(`${fn}: input must be an object { equity, … }, got ${input}`, {
+      parameter: "input",
+    });
+  }
+  if (options === null || typeof options !== "object") {
+    throw new ConfigError(`${fn}: options must be an object { periodsPerYear }, got ${options}`, {
+      parameter: "options",
+    });
+  }
+  const P = options.periodsPerYear;
+  if (typeof P !== "number" || !(P > 0) || !Number.isFinite(P)) {
+    throw new ConfigError(
+      `${fn}: periodsPerYear must be a positive number, got ${P}`,
+      { parameter: "periodsPerYear" },
+      'use periodsPerYear(interval, calendar) from lib/util, e.g. periodsPerYear("5m", "crypto")',
+    );
+  }
+  const iv = options.intervalMs;
+  if (iv !== undefined && !(typeof iv === "number" && Number.isFinite(iv) && iv >= 0)) {
+    throw new ConfigError(`${fn}: intervalMs must be a finite number ≥ 0, got ${iv}`, {
+      parameter: "intervalMs",
+    });
+  }
+  checkEquityCurve(input.equity, fn);
+  const pos = input.position;
+  if (pos !== undefined) {
+    if (pos === null || typeof pos !== "object" || typeof pos.length !== "number") {
+      throw new DataError(`${fn}: position must be an array of numbers, got ${pos}`, {
+        parameter: "position",
+      });
+    }
+    for (let i = 0; i < pos.length; i++) {
+      if (typeof pos[i] !== "number" || !Number.isFinite(pos[i])) {
+        throw new DataError(`${fn}: position at index ${i} is ${pos[i]}`, {
+          row: i + 1,
+          parameter: "position",
+        });
+      }
+    }
+  }
+  for (const k of ["tradedNotional", "feesPaid", "fundingPaid"] as const) {
+    const v = input[k];
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v))) {
+      throw new ConfigError(`${fn}: ${k} must be a finite number, got ${v}`, { parameter: k });
+    }
+  }
+  if (input.tradedNotional !== undefined && input.tradedNotional < 0) {
+    throw new ConfigError(
+      `${fn}: tradedNotional must be ≥ 0 (Σ |size × price|), got ${input.tradedNotional}`,
+      { parameter: "tradedNotional" },
+    );
+  }
+  if (input.trades !== undefined && !Array.isArray(input.trades)) {
+    throw new ConfigError(`${fn}: trades must be an array of trade records`, {
+      parameter: "trades",
+    });
+  }
 }
 
 function fmtPct(x: number | null, d = 2): string {

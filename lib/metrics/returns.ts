@@ -39,6 +39,45 @@ function checkReturns(returns: ArrayLike<number>, fn: string): void {
   }
 }
 
+/**
+ * Check that `equity` is an equity curve, not a returns array. The rule: an equity curve is
+ * money marked to market, starting with the starting capital, so its FIRST value is finite
+ * and > 0 and EVERY value is finite and ≥ 0 (ruin floors equity at 0: the accounting has no
+ * debt). A per-bar returns array almost always breaks it (a losing bar is negative, a flat
+ * first bar is 0) and gets a {@link DataError} naming the value; an all-positive returns array
+ * cannot be told apart from a (very poor) equity curve and is not caught. Empty curves pass
+ * (callers decide whether they need a value).
+ */
+export function checkEquityCurve(equity: ArrayLike<number>, fn: string): void {
+  if (equity === null || typeof equity !== "object" || typeof equity.length !== "number") {
+    throw new DataError(
+      `${fn}: equity must be an array of numbers, got ${equity === null ? "null" : typeof equity}`,
+      { parameter: "equity" },
+    );
+  }
+  const hint = "pass the equity curve (starting capital first, quote currency), " +
+    "not per-bar returns; build returns with simpleReturns(equity)";
+  if (equity.length > 0 && !(Number.isFinite(equity[0]) && equity[0] > 0)) {
+    throw new DataError(
+      `${fn}: the first equity value (starting capital) must be a finite number > 0, got ${
+        equity[0]
+      }`,
+      { row: 1, parameter: "equity" },
+      hint,
+    );
+  }
+  for (let i = 1; i < equity.length; i++) {
+    const e = equity[i];
+    if (typeof e !== "number" || !Number.isFinite(e) || e < 0) {
+      throw new DataError(
+        `${fn}: equity at index ${i} is ${e}; an equity curve is finite and ≥ 0`,
+        { row: i + 1, parameter: "equity" },
+        hint,
+      );
+    }
+  }
+}
+
 function checkPeriods(periodsPerYear: number, fn: string): void {
   if (!(periodsPerYear > 0) || !Number.isFinite(periodsPerYear)) {
     throw new ConfigError(
@@ -336,9 +375,17 @@ export interface DrawdownStats {
  * Maximum drawdown (depth, measured from the starting capital on) and the longest drawdown
  * duration of an equity curve. `intervalMs` is the bar length used for the duration in
  * milliseconds (0 if unknown). Equal to empyrical's `max_drawdown` of the returns with the
- * starting value included.
+ * starting value included. `equity` must pass {@link checkEquityCurve} (first value > 0,
+ * every value finite and ≥ 0): a returns array is rejected with a {@link DataError}.
  */
 export function drawdownStats(equity: ArrayLike<number>, intervalMs = 0): DrawdownStats {
+  checkEquityCurve(equity, "drawdownStats");
+  if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) {
+    throw new ConfigError(
+      `drawdownStats: intervalMs must be a finite number ≥ 0, got ${intervalMs}`,
+      { parameter: "intervalMs" },
+    );
+  }
   let peak = -Infinity;
   let peakIdx = 0;
   let underwater = false;

@@ -306,7 +306,8 @@ export class MetricsTracker {
       totalPnl: total,
       returnOnCapital: total / this.initialCapital,
       sharpe: sharpeRatio(rets, P),
-      maxDrawdown: drawdownStats(eq).maxDrawdown,
+      // Ruin floors equity at 0 (the accounting has no debt): a loss beyond the capital is -100 %.
+      maxDrawdown: drawdownStats(eq.map((e) => Math.max(0, e))).maxDrawdown,
       days: rets.length,
       stats: tradeStats(list.map(toTradeRecord)),
     };
