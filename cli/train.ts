@@ -13,12 +13,19 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { ConfigError, runCli } from "../lib/util/mod.ts";
+import {
+  ConfigError,
+  convertFlag,
+  type FlagSpec,
+  parseFlags,
+  resolveUserPath,
+  runCli,
+} from "../lib/util/mod.ts";
 import {
   AGENT_NAMES,
   type AgentName,
   mergeRewardOverrides,
+  RUN_CONFIG_RANGES,
   type RunConfig,
   type RunConfigOverrides,
   runDefaults,
@@ -398,35 +405,56 @@ export function helpText(): string {
   return lines.join("\n");
 }
 
+/**
+ * The declaration of one option for the shared flag parser: numeric options take their type
+ * and range from `RUN_CONFIG_RANGES` (the config's one statement of allowed values), so the
+ * command line, a `--config` file and `resolveRunConfig` refuse the same values in the same
+ * words (`--lr must be > 0 and ≤ 1 (got "-1")`).
+ */
+export function flagSpec(o: Opt): FlagSpec {
+  const dom = o.path ? RUN_CONFIG_RANGES[o.path] : undefined;
+  if (o.kind === "bool") return { type: "boolean", description: o.help };
+  if ((o.kind === "int" || o.kind === "number" || o.kind === "nullable-number") && !dom) {
+    throw new Error(`option --${o.name} (${o.path}) has no range in RUN_CONFIG_RANGES`);
+  }
+  if (o.kind === "int") return { type: "integer", range: dom!.range, description: o.help };
+  if (o.kind === "number" || o.kind === "nullable-number") {
+    return { type: dom!.type, range: dom!.range, description: o.help };
+  }
+  if (o.kind === "list") {
+    return { type: "integer", range: dom?.range ?? { min: 1 }, description: o.help };
+  }
+  return { type: "string", choices: o.choices, description: o.help };
+}
+
 function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
   const fail = (what: string) => {
-    throw new ConfigError(`--${o.name}: ${what}, got ${JSON.stringify(raw)}`, {
+    throw new ConfigError(`--${o.name} ${what} (got ${JSON.stringify(raw)})`, {
       ...where,
       parameter: o.name,
     }, "see --help");
+  };
+  /** The shared parser's conversion, located in the --config file when the value came from one. */
+  const shared = (value: unknown): unknown => {
+    try {
+      return convertFlag(o.name, flagSpec(o), String(value));
+    } catch (e) {
+      if (!(e instanceof ConfigError) || !where.file) throw e;
+      throw new ConfigError(e.message, { ...where, parameter: o.name });
+    }
   };
   switch (o.kind) {
     case "bool":
       if (typeof raw === "boolean") return raw;
       if (raw === "true" || raw === "1") return true;
       if (raw === "false" || raw === "0") return false;
-      return fail("expected true or false");
-    case "int": {
-      const v = typeof raw === "number" ? raw : Number(String(raw).replaceAll("_", ""));
-      if (!Number.isInteger(v) || v < 0) fail("expected a non-negative integer");
-      return v;
-    }
-    case "number": {
-      const v = typeof raw === "number" ? raw : Number(raw);
-      if (!Number.isFinite(v)) fail("expected a number");
-      return v;
-    }
-    case "nullable-number": {
+      return fail("must be true or false");
+    case "int":
+    case "number":
+      return shared(raw);
+    case "nullable-number":
       if (raw === null || raw === "none" || raw === "null") return null;
-      const v = typeof raw === "number" ? raw : Number(raw);
-      if (!Number.isFinite(v) || v <= 0) fail("expected a positive number or none");
-      return v;
-    }
+      return shared(raw);
     case "reward": {
       let ov: RewardOverrides;
       try {
@@ -457,22 +485,16 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
     }
     case "list": {
       const parts = Array.isArray(raw) ? raw : String(raw).split(",");
-      const v = parts.map((x) => Number(x));
-      if (v.length === 0 || v.some((x) => !Number.isInteger(x) || x < 1)) {
-        fail("expected positive integers like 64,64");
-      }
-      return v;
+      if (parts.length === 0) fail("must be positive integers like 64,64");
+      return parts.map((x) => shared(x));
     }
-    default: {
-      const s = String(raw);
-      if (o.choices && !o.choices.includes(s)) fail(`expected one of ${o.choices.join(", ")}`);
-      return s;
-    }
+    default:
+      return shared(raw);
   }
 }
 
 /** Parsed command line: run-control values by flag name and the config overrides. */
-interface Parsed {
+export interface Parsed {
   /** Run-control flags (preset, out, resume, no-progress, help) by name. */
   control: Map<string, unknown>;
   /** `RunConfig` overrides from the --config file, then the flags on top. */
@@ -505,22 +527,23 @@ function toOverrides(values: Map<string, unknown>, into: Parsed): void {
   }
 }
 
-/** Parse argv (+ optional --config file) into run-control values and config overrides. */
-async function parse(argv: string[]): Promise<Parsed> {
-  const spec: Record<string, { type: "string" | "boolean" }> = {};
-  for (const o of OPTIONS) spec[o.name] = { type: o.kind === "bool" ? "boolean" : "string" };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false });
-  } catch (e) {
-    throw new ConfigError(
-      (e as Error).message.replace(/\. To specify.*$/, ""),
-      {},
-      "run deno task train --help",
-    );
+/**
+ * Parse argv (+ optional --config file) into run-control values and config overrides. Every
+ * value is checked here (type, range, choices) and the resolved configuration's cross-field
+ * rules run in `resolveRunConfig` before any data is loaded.
+ */
+export async function parseCommandLine(argv: string[]): Promise<Parsed> {
+  const spec: Record<string, FlagSpec> = {};
+  for (const o of OPTIONS) {
+    spec[o.name] = o.kind === "bool"
+      ? { type: "boolean", description: o.help }
+      : { type: "string", description: o.help };
   }
+  const parsed = parseFlags(argv, spec, { usage: "run deno task train --help" });
   const out: Parsed = { control: new Map(), overrides: {} };
-  const cfgPath = parsed.values.config as string | undefined;
+  const cfgPath = parsed.values.config === undefined
+    ? undefined
+    : resolveUserPath(parsed.values.config as string);
   if (cfgPath) {
     let json: unknown;
     try {
@@ -555,9 +578,11 @@ async function parse(argv: string[]): Promise<Parsed> {
   const preset = out.control.get("preset") as string | undefined;
   if (preset !== undefined && preset !== "none" && preset !== "list" && !TRADING_PRESETS[preset]) {
     throw new ConfigError(
-      `--preset: unknown preset "${preset}"`,
+      `--preset must be one of none, list, ${Object.keys(TRADING_PRESETS).join(", ")} (got ${
+        JSON.stringify(preset)
+      })`,
       { parameter: "preset" },
-      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")} (--preset list shows them)`,
+      "--preset list shows them",
     );
   }
   return out;
@@ -685,7 +710,7 @@ export function presetListText(): string {
 }
 
 async function main(): Promise<void> {
-  const { control, overrides } = await parse(Deno.args);
+  const { control, overrides } = await parseCommandLine(Deno.args);
   if (control.get("help")) {
     console.log(helpText());
     return;
@@ -697,8 +722,10 @@ async function main(): Promise<void> {
   }
   const res = await trainRun(overrides, {
     preset: preset === undefined || preset === "none" ? undefined : preset,
-    out: control.get("out") as string | undefined,
-    resume: control.get("resume") === "none" ? undefined : control.get("resume") as string,
+    out: control.has("out") ? resolveUserPath(control.get("out") as string) : undefined,
+    resume: control.get("resume") === undefined || control.get("resume") === "none"
+      ? undefined
+      : resolveUserPath(control.get("resume") as string),
     progress: !(control.get("no-progress") ?? false),
   });
   console.log(summaryText(res, {

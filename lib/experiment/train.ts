@@ -45,6 +45,7 @@ import {
   buildRunSetup,
   mergeRunOverrides,
   resolveRunConfig,
+  rolloutSize,
   type RunConfig,
   type RunConfigOverrides,
 } from "./config.ts";
@@ -170,6 +171,30 @@ export async function readRunConfig(runDir: string): Promise<RunConfigOverrides>
 }
 
 /**
+ * A resumed run continues the saved network: an agent or layer widths other than the run's
+ * cannot load its checkpoint, so they are refused before any work starts.
+ */
+function refuseResumeConflicts(
+  saved: Readonly<RunConfigOverrides>,
+  overrides: Readonly<RunConfigOverrides>,
+  runDir: string,
+): void {
+  const conflicts: [string, unknown, unknown][] = [
+    ["agent", saved.agent, overrides.agent],
+    ["hidden", saved.hidden?.join(","), overrides.hidden?.join(",")],
+  ];
+  for (const [name, was, given] of conflicts) {
+    if (given !== undefined && was !== undefined && given !== was) {
+      throw new ConfigError(
+        `--${name} ${given} conflicts with --resume: the run was trained with ${name} ${was}`,
+        { file: `${runDir}/config.json`, parameter: name },
+        `drop --${name} to continue the run, or start a new run without --resume`,
+      );
+    }
+  }
+}
+
+/**
  * Train, evaluate and save one run. `overrides` are resolved with `resolveRunConfig` (the
  * specification's defaults < the preset < `overrides`; on resume, the saved config.json fills
  * what `overrides` does not set). See the module docs.
@@ -183,6 +208,7 @@ export async function trainRun(
   let presetName = options.preset !== undefined ? options.preset : overrides.preset ?? null;
   if (options.resume) {
     const saved = await readRunConfig(options.resume);
+    refuseResumeConflicts(saved, overrides, options.resume);
     resolvedInput = mergeRunOverrides(saved, overrides);
     presetName ??= saved.preset ?? null;
   }
@@ -249,6 +275,14 @@ export async function trainRun(
     }
   }
   const remaining = config.timesteps - stepOffset;
+  const rollout = rolloutSize(config);
+  if (remaining % rollout !== 0) {
+    const planned = Math.ceil(remaining / rollout) * rollout;
+    log(
+      `note: training runs whole rollouts of ${rollout} steps: ${remaining} steps requested → ` +
+        `${agent === "grpo" ? "up to " : ""}${planned} will be trained`,
+    );
+  }
 
   // ---- run folder -------------------------------------------------------------------------------
   const run = await RunDir.create(runDirPath, {
