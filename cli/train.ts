@@ -31,6 +31,7 @@ import {
   runDefaults,
   TRADING_PRESETS,
   type TradingPreset,
+  TrainingInterruptedError,
   trainRun,
 } from "../lib/experiment/mod.ts";
 import {
@@ -709,6 +710,32 @@ export function presetListText(): string {
   return lines.join("\n");
 }
 
+/** Exit code of a process stopped by `signal` (128 + its number, as a shell reports it). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM request a clean stop: training finishes the current update, saves
+ * the final model and a checkpoint and marks the manifest `interrupted`; the process then exits
+ * 130 / 143. A second signal exits at once without saving.
+ */
+function stopOnSignals(): AbortSignal {
+  const abort = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(name, () => {
+      if (abort.signal.aborted) {
+        console.error(`\n${name} again: exiting without saving`);
+        Deno.exit(SIGNAL_EXIT[name]);
+      }
+      console.error(
+        `\n${name}: stopping after the current update and saving a checkpoint ` +
+          `(send ${name === "SIGINT" ? "Ctrl-C" : name} again to quit without saving)`,
+      );
+      abort.abort(name);
+    });
+  }
+  return abort.signal;
+}
+
 async function main(): Promise<void> {
   const { control, overrides } = await parseCommandLine(Deno.args);
   if (control.get("help")) {
@@ -720,7 +747,9 @@ async function main(): Promise<void> {
     console.log(presetListText());
     return;
   }
+  const signal = stopOnSignals();
   const res = await trainRun(overrides, {
+    signal,
     preset: preset === undefined || preset === "none" ? undefined : preset,
     out: control.has("out") ? resolveUserPath(control.get("out") as string) : undefined,
     resume: control.get("resume") === undefined || control.get("resume") === "none"
@@ -831,4 +860,14 @@ export function summaryText(
   ].join("\n");
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCli(async () => {
+    try {
+      await main();
+    } catch (e) {
+      if (!(e instanceof TrainingInterruptedError)) throw e;
+      console.error(e.message);
+      Deno.exit(SIGNAL_EXIT[e.reason] ?? 130);
+    }
+  });
+}

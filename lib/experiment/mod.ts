@@ -38,7 +38,7 @@ export type {
 } from "./config.ts";
 export { buildTradingSetup, foldSetup, withEnvConfig } from "./setup.ts";
 export type { EnvConfigOptions, TradingSetup, TradingSetupOptions } from "./setup.ts";
-export { readRunConfig, trainFresh, trainRun } from "./train.ts";
+export { readRunConfig, trainFresh, TrainingInterruptedError, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,
   TrainFreshResult,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/mod.ts";
+import { ConfigError, ToolkitError } from "../util/mod.ts";
 import { SyncVecEnv } from "../env/mod.ts";
 import {
   AlwaysFlatPolicy,
@@ -72,6 +72,13 @@ export interface TrainRunOptions {
   resume?: string;
   /** Progress bar on stderr (default true). */
   progress?: boolean;
+  /**
+   * Stop request (e.g. from SIGINT/SIGTERM): training stops after the current update, the
+   * final model and a checkpoint at that step are saved, the manifest is marked `interrupted`
+   * and {@link TrainingInterruptedError} is thrown (no validation run). Aborted before
+   * training starts: nothing is written.
+   */
+  signal?: AbortSignal;
   /** Messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -103,6 +110,38 @@ export interface TrainRunResult {
   backend: string;
   /** Whether early stopping ended training. */
   stoppedEarly: boolean;
+}
+
+/**
+ * Training was stopped by {@link TrainRunOptions.signal}. `runDir` is null when it stopped
+ * before the run folder was written; otherwise a checkpoint at `timesteps` was saved there and
+ * `deno task train --resume <runDir>` continues it.
+ */
+export class TrainingInterruptedError extends ToolkitError {
+  /** The run folder, or null. */
+  readonly runDir: string | null;
+  /** Global environment steps trained and saved. */
+  readonly timesteps: number;
+  /** The abort reason (e.g. `"SIGINT"`). */
+  readonly reason: string;
+
+  constructor(runDir: string | null, timesteps: number, reason: string, total?: number) {
+    super(
+      runDir === null
+        ? `${reason}: stopped before training started; nothing was written`
+        : `${reason}: training stopped at ${timesteps} steps; saved the final model and ` +
+          `checkpoints/${timesteps} in ${runDir} (manifest status "interrupted")`,
+      {},
+      runDir === null
+        ? undefined
+        : `continue with: deno task train --resume ${runDir}${
+          total !== undefined ? ` --timesteps ${total}` : ""
+        }`,
+    );
+    this.runDir = runDir;
+    this.timesteps = timesteps;
+    this.reason = reason;
+  }
 }
 
 /** Options of {@link trainFresh}. */
@@ -221,6 +260,8 @@ export async function trainRun(
   const { backend } = await selectBackend(config.backend);
   log(`backend: tfjs ${backend}; engine: ${engineKind}`);
   const setup = options.setup ?? await buildRunSetup(config, { log });
+  const stopReason = () => String(options.signal?.reason ?? "interrupted");
+  if (options.signal?.aborted) throw new TrainingInterruptedError(null, 0, stopReason());
   if (options.setup) {
     config = {
       ...config,
@@ -288,6 +329,7 @@ export async function trainRun(
   const run = await RunDir.create(runDirPath, {
     config: JSON.parse(JSON.stringify(config)),
     resume: !!options.resume,
+    truncateAt: options.resume ? stepOffset : undefined,
     keepCheckpoints: ev.keepCheckpoints ?? undefined,
     manifest: {
       algorithm: agent,
@@ -333,6 +375,18 @@ export async function trainRun(
         extra: () => ({ noImprovement: evalCb.noImprovement }),
       }),
     );
+  }
+  if (options.signal) {
+    const signal = options.signal;
+    // last, so the update's metrics, evaluation and checkpoint are written before it stops
+    // (a zero timer yields to the event loop, so a signal handler can run between updates of a
+    // CPU-bound loop; about 1 ms per update)
+    callbacks.push({
+      onUpdate: async () => {
+        await new Promise((r) => setTimeout(r, 0));
+        return !signal.aborted;
+      },
+    });
   }
   if (options.progress ?? true) {
     callbacks.push(
@@ -425,7 +479,26 @@ export async function trainRun(
     extra: { noImprovement: evalCb.noImprovement },
   };
   await run.saveFinal({ engine, normalizer, state });
-  if (ckptFreq > 0) await run.saveCheckpoint({ engine, normalizer, state });
+  // stopped by the signal (a stop request after the last update lets the run complete)
+  const interrupted = (options.signal?.aborted ?? false) && timesteps < config.timesteps;
+  if (ckptFreq > 0 || interrupted) await run.saveCheckpoint({ engine, normalizer, state });
+  if (interrupted) {
+    await run.writeManifest({
+      status: "interrupted",
+      timesteps,
+      best: evalCb.best,
+      timings: {
+        trainSeconds,
+        rolloutSeconds: train.rolloutSeconds,
+        evalSeconds: evalCb.seconds,
+        stepsPerSecond: train.timesteps / trainSeconds,
+      },
+      extra: { interrupted: { reason: stopReason(), at: new Date().toISOString() } },
+    });
+    run.close();
+    engine.dispose();
+    throw new TrainingInterruptedError(run.dir, timesteps, stopReason(), config.timesteps);
+  }
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
   const evalOpts = { episodes: ev.evalEpisodes, periodsPerYear: setup.periodsPerYear };
