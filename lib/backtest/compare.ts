@@ -152,6 +152,8 @@ export interface ComparisonRow {
   group: string;
   totalReturn: number;
   annualReturn: number | null;
+  /** Length of the run in years (bars / bars per year): CAGR is shown only from one year. */
+  years: number;
   sharpe: number | null;
   sortino: number | null;
   calmar: number | null;
@@ -188,6 +190,7 @@ export function comparisonTable(runs: readonly NamedRun[]): ComparisonRow[] {
       group,
       totalReturn: m.totalReturn,
       annualReturn: m.annualReturn,
+      years: m.periodsPerYear > 0 ? m.bars / m.periodsPerYear : 0,
       sharpe: m.sharpe,
       sortino: m.sortino,
       calmar: m.calmar,

@@ -8,6 +8,7 @@
  */
 import type { RunManifest, TradingSetup, TrainRunResult } from "../experiment/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
+import { LEGEND_RIGHT } from "./_style.ts";
 
 /** One table row (column name → value). */
 type Row = Record<string, unknown>;
@@ -108,7 +109,7 @@ export function trainingCurvesFigure(
       grid: { rows: 2, columns: 2, pattern: "independent" },
       height: 620,
       showlegend: true,
-      legend: { orientation: "h", y: -0.15 },
+      legend: LEGEND_RIGHT,
       annotations: [
         panelTitle("episode return (reward units)", 1),
         panelTitle("losses", 2),
