@@ -1,6 +1,6 @@
 /**
  * Dashboard benchmark, no browser (the browser's own receive and drawing time is printed by
- * `tests/dashboard_browser_test.ts` and `tests/dashboard_live_browser_test.ts`):
+ * `tests/dashboard_browser_e2e_test.ts` and `tests/dashboard_live_browser_e2e_test.ts`):
  * - `--source metrics` (default): time from a `metrics.jsonl` append (one write, as the
  *   trainer logs) to the row's Server-Sent Event arriving at a client, with a folder watcher
  *   shared by `--clients` open streams;

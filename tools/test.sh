@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `deno task test` (what CI runs): idempotent setup (Deno Jupyter kernel registered under
 # .jupyter/data, npm deps cached), then the whole test suite. Extra arguments go to
-# `deno test` (e.g. `deno task test tests/notebook_test.ts`); default: tests/.
+# `deno test` (e.g. `deno task test tests/notebook_e2e_test.ts`); default: tests/.
 # `--quick` (`deno task test:quick`, the edit-test loop) skips the slow end-to-end tier:
 # files named `*_e2e_test.ts` (real training processes, notebooks, browsers). CI runs both.
 # After Deno's own summary ("ok | N passed | M failed (…)") a plain closing line

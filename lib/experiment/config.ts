@@ -58,7 +58,7 @@
  * model ruins on validation (−50.5 %) while earning +240 % on test, and its best model by
  * validation Sharpe earns +84 % on validation and +175 % on the held-out test split (seed 1
  * final: +62 % on validation). Use the best model (`best/`, chosen on validation) and judge
- * it on the test split; `tests/agents_synthetic_learning_test.ts` asserts exactly that.
+ * it on the test split; `tests/agents_synthetic_learning_e2e_test.ts` asserts exactly that.
  *
  * ## The run configuration
  *

@@ -9,7 +9,7 @@
  * every chart without any network access: the library travels inside the first figure's
  * output. Nothing emitted here references an `http(s)://` URL (the plotly.js bundle itself
  * contains URL string constants used only by map/geo traces and by links that the default
- * config disables; see tests/notebook_test.ts).
+ * config disables; see tests/notebook_e2e_test.ts).
  *
  * Every output also has a `text/plain` fallback (a one-line summary) for consoles.
  *
