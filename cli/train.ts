@@ -25,6 +25,7 @@ import {
   AGENT_NAMES,
   type AgentName,
   mergeRewardOverrides,
+  resolveRunConfig,
   RUN_CONFIG_RANGES,
   type RunConfig,
   type RunConfigOverrides,
@@ -528,6 +529,43 @@ function toOverrides(values: Map<string, unknown>, into: Parsed): void {
   }
 }
 
+/** A `--config` object's values by option name, each converted and range-checked. */
+function configFileValues(json: Record<string, unknown>, file?: string): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(json)) {
+    const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
+    const o = BY_NAME.get(name);
+    if (!o || name === "config" || name === "help") {
+      throw new ConfigError(
+        `unknown option "${k}"`,
+        { file, parameter: k },
+        "keys are the --help option names",
+      );
+    }
+    values.set(name, convert(o, v, { file }));
+  }
+  return values;
+}
+
+/**
+ * Check option values as a `--config` file would give them (e.g. one sweep cell) without
+ * training: every value's type and range, then the resolved configuration's cross-field rules.
+ * Run-control options (`preset`, `out`, …) are allowed; `resume` is not resolved.
+ *
+ * @returns the resolved configuration.
+ */
+export function checkTrainOptions(
+  values: Readonly<Record<string, unknown>>,
+  where: { file?: string } = {},
+): RunConfig {
+  const out: Parsed = { control: new Map(), overrides: {} };
+  toOverrides(configFileValues({ ...values }, where.file), out);
+  const preset = out.control.get("preset") as string | undefined;
+  return resolveRunConfig(out.overrides, {
+    preset: preset === undefined || preset === "none" ? undefined : preset,
+  });
+}
+
 /**
  * Parse argv (+ optional --config file) into run-control values and config overrides. Every
  * value is checked here (type, range, choices) and the resolved configuration's cross-field
@@ -555,20 +593,7 @@ export async function parseCommandLine(argv: string[]): Promise<Parsed> {
     if (!json || typeof json !== "object" || Array.isArray(json)) {
       throw new ConfigError("config must be a JSON object of option values", { file: cfgPath });
     }
-    const fileValues = new Map<string, unknown>();
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-      const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
-      const o = BY_NAME.get(name);
-      if (!o || name === "config" || name === "help") {
-        throw new ConfigError(
-          `unknown option "${k}"`,
-          { file: cfgPath, parameter: k },
-          "keys are the --help option names",
-        );
-      }
-      fileValues.set(name, convert(o, v, { file: cfgPath }));
-    }
-    toOverrides(fileValues, out);
+    toOverrides(configFileValues(json as Record<string, unknown>, cfgPath), out);
   }
   const flagValues = new Map<string, unknown>();
   for (const [k, v] of Object.entries(parsed.values)) {

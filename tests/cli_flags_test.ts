@@ -182,6 +182,16 @@ Deno.test("every task: numeric flags out of range exit 2 with the one message fo
       ["--port", "70000"],
       'error: --port must be ≥ 0 and ≤ 65535 (got "70000")',
     ],
+    [
+      "cli/sweep.ts",
+      ["--grid", "lr=3e-4,-1", "--grid", "seed=0,1"],
+      'error: cell lr=-1 seed=0: --lr must be > 0 and ≤ 1 (got "-1")',
+    ],
+    [
+      "cli/sweep.ts",
+      ["--grid", "timesteps=100,4096"],
+      "error: cell timesteps=100: timesteps must be ≥ one rollout of 2048 steps",
+    ],
     ["cli/dashboard.ts", ["--stale-after", "0"], 'error: --stale-after must be > 0 (got "0")'],
     [
       "cli/options_check.ts",
