@@ -752,8 +752,8 @@ function stopOnSignals(): AbortSignal {
         Deno.exit(SIGNAL_EXIT[name]);
       }
       console.error(
-        `\n${name}: stopping after the current update and saving a checkpoint ` +
-          `(send ${name === "SIGINT" ? "Ctrl-C" : name} again to quit without saving)`,
+        `\n${name}: stopping; once training has started, after the current update, with a ` +
+          `checkpoint (send ${name === "SIGINT" ? "Ctrl-C" : name} again to quit without saving)`,
       );
       abort.abort(name);
     });
