@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { ConfigError, runCli } from "../lib/util/mod.ts";
+import { ConfigError, parseFlags, runCli } from "../lib/util/mod.ts";
 
 /** Benchmark names (`<name>_bench.ts`) found in this folder, sorted. */
 export function benchNames(dir: string): string[] {
@@ -32,7 +31,9 @@ export function lastJsonLine(text: string): Record<string, unknown> | null {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" } } });
+  const { values } = parseFlags(Deno.args, {
+    only: { type: "string", description: "comma-separated benchmark names" },
+  }, { usage: "usage: deno task bench [--only name,…]" });
   const dir = new URL(".", import.meta.url).pathname;
   const all = benchNames(dir);
   const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean);

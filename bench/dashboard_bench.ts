@@ -1,6 +1,6 @@
 /**
  * Dashboard benchmark, no browser (the browser's own receive and drawing time is printed by
- * `tests/dashboard_browser_test.ts` and `tests/dashboard_live_browser_test.ts`):
+ * `tests/dashboard_browser_e2e_test.ts` and `tests/dashboard_live_browser_e2e_test.ts`):
  * - `--source metrics` (default): time from a `metrics.jsonl` append (one write, as the
  *   trainer logs) to the row's Server-Sent Event arriving at a client, with a folder watcher
  *   shared by `--clients` open streams;
@@ -14,10 +14,9 @@
  * Usage: `deno task bench:dashboard [--source metrics|journal] [--rows 200] [--interval-ms 20]
  * [--clients 4]`
  */
-import { parseArgs } from "node:util";
 import { startDashboard } from "../lib/dashboard/mod.ts";
 import { Journal } from "@lib/live/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { parseFlags, runCli } from "@lib/util/mod.ts";
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,29 +24,26 @@ function quantile(xs: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      rows: { type: "string", default: "200" },
-      "interval-ms": { type: "string", default: "20" },
-      clients: { type: "string", default: "4" },
-      source: { type: "string", default: "metrics" },
+  const { values } = parseFlags(Deno.args, {
+    rows: { type: "integer", default: 200, range: { min: 1 }, description: "metrics rows" },
+    "interval-ms": {
+      type: "integer",
+      default: 20,
+      range: { min: 1 },
+      description: "ms between appended rows",
     },
-  });
+    clients: { type: "integer", default: 4, range: { min: 1 }, description: "SSE clients" },
+    source: {
+      type: "string",
+      default: "metrics",
+      choices: ["metrics", "journal"],
+      description: "what the writer appends",
+    },
+  }, { usage: "usage: deno task bench:dashboard [--rows N] [--interval-ms N] [--clients N]" });
   const source = values.source;
-  if (source !== "metrics" && source !== "journal") {
-    throw new ConfigError(`--source must be metrics or journal, got "${source}"`, {
-      parameter: "--source",
-    });
-  }
-  const rows = Number(values.rows);
-  const interval = Number(values["interval-ms"]);
-  const clients = Number(values.clients);
-  for (const [k, v] of [["--rows", rows], ["--interval-ms", interval], ["--clients", clients]]) {
-    if (!Number.isInteger(v) || (v as number) < 1) {
-      throw new ConfigError(`${k} must be a positive integer`, { parameter: k as string });
-    }
-  }
+  const rows = values.rows;
+  const interval = values["interval-ms"];
+  const clients = values.clients;
   const models = await Deno.makeTempDir({ prefix: "dash-bench-" });
   const dir = `${models}/run`;
   await Deno.mkdir(dir);

@@ -11,11 +11,10 @@
  *
  * Usage: `deno task bench:env [--seconds 3]`
  */
-import { parseArgs } from "node:util";
 import { generateSyntheticMarket } from "../lib/data/mod.ts";
 import { computeFeatures } from "../lib/features/mod.ts";
 import { FuturesTradingEnv, SyncVecEnv } from "../lib/env/mod.ts";
-import { Rng, runCli } from "../lib/util/mod.ts";
+import { parseFlags, Rng, runCli } from "../lib/util/mod.ts";
 
 const SPEC_PYTHON_STEPS_PER_S = 1849;
 
@@ -43,11 +42,15 @@ function loadAvg(): number | null {
 }
 
 function main(): void {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { seconds: { type: "string", default: "3" } },
-  });
-  const seconds = Number(values.seconds);
+  const { values } = parseFlags(Deno.args, {
+    seconds: {
+      type: "number",
+      default: 3,
+      range: { min: 0, exclusiveMin: true, max: 120 },
+      description: "seconds of stepping (benchmarks stay under 2 min)",
+    },
+  }, { usage: "usage: deno task bench:env [--seconds S]" });
+  const seconds = values.seconds;
   let peak = rssMb();
 
   const t0 = performance.now();

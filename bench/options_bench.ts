@@ -9,23 +9,21 @@
  *
  * Usage: `deno task bench:options [--seconds 3]`
  */
-import { parseArgs } from "node:util";
 import { generateSyntheticOptionsMarket } from "../lib/data/mod.ts";
 import { OptionsTradingEnv } from "../lib/env/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { parseFlags, runCli } from "@lib/util/mod.ts";
 import { Rng } from "@lib/util/mod.ts";
 
 await runCli(() => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { seconds: { type: "string", default: "3" } },
-  });
-  const seconds = Number(values.seconds);
-  if (!(seconds > 0 && seconds <= 120)) {
-    throw new ConfigError(`--seconds must be in (0, 120], got "${values.seconds}"`, {
-      parameter: "--seconds",
-    });
-  }
+  const { values } = parseFlags(Deno.args, {
+    seconds: {
+      type: "number",
+      default: 3,
+      range: { min: 0, exclusiveMin: true, max: 120 },
+      description: "seconds per measurement (benchmarks stay under 2 min)",
+    },
+  }, { usage: "usage: deno task bench:options [--seconds S]" });
+  const seconds = values.seconds;
   const t0 = performance.now();
   const data = generateSyntheticOptionsMarket();
   const env = new OptionsTradingEnv({ data, episodeLength: 2048, seed: 1 });

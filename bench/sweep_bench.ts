@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlagsOrExit } from "../lib/util/mod.ts";
 import {
   defaultTrainCommand,
   expandGrid,
@@ -29,11 +29,15 @@ import {
   runLocalPool,
 } from "@lib/experiment/mod.ts";
 
-const args = parseArgs({
-  args: Deno.args,
-  options: { timesteps: { type: "string", default: "12288" } },
-});
-const TIMESTEPS = Number(args.values.timesteps);
+const args = parseFlagsOrExit(Deno.args, {
+  timesteps: {
+    type: "integer",
+    default: 12288,
+    range: { min: 1 },
+    description: "steps per sweep cell",
+  },
+}, { usage: "usage: deno task bench:sweep [--timesteps N]" });
+const TIMESTEPS = args.values.timesteps;
 
 /** CPU seconds (user + system) of this process's waited-for children, from /proc/self/stat. */
 function childCpuSeconds(): number | null {

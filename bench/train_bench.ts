@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseFlagsOrExit } from "../lib/util/mod.ts";
 import {
   buildEngine,
   DEFAULT_FAST_PRECISION,
@@ -41,16 +41,13 @@ import {
 import { buildTradingSetup } from "../lib/experiment/mod.ts";
 import { SyncVecEnv } from "../lib/env/mod.ts";
 
-const args = parseArgs({
-  args: Deno.args,
-  options: {
-    steps: { type: "string", default: "50000" },
-    "tfjs-steps": { type: "string", default: "8192" },
-    "skip-tfjs": { type: "boolean", default: false },
-  },
-});
-const STEPS = Number(args.values.steps);
-const TFJS_STEPS = Number(args.values["tfjs-steps"]);
+const args = parseFlagsOrExit(Deno.args, {
+  steps: { type: "integer", default: 50000, range: { min: 1 }, description: "fast-engine steps" },
+  "tfjs-steps": { type: "integer", default: 8192, range: { min: 1 }, description: "tfjs steps" },
+  "skip-tfjs": { type: "boolean", default: false, description: "skip the tfjs engine" },
+}, { usage: "usage: deno task bench:train [--steps N] [--tfjs-steps N] [--skip-tfjs]" });
+const STEPS = args.values.steps;
+const TFJS_STEPS = args.values["tfjs-steps"];
 
 const setup = await buildTradingSetup({ signals: "none" });
 

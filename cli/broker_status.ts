@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   AlpacaBroker,
   alpacaOptionsFromEnv,
@@ -24,22 +23,23 @@ import {
   formatBrokerStatus,
   PaperBroker,
 } from "@lib/broker/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { ConfigError, parseFlags, runCli } from "@lib/util/mod.ts";
 
 const USAGE =
   "usage: deno task broker:status --broker paper|alpaca|binance [--symbols BTCUSDT] [--live] [--json]";
 
 await runCli(async () => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      broker: { type: "string" },
-      symbols: { type: "string", default: "BTCUSDT" },
-      live: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
+  const { values } = parseFlags(Deno.args, {
+    broker: {
+      type: "string",
+      choices: ["paper", "alpaca", "binance"],
+      description: "which broker",
     },
-  });
+    symbols: { type: "string", default: "BTCUSDT", description: "comma-separated symbols" },
+    live: { type: "boolean", default: false, description: "live (not paper) endpoints" },
+    json: { type: "boolean", default: false, description: "one JSON line" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+  }, { usage: USAGE });
   if (values.help) {
     console.log(USAGE);
     return;

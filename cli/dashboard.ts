@@ -8,9 +8,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { startDashboard } from "@lib/dashboard/mod.ts";
-import { ConfigError, runCli } from "@lib/util/mod.ts";
+import { type FlagSpec, parseFlags, runCli } from "@lib/util/mod.ts";
 
 const USAGE = `Serve the local dashboard over the run folders.
 
@@ -29,48 +28,40 @@ usage: deno task dashboard [--models models/] [--journal <file|folder> …] [--p
   --stale-after <s>      a running run whose files did not change for this long shows as stale [default: 300]
   --help                 show this help`;
 
+/** The dashboard's flags (ranges: a TCP port, a positive staleness in seconds). */
+const DASHBOARD_FLAGS = {
+  models: { type: "string", default: "models", description: "folder holding the run folders" },
+  journal: { type: "string", multiple: true, description: "journal file or folder (repeatable)" },
+  market: {
+    type: "string",
+    choices: ["us_equity", "crypto"],
+    description: "the journals' day boundaries",
+  },
+  port: { type: "integer", default: 8787, range: { min: 0, max: 65535 }, description: "port" },
+  host: { type: "string", default: "127.0.0.1", description: "address to bind" },
+  token: { type: "string", description: "access token" },
+  "stale-after": {
+    type: "number",
+    default: 300,
+    range: { min: 0, exclusiveMin: true },
+    description: "seconds without file changes before a running run shows as stale",
+  },
+  help: { type: "boolean", short: "h", description: "show this help" },
+} as const satisfies Record<string, FlagSpec>;
+
 await runCli(async () => {
-  const options = {
-    models: { type: "string", default: "models" },
-    journal: { type: "string", multiple: true },
-    market: { type: "string" },
-    port: { type: "string", default: "8787" },
-    host: { type: "string", default: "127.0.0.1" },
-    token: { type: "string" },
-    "stale-after": { type: "string", default: "300" },
-    help: { type: "boolean", short: "h" },
-  } as const;
-  let values;
-  try {
-    values = parseArgs({ args: Deno.args, options }).values;
-  } catch (e) {
-    // unknown flag, missing value, value that looks like a flag (`--stale-after -1`)
-    throw new ConfigError((e as Error).message, {}, "see deno task dashboard --help");
-  }
+  const { values } = parseFlags(Deno.args, DASHBOARD_FLAGS, {
+    usage: "see deno task dashboard --help",
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port > 65535) {
-    throw new ConfigError(`--port must be an integer 0–65535, got "${values.port}"`, {
-      parameter: "--port",
-    });
-  }
-  const staleAfter = Number(values["stale-after"]);
-  if (!Number.isFinite(staleAfter) || staleAfter <= 0) {
-    throw new ConfigError(`--stale-after must be a positive number of seconds`, {
-      parameter: "--stale-after",
-    });
-  }
+  const port = values.port;
+  const staleAfter = values["stale-after"];
   const token = values.token ?? Deno.env.get("RLT_DASHBOARD_TOKEN") ?? null;
-  const journals = values.journal ?? [];
-  const market = values.market ?? null;
-  if (market !== null && market !== "us_equity" && market !== "crypto") {
-    throw new ConfigError(`--market must be us_equity or crypto, got "${market}"`, {
-      parameter: "--market",
-    });
-  }
+  const journals = values.journal;
+  const market = (values.market ?? null) as "us_equity" | "crypto" | null;
   const d = await startDashboard({
     models: values.models,
     journals,

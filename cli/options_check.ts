@@ -12,29 +12,37 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { parseCsv } from "@lib/data/mod.ts";
 import { checkChain, levelAt, parseColumnMapping, parseOptionChain } from "@lib/options/mod.ts";
-import { ConfigError, DataError, runCli } from "@lib/util/mod.ts";
+import { ConfigError, DataError, type FlagSpec, parseFlags, runCli } from "@lib/util/mod.ts";
 
 const USAGE =
   "usage: deno task options:check <chain.csv> [--columns field=col,...] [--rate 0.037] [--dividend 0.01] [--vix 17.8 | --vix-file VIX.csv] [--snapshot ISO]";
 
-function numberFlag(
-  v: string | undefined,
-  name: string,
-  lo: number,
-  hi: number,
-): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!(Number.isFinite(x) && x >= lo && x <= hi)) {
-    throw new ConfigError(`--${name} must be a number in [${lo}, ${hi}], got "${v}"`, {
-      parameter: `--${name}`,
-    }, "rates are fractions: 0.037 means 3.7 %");
-  }
-  return x;
-}
+/**
+ * Flags. Rates are annual fractions (0.037 = 3.7 %): a value above 1 is almost surely a
+ * percentage typed by mistake; below −0.2 no market has priced. VIX levels outside [1, 200]
+ * have never printed.
+ */
+const FLAGS = {
+  columns: { type: "string", description: "column mapping field=col,…" },
+  rate: {
+    type: "number",
+    default: 0.037,
+    range: { min: -0.2, max: 1 },
+    description: "risk-free rate, annual fraction (0.037 = 3.7 %)",
+  },
+  dividend: {
+    type: "number",
+    default: 0.01,
+    range: { min: -0.2, max: 1 },
+    description: "dividend yield, annual fraction",
+  },
+  vix: { type: "number", range: { min: 1, max: 200 }, description: "VIX level (points)" },
+  "vix-file": { type: "string", description: "daily VIX CSV" },
+  snapshot: { type: "string", description: "snapshot time (ISO)" },
+  help: { type: "boolean", short: "h", description: "show this help" },
+} as const satisfies Record<string, FlagSpec>;
 
 async function readText(path: string): Promise<string> {
   try {
@@ -45,18 +53,9 @@ async function readText(path: string): Promise<string> {
 }
 
 await runCli(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
+  const { values, positionals } = parseFlags(Deno.args, FLAGS, {
+    usage: USAGE + " (rates are fractions: 0.037 means 3.7 %)",
     allowPositionals: true,
-    options: {
-      columns: { type: "string" },
-      rate: { type: "string", default: "0.037" },
-      dividend: { type: "string", default: "0.01" },
-      vix: { type: "string" },
-      "vix-file": { type: "string" },
-      snapshot: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -66,8 +65,7 @@ await runCli(async () => {
     throw new ConfigError("give exactly one chain CSV file", { parameter: "chain" }, USAGE);
   }
   const file = positionals[0];
-  const rate = numberFlag(values.rate, "rate", -0.2, 1)!;
-  const dividend = numberFlag(values.dividend, "dividend", -0.2, 1)!;
+  const { rate, dividend } = values;
   let snapshotMs: number | undefined;
   if (values.snapshot !== undefined) {
     snapshotMs = Date.parse(values.snapshot);
@@ -82,7 +80,7 @@ await runCli(async () => {
     columns: values.columns ? parseColumnMapping(values.columns) : undefined,
     snapshotMs,
   });
-  let vix = numberFlag(values.vix, "vix", 1, 200);
+  let vix = values.vix;
   if (vix === undefined && values["vix-file"] !== undefined) {
     const vf = values["vix-file"];
     const t = parseCsv(await readText(vf), { hasHeader: true, file: vf });

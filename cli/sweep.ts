@@ -32,6 +32,7 @@ import {
   writeSweepSpec,
 } from "@lib/experiment/mod.ts";
 import { sha256Hex } from "@lib/util/mod.ts";
+import { checkTrainOptions } from "./train.ts";
 
 const FLAGS = {
   out: { type: "string", description: "sweep folder (default models/sweeps/<name>-<grid hash>)" },
@@ -210,6 +211,18 @@ async function main(): Promise<void> {
   const checked = checkSweepKeys(spec, await expandGrid(spec), known, { file });
   const effective: SweepSpec = checked.spec;
   const cells = await expandGrid(effective);
+  // every cell's values and their combination, checked as train would, before any work starts
+  // (skipped, like the key check, when the train CLI's --help could not be read)
+  if (known.size > 0) {
+    for (const c of cells) {
+      try {
+        checkTrainOptions(c.trainConfig);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        throw new ConfigError(`cell ${c.label}: ${e.message}`, { file }, "no cell was run");
+      }
+    }
+  }
   if (checked.foldIsLabel) {
     console.error(
       "note: the train CLI has no --fold option: the fold axis is passed through as a label " +

@@ -13,19 +13,28 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { ConfigError, runCli } from "../lib/util/mod.ts";
+import {
+  ConfigError,
+  convertFlag,
+  type FlagSpec,
+  parseFlags,
+  resolveUserPath,
+  runCli,
+} from "../lib/util/mod.ts";
 import {
   AGENT_NAMES,
   type AgentName,
   BEST_METRICS,
   mergeRewardOverrides,
   mergeRunOverrides,
+  resolveRunConfig,
+  RUN_CONFIG_RANGES,
   type RunConfig,
   type RunConfigOverrides,
   runDefaults,
   TRADING_PRESETS,
   type TradingPreset,
+  TrainingInterruptedError,
   trainRun,
 } from "../lib/experiment/mod.ts";
 // BYOD (issue 19): the data/split/coverage/trading flags live in lib/experiment/data_flags.ts.
@@ -34,6 +43,7 @@ import {
   isTrainDataFlag,
   joinDataFlagValues,
   TRAIN_DATA_FLAGS,
+  type TrainDataFlag,
   trainDataHelp,
 } from "../lib/experiment/mod.ts";
 import {
@@ -523,12 +533,43 @@ export function helpText(): string {
   return lines.join("\n");
 }
 
+/**
+ * The declaration of one option for the shared flag parser: numeric options take their type
+ * and range from `RUN_CONFIG_RANGES` (the config's one statement of allowed values), so the
+ * command line, a `--config` file and `resolveRunConfig` refuse the same values in the same
+ * words (`--lr must be > 0 and ≤ 1 (got "-1")`).
+ */
+export function flagSpec(o: Opt): FlagSpec {
+  const dom = o.path ? RUN_CONFIG_RANGES[o.path] : undefined;
+  if (o.kind === "bool") return { type: "boolean", description: o.help };
+  if ((o.kind === "int" || o.kind === "number" || o.kind === "nullable-number") && !dom) {
+    throw new Error(`option --${o.name} (${o.path}) has no range in RUN_CONFIG_RANGES`);
+  }
+  if (o.kind === "int") return { type: "integer", range: dom!.range, description: o.help };
+  if (o.kind === "number" || o.kind === "nullable-number") {
+    return { type: dom!.type, range: dom!.range, description: o.help };
+  }
+  if (o.kind === "list") {
+    return { type: "integer", range: dom?.range ?? { min: 1 }, description: o.help };
+  }
+  return { type: "string", choices: o.choices, description: o.help };
+}
+
 function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
   const fail = (what: string) => {
-    throw new ConfigError(`--${o.name}: ${what}, got ${JSON.stringify(raw)}`, {
+    throw new ConfigError(`--${o.name} ${what} (got ${JSON.stringify(raw)})`, {
       ...where,
       parameter: o.name,
     }, "see --help");
+  };
+  /** The shared parser's conversion, located in the --config file when the value came from one. */
+  const shared = (value: unknown): unknown => {
+    try {
+      return convertFlag(o.name, flagSpec(o), String(value));
+    } catch (e) {
+      if (!(e instanceof ConfigError) || !where.file) throw e;
+      throw new ConfigError(e.message, { ...where, parameter: o.name });
+    }
   };
   switch (o.kind) {
     case "onoff":
@@ -540,23 +581,13 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
       if (typeof raw === "boolean") return raw;
       if (raw === "true" || raw === "1") return true;
       if (raw === "false" || raw === "0") return false;
-      return fail("expected true or false");
-    case "int": {
-      const v = typeof raw === "number" ? raw : Number(String(raw).replaceAll("_", ""));
-      if (!Number.isInteger(v) || v < 0) fail("expected a non-negative integer");
-      return v;
-    }
-    case "number": {
-      const v = typeof raw === "number" ? raw : Number(raw);
-      if (!Number.isFinite(v)) fail("expected a number");
-      return v;
-    }
-    case "nullable-number": {
+      return fail("must be true or false");
+    case "int":
+    case "number":
+      return shared(raw);
+    case "nullable-number":
       if (raw === null || raw === "none" || raw === "null") return null;
-      const v = typeof raw === "number" ? raw : Number(raw);
-      if (!Number.isFinite(v) || v <= 0) fail("expected a positive number or none");
-      return v;
-    }
+      return shared(raw);
     case "reward": {
       let ov: RewardOverrides;
       try {
@@ -587,22 +618,16 @@ function convert(o: Opt, raw: unknown, where: { file?: string }): unknown {
     }
     case "list": {
       const parts = Array.isArray(raw) ? raw : String(raw).split(",");
-      const v = parts.map((x) => Number(x));
-      if (v.length === 0 || v.some((x) => !Number.isInteger(x) || x < 1)) {
-        fail("expected positive integers like 64,64");
-      }
-      return v;
+      if (parts.length === 0) fail("must be positive integers like 64,64");
+      return parts.map((x) => shared(x));
     }
-    default: {
-      const s = String(raw);
-      if (o.choices && !o.choices.includes(s)) fail(`expected one of ${o.choices.join(", ")}`);
-      return s;
-    }
+    default:
+      return shared(raw);
   }
 }
 
 /** Parsed command line: run-control values by flag name and the config overrides. */
-interface Parsed {
+export interface Parsed {
   /** Run-control flags (preset, out, resume, no-progress, help) by name. */
   control: Map<string, unknown>;
   /** `RunConfig` overrides from the --config file, then the flags on top. */
@@ -635,29 +660,91 @@ function toOverrides(values: Map<string, unknown>, into: Parsed): void {
   }
 }
 
-/** Parse argv (+ optional --config file) into run-control values and config overrides. */
-async function parse(argv: string[]): Promise<Parsed> {
-  const spec: Record<string, { type: "string" | "boolean" }> = {};
-  for (const o of OPTIONS) spec[o.name] = { type: o.kind === "bool" ? "boolean" : "string" };
-  // BYOD (issue 19): data flags are parsed here and mapped by dataFlagOverrides below.
-  for (const k of Object.keys(TRAIN_DATA_FLAGS)) spec[k] = { type: "string" };
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: joinDataFlagValues(argv),
-      options: spec,
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (e) {
-    throw new ConfigError(
-      (e as Error).message.replace(/\. To specify.*$/, ""),
-      {},
-      "run deno task train --help",
-    );
+/**
+ * A `--config` object's values by option name, each converted and range-checked; the data
+ * keys (BYOD, issue 19: `data`, `oi`, `split`, `fold`, `fee`, …) come back apart, for
+ * {@link dataFlagOverrides}.
+ */
+function configFileValues(
+  json: Record<string, unknown>,
+  file?: string,
+): { values: Map<string, unknown>; data: Map<string, unknown> } {
+  const values = new Map<string, unknown>();
+  const data = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(json)) {
+    const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
+    if (isTrainDataFlag(name)) {
+      data.set(name, v);
+      continue;
+    }
+    const o = BY_NAME.get(name);
+    if (!o || name === "config" || name === "help") {
+      throw new ConfigError(
+        `unknown option "${k}"`,
+        { file, parameter: k },
+        "keys are the --help option names",
+      );
+    }
+    values.set(name, convert(o, v, { file }));
   }
+  return { values, data };
+}
+
+/** Merge data/trading overrides (BYOD, issue 19); `--signals-cache` is run control. */
+function addDataOverrides(into: Parsed, d: ReturnType<typeof dataFlagOverrides>): void {
+  into.overrides = mergeRunOverrides(into.overrides, d.overrides);
+  if (d.signalsCache !== undefined) into.control.set("signals-cache", d.signalsCache);
+}
+
+/** Apply a `--config` object (or a sweep cell's values) to `out`. */
+function applyConfigValues(out: Parsed, json: Record<string, unknown>, file?: string): void {
+  const { values, data } = configFileValues(json, file);
+  toOverrides(values, out);
+  addDataOverrides(out, dataFlagOverrides(data, { file }));
+}
+
+/**
+ * Check option values as a `--config` file would give them (e.g. one sweep cell) without
+ * training: every value's type and range, then the resolved configuration's cross-field rules.
+ * Run-control options (`preset`, `out`, …) are allowed; `resume` is not resolved.
+ *
+ * @returns the resolved configuration.
+ */
+export function checkTrainOptions(
+  values: Readonly<Record<string, unknown>>,
+  where: { file?: string } = {},
+): RunConfig {
   const out: Parsed = { control: new Map(), overrides: {} };
-  const cfgPath = parsed.values.config as string | undefined;
+  applyConfigValues(out, { ...values }, where.file);
+  const preset = out.control.get("preset") as string | undefined;
+  return resolveRunConfig(out.overrides, {
+    preset: preset === undefined || preset === "none" ? undefined : preset,
+  });
+}
+
+/**
+ * Parse argv (+ optional --config file) into run-control values and config overrides. Every
+ * value is checked here (type, range, choices) and the resolved configuration's cross-field
+ * rules run in `resolveRunConfig` before any data is loaded.
+ */
+export async function parseCommandLine(argv: string[]): Promise<Parsed> {
+  const spec: Record<string, FlagSpec> = {};
+  for (const o of OPTIONS) {
+    spec[o.name] = o.kind === "bool"
+      ? { type: "boolean", description: o.help }
+      : { type: "string", description: o.help };
+  }
+  // BYOD (issue 19): the data flags are read as text and checked by dataFlagOverrides below
+  for (const k of Object.keys(TRAIN_DATA_FLAGS)) {
+    spec[k] = { type: "string", description: TRAIN_DATA_FLAGS[k as TrainDataFlag].description };
+  }
+  const parsed = parseFlags(joinDataFlagValues(argv), spec, {
+    usage: "run deno task train --help",
+  });
+  const out: Parsed = { control: new Map(), overrides: {} };
+  const cfgPath = parsed.values.config === undefined
+    ? undefined
+    : resolveUserPath(parsed.values.config as string);
   if (cfgPath) {
     let json: unknown;
     try {
@@ -668,26 +755,7 @@ async function parse(argv: string[]): Promise<Parsed> {
     if (!json || typeof json !== "object" || Array.isArray(json)) {
       throw new ConfigError("config must be a JSON object of option values", { file: cfgPath });
     }
-    const fileValues = new Map<string, unknown>();
-    const fileData = new Map<string, unknown>(); // BYOD (issue 19)
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-      const name = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // camelCase accepted too
-      if (isTrainDataFlag(name)) {
-        fileData.set(name, v);
-        continue;
-      }
-      const o = BY_NAME.get(name);
-      if (!o || name === "config" || name === "help") {
-        throw new ConfigError(
-          `unknown option "${k}"`,
-          { file: cfgPath, parameter: k },
-          "keys are the --help option names",
-        );
-      }
-      fileValues.set(name, convert(o, v, { file: cfgPath }));
-    }
-    toOverrides(fileValues, out);
-    addDataOverrides(out, dataFlagOverrides(fileData, { file: cfgPath }));
+    applyConfigValues(out, json as Record<string, unknown>, cfgPath);
   }
   const flagValues = new Map<string, unknown>();
   const flagData = new Map<string, unknown>(); // BYOD (issue 19)
@@ -701,18 +769,14 @@ async function parse(argv: string[]): Promise<Parsed> {
   const preset = out.control.get("preset") as string | undefined;
   if (preset !== undefined && preset !== "none" && preset !== "list" && !TRADING_PRESETS[preset]) {
     throw new ConfigError(
-      `--preset: unknown preset "${preset}"`,
+      `--preset must be one of none, list, ${Object.keys(TRADING_PRESETS).join(", ")} (got ${
+        JSON.stringify(preset)
+      })`,
       { parameter: "preset" },
-      `known presets: ${Object.keys(TRADING_PRESETS).join(", ")} (--preset list shows them)`,
+      "--preset list shows them",
     );
   }
   return out;
-}
-
-/** BYOD (issue 19): merge data/trading overrides; `--signals-cache` is run control. */
-function addDataOverrides(into: Parsed, d: ReturnType<typeof dataFlagOverrides>): void {
-  into.overrides = mergeRunOverrides(into.overrides, d.overrides);
-  if (d.signalsCache !== undefined) into.control.set("signals-cache", d.signalsCache);
 }
 
 const FIELD_NAMES: Record<string, string> = {
@@ -836,8 +900,34 @@ export function presetListText(): string {
   return lines.join("\n");
 }
 
+/** Exit code of a process stopped by `signal` (128 + its number, as a shell reports it). */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM request a clean stop: training finishes the current update, saves
+ * the final model and a checkpoint and marks the manifest `interrupted`; the process then exits
+ * 130 / 143. A second signal exits at once without saving.
+ */
+function stopOnSignals(): AbortSignal {
+  const abort = new AbortController();
+  for (const name of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(name, () => {
+      if (abort.signal.aborted) {
+        console.error(`\n${name} again: exiting without saving`);
+        Deno.exit(SIGNAL_EXIT[name]);
+      }
+      console.error(
+        `\n${name}: stopping; once training has started, after the current update, with a ` +
+          `checkpoint (send ${name === "SIGINT" ? "Ctrl-C" : name} again to quit without saving)`,
+      );
+      abort.abort(name);
+    });
+  }
+  return abort.signal;
+}
+
 async function main(): Promise<void> {
-  const { control, overrides } = await parse(Deno.args);
+  const { control, overrides } = await parseCommandLine(Deno.args);
   if (control.get("help")) {
     console.log(helpText());
     return;
@@ -847,10 +937,14 @@ async function main(): Promise<void> {
     console.log(presetListText());
     return;
   }
+  const signal = stopOnSignals();
   const res = await trainRun(overrides, {
+    signal,
     preset: preset === undefined || preset === "none" ? undefined : preset,
-    out: control.get("out") as string | undefined,
-    resume: control.get("resume") === "none" ? undefined : control.get("resume") as string,
+    out: control.has("out") ? resolveUserPath(control.get("out") as string) : undefined,
+    resume: control.get("resume") === undefined || control.get("resume") === "none"
+      ? undefined
+      : resolveUserPath(control.get("resume") as string),
     progress: !(control.get("no-progress") ?? false),
     ...(control.has("signals-cache")
       ? { signalsCache: control.get("signals-cache") as string | null }
@@ -976,4 +1070,14 @@ export function summaryText(
   ].join("\n");
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCli(async () => {
+    try {
+      await main();
+    } catch (e) {
+      if (!(e instanceof TrainingInterruptedError)) throw e;
+      console.error(e.message);
+      Deno.exit(SIGNAL_EXIT[e.reason] ?? 130);
+    }
+  });
+}

@@ -77,15 +77,15 @@ Deno.test("cli train: bad flags and configs are typed errors without stack trace
   const dir = Deno.makeTempDirSync();
   try {
     const cases: [string[], RegExp][] = [
-      [["--agent", "dqn"], /--agent: expected one of ppo, a2c, grpo/],
-      [["--timesteps", "-5"], /error: /],
-      [["--timesteps", "abc"], /--timesteps: expected a non-negative integer/],
-      [["--bogus"], /Unknown option '--bogus'/],
+      [["--agent", "dqn"], /error: --agent must be one of ppo, a2c, grpo \(got "dqn"\)/],
+      [["--timesteps", "-5"], /error: --timesteps must be ≥ 1 \(got "-5"\)/],
+      [["--timesteps", "abc"], /error: --timesteps must be an integer \(got "abc"\)/],
+      [["--bogus"], /error: unknown flag --bogus/],
       [["--config", `${dir}/missing.json`], /cannot read config/],
-      [["--engine", "torch"], /--engine: expected one of fast, tfjs/],
+      [["--engine", "torch"], /--engine must be one of fast, tfjs \(got "torch"\)/],
       [
         ["--preset", "fast-ppo"],
-        /--preset: unknown preset "fast-ppo".*known presets: synthetic-ppo/,
+        /--preset must be one of none, list, synthetic-ppo \(got "fast-ppo"\)/,
       ],
       [["--preset", "synthetic-ppo", "--agent", "a2c"], /preset synthetic-ppo is a PPO preset/],
       [["--reward", "drawdown"], /--reward: cannot parse "drawdown".*parameter reward\b/],

@@ -28,16 +28,23 @@ Deno.test("dashboard CLI: bad binds and flags fail with a clear one-line error",
   const cases: [string[], RegExp][] = [
     [["--models", models, "--host", "0.0.0.0"], /requires an access token/],
     [["--models", models, "--host", "0.0.0.0", "--token", "short"], /at least 16 characters/],
-    [["--models", models, "--port", "http"], /--port must be an integer/],
+    [["--models", models, "--port", "http"], /error: --port must be an integer \(got "http"\)/],
+    [
+      ["--models", models, "--port", "70000"],
+      /error: --port must be ≥ 0 and ≤ 65535 \(got "70000"\)/,
+    ],
     [["--models", `${models}/nope`], /models folder .* cannot be read/],
-    [["--models", models, "--stale-after", "-1"], /--stale-after/],
-    [["--models", models, "--stale-after", "0"], /--stale-after must be a positive/],
+    [["--models", models, "--stale-after", "-1"], /error: --stale-after must be > 0 \(got "-1"\)/],
+    [["--models", models, "--stale-after", "0"], /error: --stale-after must be > 0 \(got "0"\)/],
     [["--models", models, "--bogus"], /bogus/],
     [
       ["--models", models, "--journal", `${models}/nope/j.sqlite`],
       /journal .* folder does not exist/,
     ],
-    [["--models", models, "--market", "forex"], /--market must be us_equity or crypto/],
+    [
+      ["--models", models, "--market", "forex"],
+      /error: --market must be one of us_equity, crypto \(got "forex"\)/,
+    ],
   ];
   for (const [args, message] of cases) {
     const out = await cli(args).output();

@@ -10,7 +10,7 @@
  *   may fail, and every decision row arrives on every stream once, in id order. A control
  *   run shows the detector works: a connection that takes the write lock does make that
  *   writer fail.
- * Cannot catch: drawing in a browser (dashboard_live_browser_test.ts); a writer slowed by
+ * Cannot catch: drawing in a browser (dashboard_live_browser_e2e_test.ts); a writer slowed by
  * disk contention rather than locks (commit times are printed, not asserted).
  */
 import assert from "node:assert/strict";

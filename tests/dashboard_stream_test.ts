@@ -4,7 +4,7 @@
  * summary is pushed again when `evaluation.json` appears and when a silent `running` run
  * turns stale; HEAD and closed clients leave no file watcher behind; `Last-Event-ID`
  * resumes after the last row seen.
- * Cannot catch: browser-side drawing (see dashboard_browser_test.ts).
+ * Cannot catch: browser-side drawing (see dashboard_browser_e2e_test.ts).
  */
 import assert from "node:assert/strict";
 import { startDashboard } from "@lib/dashboard/mod.ts";

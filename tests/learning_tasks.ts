@@ -1,6 +1,6 @@
 /**
  * The learning-proof tasks shared by `agents_fast_learning_test.ts` and
- * `agents_tfjs_learning_test.ts`, so both engines are held to the same tasks, hyperparameters
+ * `agents_tfjs_learning_e2e_test.ts`, so both engines are held to the same tasks, hyperparameters
  * and scoring (not a test file itself).
  */
 import type { Callback } from "../lib/agents/callbacks.ts";

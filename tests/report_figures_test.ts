@@ -70,7 +70,8 @@ Deno.test("trades on price: markers per side at the fills", () => {
   assert.deepEqual(longEntry.y, longs.map((t) => t.entryPrice));
   assert.deepEqual(shortExit.y, shorts.map((t) => t.exitPrice));
   assert.equal((longEntry.marker as { color: string }).color, "#2ca02c");
-  assert.equal((shortExit.marker as { color: string }).color, "#d62728");
+  // exits in a darker shade of the side's colour: no two traces share a colour
+  assert.equal((shortExit.marker as { color: string }).color, "#8b1414");
 });
 
 Deno.test("action distribution, rolling Sharpe, reward components, PnL histogram", () => {

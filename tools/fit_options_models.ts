@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { parseCsv } from "@lib/data/csv.ts";
 import {
   bsmPrice,
@@ -27,6 +26,7 @@ import {
   type VolSurfaceParams,
 } from "@lib/options/mod.ts";
 import { runCli } from "@lib/util/errors.ts";
+import { parseFlags, resolveUserPath } from "@lib/util/flags.ts";
 
 const CHAINS = ["SPY-options-chain-2026-02-11.csv", "SPY-options-chain-2026-02-12.csv"];
 
@@ -44,17 +44,25 @@ function readDaily(path: string): DailyLevels {
 }
 
 await runCli(() => {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      data: { type: "string", default: "../shared/data" },
-      rate: { type: "string", default: "0.037" },
-      dividend: { type: "string", default: "0.01" },
+  const { values } = parseFlags(Deno.args, {
+    data: { type: "string", default: "../shared/data", description: "folder of the data" },
+    rate: {
+      type: "number",
+      default: 0.037,
+      range: { min: -0.2, max: 1 },
+      description: "risk-free rate, annual fraction",
     },
+    dividend: {
+      type: "number",
+      default: 0.01,
+      range: { min: -0.2, max: 1 },
+      description: "dividend yield, annual fraction",
+    },
+  }, {
+    usage: "usage: deno run -A tools/fit_options_models.ts [--data DIR] [--rate R] [--dividend Q]",
   });
-  const dir = values.data;
-  const rate = Number(values.rate);
-  const dividend = Number(values.dividend);
+  const dir = resolveUserPath(values.data);
+  const { rate, dividend } = values;
   const vix = readDaily(`${dir}/VIX-daily-1990-2026.csv`);
   const spy = readDaily(`${dir}/SPY-daily-1993-2026.csv`);
   const chains: { chain: OptionChain; vix: number }[] = CHAINS.map((f) => {

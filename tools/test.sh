@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # `deno task test` (what CI runs): idempotent setup (Deno Jupyter kernel registered under
 # .jupyter/data, npm deps cached), then the whole test suite. Extra arguments go to
-# `deno test` (e.g. `deno task test tests/notebook_test.ts`); default: tests/.
+# `deno test` (e.g. `deno task test tests/notebook_e2e_test.ts`); default: tests/.
+# `--quick` (`deno task test:quick`, the edit-test loop) skips the slow end-to-end tier:
+# files named `*_e2e_test.ts` (real training processes, notebooks, browsers). CI runs both.
 # After Deno's own summary ("ok | N passed | M failed (…)") a plain closing line
 # "tests: N passed, M failed, K skipped" is printed for log readers; the exit code is Deno's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-if [ $# -eq 0 ]; then set -- tests/; fi
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  quick=()
+  for f in tests/*_test.ts; do
+    case "$f" in *_e2e_test.ts) ;; *) quick+=("$f") ;; esac
+  done
+  set -- "$@" "${quick[@]}"
+elif [ $# -eq 0 ]; then
+  set -- tests/
+fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e

@@ -194,6 +194,8 @@ export interface ComparisonRow {
    * short windows are not annualised).
    */
   annualReturn: number | null;
+  /** Length of the run in years (bars / bars per year): CAGR is shown only from one year. */
+  years: number;
   /** Annualised Sharpe measured on {@link windowDays} days. */
   sharpe: number | null;
   /** Annualised Sortino measured on {@link windowDays} days. */
@@ -253,6 +255,7 @@ export function comparisonTable(
       group,
       totalReturn: m.totalReturn,
       annualReturn: annual ? m.annualReturn : null,
+      years: m.periodsPerYear > 0 ? m.bars / m.periodsPerYear : 0,
       sharpe: m.sharpe,
       sortino: m.sortino,
       calmar: annual ? m.calmar : null,

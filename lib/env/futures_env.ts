@@ -73,14 +73,7 @@ import {
 } from "./observation.ts";
 import { Box, Discrete } from "./spaces.ts";
 import type { Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
-import {
-  ACTION_NAMES,
-  OBS_CLIP,
-  OBS_DIM,
-  OBS_INDEX,
-  OBSERVATION_NAMES,
-  TIME_IN_POSITION_SCALE,
-} from "./policy.ts";
+import { ACTION_NAMES, OBS_CLIP, OBS_DIM } from "./policy.ts";
 
 /** The feature columns the env reads (by name) from the {@link FeatureMatrix}. */
 export const ENV_FEATURES = [

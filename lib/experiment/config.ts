@@ -58,7 +58,7 @@
  * model ruins on validation (−50.5 %) while earning +240 % on test, and its best model by
  * validation Sharpe earns +84 % on validation and +175 % on the held-out test split (seed 1
  * final: +62 % on validation). Use the best model (`best/`, chosen on validation) and judge
- * it on the test split; `tests/agents_synthetic_learning_test.ts` asserts exactly that.
+ * it on the test split; `tests/agents_synthetic_learning_e2e_test.ts` asserts exactly that.
  *
  * ## The run configuration
  *
@@ -84,7 +84,14 @@ import {
   type RiskConfig,
   RiskManager,
 } from "../risk/mod.ts";
-import { ConfigError, intervalToMs, ToolkitError } from "../util/mod.ts";
+import {
+  ConfigError,
+  describeRange,
+  type FlagRange,
+  inRange,
+  intervalToMs,
+  ToolkitError,
+} from "../util/mod.ts";
 import { parseColumnMapping } from "../data/mod.ts";
 import { OPTIONAL_FAMILIES } from "../features/mod.ts";
 import { DEFAULT_TRADING_CONFIG, resolveTradingConfig } from "../trading/mod.ts";
@@ -493,6 +500,82 @@ export function runDefaults(agent: AgentName = "ppo"): RunConfig {
   };
 }
 
+/** The declared domain of one numeric {@link RunConfig} field. */
+export interface NumericFieldDomain {
+  /** `integer` refuses fractions (and, on the command line, `1e3`); `number` is real-valued. */
+  type: "integer" | "number";
+  /** Allowed values. */
+  range: FlagRange;
+  /** Whether `null` (off, or not used by the agent) is allowed. */
+  nullable?: boolean;
+}
+
+const int = (min: number, nullable = false): NumericFieldDomain => ({
+  type: "integer",
+  range: { min },
+  nullable,
+});
+const real = (range: FlagRange, nullable = false): NumericFieldDomain => ({
+  type: "number",
+  range,
+  nullable,
+});
+
+/**
+ * The allowed values of every numeric {@link RunConfig} field, by config path, written ONCE:
+ * {@link validateRunConfig} checks resolved configs against it and `deno task train` declares
+ * its numeric flags from it (same bounds, same `must be …` wording). `hidden` applies to each
+ * layer width. Ranges follow the meaning: probabilities and discounts in [0, 1], the PPO ratio
+ * clip strictly inside (0, 1), rates and norms strictly positive, coefficients ≥ 0, counts ≥ 1
+ * (≥ 0 where 0 means "off"), a GRPO group of ≥ 2 rollouts (its advantages are normalised within
+ * the group, so one rollout has none).
+ */
+export const RUN_CONFIG_RANGES: Readonly<Record<string, NumericFieldDomain>> = Object.freeze({
+  timesteps: int(1),
+  seed: int(0),
+  nEnvs: int(1),
+  hidden: int(1),
+  "data.bars": int(1, true),
+  "data.dataSeed": int(0),
+  "data.episodeLength": int(1),
+  "algorithm.learningRate": real({ min: 0, exclusiveMin: true, max: 1 }),
+  "algorithm.nSteps": int(1, true),
+  "algorithm.batchSize": int(1, true),
+  "algorithm.nEpochs": int(1, true),
+  "algorithm.gamma": real({ min: 0, max: 1 }, true),
+  "algorithm.gaeLambda": real({ min: 0, max: 1 }, true),
+  "algorithm.clipRange": real({ min: 0, exclusiveMin: true, max: 1, exclusiveMax: true }, true),
+  "algorithm.clipRangeVf": real({ min: 0, exclusiveMin: true }, true),
+  "algorithm.entCoef": real({ min: 0 }),
+  "algorithm.vfCoef": real({ min: 0 }, true),
+  "algorithm.maxGradNorm": real({ min: 0, exclusiveMin: true }),
+  "algorithm.targetKl": real({ min: 0, exclusiveMin: true }, true),
+  "grpo.groupSize": int(2),
+  "grpo.horizon": int(1),
+  "grpo.groupsPerUpdate": int(1),
+  "grpo.klCoef": real({ min: 0 }),
+  "grpo.refUpdateInterval": int(0),
+  "evaluation.evalFreq": int(0),
+  "evaluation.evalEpisodes": int(1),
+  "evaluation.patience": int(0),
+  "evaluation.checkpointFreq": int(0),
+  "evaluation.keepCheckpoints": int(1, true),
+  "evaluation.minTrades": int(0),
+  "evaluation.minExposure": real({ min: 0, max: 1 }),
+});
+
+/**
+ * Environment steps one update collects: `nSteps × nEnvs` for PPO and A2C,
+ * `groupSize × horizon × groupsPerUpdate` for GRPO. Training runs whole rollouts, so a budget
+ * is rounded up to a multiple of it.
+ */
+export function rolloutSize(config: Readonly<RunConfig>): number {
+  if (config.agent === "grpo") {
+    return config.grpo.groupSize * config.grpo.horizon * config.grpo.groupsPerUpdate;
+  }
+  return (config.algorithm.nSteps ?? 1) * config.nEnvs;
+}
+
 /** A named training configuration: a documented departure from the specification's defaults. */
 export interface TradingPreset {
   /** Preset name (e.g. `"synthetic-ppo"`). */
@@ -670,7 +753,7 @@ function defined<T extends object>(o: T | undefined): Partial<T> {
  */
 export function validateRunConfig(c: Readonly<RunConfig>): void {
   const fail = (parameter: string, what: string, hint?: string): never => {
-    throw new ConfigError(`${parameter}: ${what}`, { parameter }, hint);
+    throw new ConfigError(`${parameter} ${what}`, { parameter }, hint);
   };
   if (!AGENT_NAMES.includes(c.agent)) {
     fail("agent", `unknown agent "${c.agent}"`, "use ppo, a2c or grpo");
@@ -683,26 +766,25 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
   if (c.engine !== "fast" && c.engine !== "tfjs") {
     fail("engine", `unknown engine "${c.engine}"`, "use fast or tfjs");
   }
-  const posInt = (p: string, v: number | null) => {
-    if (v !== null && (!Number.isInteger(v) || v < 1)) {
-      fail(p, `must be a positive integer, got ${v}`);
+  const get = (path: string): unknown =>
+    path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], c);
+  for (const [path, dom] of Object.entries(RUN_CONFIG_RANGES)) {
+    const raw = get(path);
+    const values = path === "hidden" ? c.hidden : [raw];
+    if (path === "hidden" && c.hidden.length === 0) {
+      fail("hidden", "needs at least one layer width");
     }
-  };
-  const nonNegInt = (p: string, v: number) => {
-    if (!Number.isInteger(v) || v < 0) fail(p, `must be a non-negative integer, got ${v}`);
-  };
-  const range = (p: string, v: number | null, lo: number, hi: number, loOpen = false) => {
-    if (v !== null && (!Number.isFinite(v) || v > hi || (loOpen ? v <= lo : v < lo))) {
-      fail(p, `must be in ${loOpen ? "(" : "["}${lo}, ${hi}], got ${v}`);
-    }
-  };
-  posInt("timesteps", c.timesteps);
-  nonNegInt("seed", c.seed);
-  posInt("nEnvs", c.nEnvs);
-  if (c.hidden.length === 0) fail("hidden", "needs at least one layer width");
-  c.hidden.forEach((h, i) => posInt(`hidden[${i}]`, h));
-  posInt("data.bars", c.data.bars);
-  posInt("data.episodeLength", c.data.episodeLength);
+    values.forEach((v, i) => {
+      const p = path === "hidden" ? `hidden[${i}]` : path;
+      if (v === null && dom.nullable) return;
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        fail(p, `must be a finite number${dom.nullable ? " or null" : ""} (got ${String(v)})`);
+      }
+      const n = v as number;
+      if (dom.type === "integer" && !Number.isInteger(n)) fail(p, `must be an integer (got ${n})`);
+      if (!inRange(n, dom.range)) fail(p, `must be ${describeRange(dom.range)} (got ${n})`);
+    });
+  }
   if (c.data.signals !== "ml" && c.data.signals !== "none") {
     fail("data.signals", `expected ml or none, got ${c.data.signals}`);
   }
@@ -716,35 +798,10 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
     }
     throw e;
   }
-  const a = c.algorithm;
-  range("algorithm.learningRate", a.learningRate, 0, Infinity, true);
-  posInt("algorithm.nSteps", a.nSteps);
-  posInt("algorithm.batchSize", a.batchSize);
-  posInt("algorithm.nEpochs", a.nEpochs);
-  range("algorithm.gamma", a.gamma, 0, 1);
-  range("algorithm.gaeLambda", a.gaeLambda, 0, 1);
-  range("algorithm.clipRange", a.clipRange, 0, Infinity, true);
-  range("algorithm.clipRangeVf", a.clipRangeVf, 0, Infinity, true);
-  range("algorithm.entCoef", a.entCoef, 0, Infinity);
-  range("algorithm.vfCoef", a.vfCoef, 0, Infinity);
-  range("algorithm.maxGradNorm", a.maxGradNorm, 0, Infinity, true);
-  range("algorithm.targetKl", a.targetKl, 0, Infinity, true);
-  posInt("grpo.groupSize", c.grpo.groupSize);
-  posInt("grpo.horizon", c.grpo.horizon);
-  posInt("grpo.groupsPerUpdate", c.grpo.groupsPerUpdate);
-  range("grpo.klCoef", c.grpo.klCoef, 0, Infinity);
-  nonNegInt("grpo.refUpdateInterval", c.grpo.refUpdateInterval);
   const e = c.evaluation;
-  nonNegInt("evaluation.evalFreq", e.evalFreq);
-  posInt("evaluation.evalEpisodes", e.evalEpisodes);
-  nonNegInt("evaluation.patience", e.patience);
-  nonNegInt("evaluation.checkpointFreq", e.checkpointFreq);
-  posInt("evaluation.keepCheckpoints", e.keepCheckpoints);
   if (!BEST_METRICS.includes(e.metric)) {
     fail("evaluation.metric", `expected ${BEST_METRICS.join(", ")}, got ${e.metric}`);
   }
-  nonNegInt("evaluation.minTrades", e.minTrades);
-  range("evaluation.minExposure", e.minExposure, 0, 1);
   if (typeof c.maskActions !== "boolean") {
     fail("maskActions", `expected true or false, got ${JSON.stringify(c.maskActions)}`);
   }
@@ -755,6 +812,30 @@ export function validateRunConfig(c: Readonly<RunConfig>): void {
       c.normReward ? "normReward" : "nEnvs",
       "GRPO runs groups on one env and normalises returns within each group",
       "drop --norm-reward/--n-envs for --agent grpo (--norm-obs is supported)",
+    );
+  }
+  // Impossible or silently-altered combinations, refused before any work starts.
+  const rollout = rolloutSize(c);
+  const rolloutWords = c.agent === "grpo"
+    ? `grpo.groupSize ${c.grpo.groupSize} × grpo.horizon ${c.grpo.horizon} × grpo.groupsPerUpdate ${c.grpo.groupsPerUpdate}`
+    : `algorithm.nSteps ${c.algorithm.nSteps} × nEnvs ${c.nEnvs}`;
+  if (c.timesteps < rollout) {
+    fail(
+      "timesteps",
+      `must be ≥ one rollout of ${rollout} steps (got ${c.timesteps}): training runs whole ` +
+        `rollouts (${rolloutWords}), so it would silently train ${rollout} steps`,
+      `pass timesteps ≥ ${rollout}, or a smaller rollout (--n-steps${
+        c.agent === "grpo" ? ", --horizon or --group-size" : " or --n-envs"
+      })`,
+    );
+  }
+  const batch = c.algorithm.batchSize;
+  if (c.agent === "ppo" && batch !== null && batch > rollout) {
+    fail(
+      "algorithm.batchSize",
+      `must be ≤ the rollout of ${rollout} steps (${rolloutWords}) (got ${batch}): a minibatch ` +
+        "cannot hold more transitions than one rollout collects",
+      "lower --batch-size or raise --n-steps / --n-envs",
     );
   }
 }

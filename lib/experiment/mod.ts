@@ -18,6 +18,8 @@ export {
   parseSplitSpec,
   parseUtcDate,
   resolveRunConfig,
+  rolloutSize,
+  RUN_CONFIG_RANGES,
   runDefaults,
   setupForConfig,
   setupOptionsFor,
@@ -36,6 +38,7 @@ export type {
   EvaluationConfig,
   GrpoConfig,
   GuardSetting,
+  NumericFieldDomain,
   ResolveRunConfigOptions,
   RunConfig,
   RunConfigOverrides,
@@ -80,7 +83,7 @@ export type {
   OptionsSetup,
   OptionsSetupOptions,
 } from "./options_setup.ts";
-export { readRunConfig, trainFresh, trainRun } from "./train.ts";
+export { readRunConfig, trainFresh, TrainingInterruptedError, trainRun } from "./train.ts";
 export type {
   TrainFreshOptions,
   TrainFreshResult,

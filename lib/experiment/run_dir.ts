@@ -46,7 +46,7 @@ import {
   VecNormalizer,
   type VecNormalizerJSON,
 } from "../agents/mod.ts";
-import { TensorBoardWriter } from "./tensorboard.ts";
+import { TensorBoardWriter, truncateEventFiles } from "./tensorboard.ts";
 
 /**
  * The best-model record (`state.json`, `manifest.json`): the metric, its value and the global
@@ -94,8 +94,11 @@ export interface RunManifest {
   createdAt: string;
   /** ISO-8601 UTC time of the last manifest write. */
   updatedAt: string;
-  /** Run state; `running` after a crash. */
-  status: "running" | "completed" | "stopped_early" | "failed";
+  /**
+   * Run state: `running` while training (and after a crash), `interrupted` after SIGINT or
+   * SIGTERM (a checkpoint and the final model at the stop were saved; `--resume` continues).
+   */
+  status: "running" | "completed" | "stopped_early" | "interrupted" | "failed";
   /** `ppo`, `a2c` or `grpo`. */
   algorithm: string;
   /** Engine that trained. */
@@ -201,6 +204,31 @@ function exists(path: string): boolean {
 
 function randomTag(): string {
   return crypto.randomUUID().slice(0, 8);
+}
+
+/**
+ * Keep the `metrics.jsonl` rows with `timesteps ≤ maxStep` (rows without a step are kept; a
+ * torn final line is dropped); rewrites the file atomically when anything is dropped.
+ */
+async function truncateMetrics(path: string, maxStep: number): Promise<number> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return 0;
+  }
+  const lines = text.split("\n").filter((l) => l.length > 0);
+  const kept = lines.filter((l) => {
+    try {
+      const t = (JSON.parse(l) as { timesteps?: unknown }).timesteps;
+      return typeof t !== "number" || t <= maxStep;
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.length && (text.length === 0 || text.endsWith("\n"))) return 0;
+  await writeFileAtomic(path, kept.map((l) => l + "\n").join(""));
+  return lines.length - kept.length;
 }
 
 /** Everything a checkpoint holds. */
@@ -335,6 +363,12 @@ export interface RunDirOptions {
   tensorboard?: boolean;
   /** Keep only the newest N checkpoints (default: keep all). */
   keepCheckpoints?: number;
+  /**
+   * Resume at this global step (the checkpoint's): `metrics.jsonl` rows and TensorBoard events
+   * with a larger step, written by the process that was stopped after its last checkpoint,
+   * are dropped first, so the resumed run continues one series without duplicated steps.
+   */
+  truncateAt?: number;
 }
 
 /** An open run directory: logs, checkpoints, best and final model, manifest. */
@@ -409,6 +443,10 @@ export class RunDir {
     };
     await writeFileAtomic(`${dir}/config.json`, JSON.stringify(options.config, null, 2));
     await writeFileAtomic(`${dir}/manifest.json`, JSON.stringify(manifest, null, 2));
+    if (options.resume && options.truncateAt !== undefined) {
+      await truncateMetrics(`${dir}/metrics.jsonl`, options.truncateAt);
+      await truncateEventFiles(dir, options.truncateAt);
+    }
     const tb = (options.tensorboard ?? true) ? TensorBoardWriter.create(dir) : null;
     const metrics = await Deno.open(`${dir}/metrics.jsonl`, { create: true, append: true });
     return new RunDir(dir, manifest, tb, metrics, options.keepCheckpoints ?? Infinity);

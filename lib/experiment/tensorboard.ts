@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { ModelError } from "../util/mod.ts";
+import { ModelError, writeFileAtomic } from "../util/mod.ts";
 
 // ------------------------------------------------------------------- CRC32C
 
@@ -240,4 +240,94 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+// ------------------------------------------------------------------- resume: one series per step
+
+/** The `step` (field 2) of an encoded `Event`, or 0 when absent. */
+function eventStep(payload: Uint8Array): number {
+  let i = 0;
+  const varint = (): number => {
+    let r = 0;
+    let mul = 1;
+    for (;;) {
+      const x = payload[i++];
+      r += (x & 127) * mul;
+      if (!(x & 128)) return r;
+      mul *= 128;
+    }
+  };
+  while (i < payload.length) {
+    const key = varint();
+    const field = Math.floor(key / 8);
+    const wire = key & 7;
+    if (wire === 0) {
+      const v = varint();
+      if (field === 2) return v;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else if (wire === 2) i += varint();
+    else return 0;
+  }
+  return 0;
+}
+
+/** Result of {@link truncateEventFiles}. */
+export interface TruncateEventsResult {
+  /** Event files rewritten. */
+  files: string[];
+  /** Scalar events dropped (step above the limit, or a torn final record). */
+  dropped: number;
+}
+
+/**
+ * Drop every event with `step > maxStep` from the TensorBoard files in `logDir` (a torn final
+ * record is dropped too), rewriting each affected file atomically. Used when a run resumes from
+ * a checkpoint at `maxStep`: the resumed process writes a new file from there on, so across
+ * the folder's files each step appears once and TensorBoard, which reads all of a folder's
+ * event files as one run, draws one series (without this, steps past the checkpoint would be
+ * drawn twice: once from the interrupted process, once from the resumed one).
+ */
+export async function truncateEventFiles(
+  logDir: string,
+  maxStep: number,
+): Promise<TruncateEventsResult> {
+  const out: TruncateEventsResult = { files: [], dropped: 0 };
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(logDir)];
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!e.isFile || !e.name.startsWith("events.out.tfevents.")) continue;
+    const path = `${logDir}/${e.name}`;
+    const bytes = await Deno.readFile(path);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const kept: Uint8Array[] = [];
+    let off = 0;
+    let dropped = 0;
+    while (off + 12 <= bytes.length) {
+      const len = Number(dv.getBigUint64(off, true));
+      const end = off + 12 + len + 4;
+      if (end > bytes.length) break;
+      const payload = bytes.subarray(off + 12, off + 12 + len);
+      if (eventStep(payload) <= maxStep) kept.push(bytes.subarray(off, end));
+      else dropped++;
+      off = end;
+    }
+    if (off < bytes.length) dropped++; // torn tail
+    if (dropped === 0) continue;
+    const total = kept.reduce((n, k) => n + k.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const k of kept) {
+      joined.set(k, at);
+      at += k.length;
+    }
+    await writeFileAtomic(path, joined);
+    out.files.push(path);
+    out.dropped += dropped;
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConfigError } from "../util/mod.ts";
+import { ConfigError, ToolkitError } from "../util/mod.ts";
 import { OBSERVATION_NAMES, SyncVecEnv } from "../env/mod.ts";
 import { RUIN_RULE } from "../metrics/mod.ts";
 import {
@@ -49,6 +49,7 @@ import {
   isOptionsSetup,
   mergeRunOverrides,
   resolveRunConfig,
+  rolloutSize,
   type RunConfig,
   type RunConfigOverrides,
   type RunSetup,
@@ -79,6 +80,13 @@ export interface TrainRunOptions {
   progress?: boolean;
   /** Signals cache folder (default `data/cache/signals`); null = always retrain. */
   signalsCache?: string | null;
+  /**
+   * Stop request (e.g. from SIGINT/SIGTERM): training stops after the current update, the
+   * final model and a checkpoint at that step are saved, the manifest is marked `interrupted`
+   * and {@link TrainingInterruptedError} is thrown (no validation run). Aborted before
+   * training starts: nothing is written.
+   */
+  signal?: AbortSignal;
   /** Messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -110,6 +118,38 @@ export interface TrainRunResult {
   backend: string;
   /** Whether early stopping ended training. */
   stoppedEarly: boolean;
+}
+
+/**
+ * Training was stopped by {@link TrainRunOptions.signal}. `runDir` is null when it stopped
+ * before the run folder was written; otherwise a checkpoint at `timesteps` was saved there and
+ * `deno task train --resume <runDir>` continues it.
+ */
+export class TrainingInterruptedError extends ToolkitError {
+  /** The run folder, or null. */
+  readonly runDir: string | null;
+  /** Global environment steps trained and saved. */
+  readonly timesteps: number;
+  /** The abort reason (e.g. `"SIGINT"`). */
+  readonly reason: string;
+
+  constructor(runDir: string | null, timesteps: number, reason: string, total?: number) {
+    super(
+      runDir === null
+        ? `${reason}: stopped before training started; nothing was written`
+        : `${reason}: training stopped at ${timesteps} steps; saved the final model and ` +
+          `checkpoints/${timesteps} in ${runDir} (manifest status "interrupted")`,
+      {},
+      runDir === null
+        ? undefined
+        : `continue with: deno task train --resume ${runDir}${
+          total !== undefined ? ` --timesteps ${total}` : ""
+        }`,
+    );
+    this.runDir = runDir;
+    this.timesteps = timesteps;
+    this.reason = reason;
+  }
 }
 
 /** Options of {@link trainFresh}. */
@@ -222,6 +262,30 @@ export async function readRunConfig(runDir: string): Promise<RunConfigOverrides>
 }
 
 /**
+ * A resumed run continues the saved network: an agent or layer widths other than the run's
+ * cannot load its checkpoint, so they are refused before any work starts.
+ */
+function refuseResumeConflicts(
+  saved: Readonly<RunConfigOverrides>,
+  overrides: Readonly<RunConfigOverrides>,
+  runDir: string,
+): void {
+  const conflicts: [string, unknown, unknown][] = [
+    ["agent", saved.agent, overrides.agent],
+    ["hidden", saved.hidden?.join(","), overrides.hidden?.join(",")],
+  ];
+  for (const [name, was, given] of conflicts) {
+    if (given !== undefined && was !== undefined && given !== was) {
+      throw new ConfigError(
+        `--${name} ${given} conflicts with --resume: the run was trained with ${name} ${was}`,
+        { file: `${runDir}/config.json`, parameter: name },
+        `drop --${name} to continue the run, or start a new run without --resume`,
+      );
+    }
+  }
+}
+
+/**
  * Train, evaluate and save one run. `overrides` are resolved with `resolveRunConfig` (the
  * specification's defaults < the preset < `overrides`; on resume, the saved config.json fills
  * what `overrides` does not set). See the module docs.
@@ -235,6 +299,7 @@ export async function trainRun(
   let presetName = options.preset !== undefined ? options.preset : overrides.preset ?? null;
   if (options.resume) {
     const saved = await readRunConfig(options.resume);
+    refuseResumeConflicts(saved, overrides, options.resume);
     resolvedInput = mergeRunOverrides(saved, overrides);
     presetName ??= saved.preset ?? null;
   }
@@ -260,6 +325,8 @@ export async function trainRun(
   }
   // the run's guardrails (risk rules, exit ladder) wrap its train AND validation envs
   const setup: RunSetup = isOptionsSetup(built) ? built : guardSetup(built, config);
+  const stopReason = () => String(options.signal?.reason ?? "interrupted");
+  if (options.signal?.aborted) throw new TrainingInterruptedError(null, 0, stopReason());
   if (options.setup && isOptionsSetup(setup)) {
     config = {
       ...config,
@@ -327,11 +394,20 @@ export async function trainRun(
     }
   }
   const remaining = config.timesteps - stepOffset;
+  const rollout = rolloutSize(config);
+  if (remaining % rollout !== 0) {
+    const planned = Math.ceil(remaining / rollout) * rollout;
+    log(
+      `note: training runs whole rollouts of ${rollout} steps: ${remaining} steps requested → ` +
+        `${agent === "grpo" ? "up to " : ""}${planned} will be trained`,
+    );
+  }
 
   // ---- run folder -------------------------------------------------------------------------------
   const run = await RunDir.create(runDirPath, {
     config: JSON.parse(JSON.stringify(config)),
     resume: !!options.resume,
+    truncateAt: options.resume ? stepOffset : undefined,
     keepCheckpoints: ev.keepCheckpoints ?? undefined,
     manifest: {
       algorithm: agent,
@@ -382,6 +458,18 @@ export async function trainRun(
         extra: () => ({ noImprovement: evalCb.noImprovement }),
       }),
     );
+  }
+  if (options.signal) {
+    const signal = options.signal;
+    // last, so the update's metrics, evaluation and checkpoint are written before it stops
+    // (a zero timer yields to the event loop, so a signal handler can run between updates of a
+    // CPU-bound loop; about 1 ms per update)
+    callbacks.push({
+      onUpdate: async () => {
+        await new Promise((r) => setTimeout(r, 0));
+        return !signal.aborted;
+      },
+    });
   }
   if (options.progress ?? true) {
     callbacks.push(
@@ -489,7 +577,26 @@ export async function trainRun(
     extra: { noImprovement: evalCb.noImprovement },
   };
   await run.saveFinal({ engine, normalizer, state });
-  if (ckptFreq > 0) await run.saveCheckpoint({ engine, normalizer, state });
+  // stopped by the signal (a stop request after the last update lets the run complete)
+  const interrupted = (options.signal?.aborted ?? false) && timesteps < config.timesteps;
+  if (ckptFreq > 0 || interrupted) await run.saveCheckpoint({ engine, normalizer, state });
+  if (interrupted) {
+    await run.writeManifest({
+      status: "interrupted",
+      timesteps,
+      best: evalCb.best,
+      timings: {
+        trainSeconds,
+        rolloutSeconds: train.rolloutSeconds,
+        evalSeconds: evalCb.seconds,
+        stepsPerSecond: train.timesteps / trainSeconds,
+      },
+      extra: { interrupted: { reason: stopReason(), at: new Date().toISOString() } },
+    });
+    run.close();
+    engine.dispose();
+    throw new TrainingInterruptedError(run.dir, timesteps, stopReason(), config.timesteps);
+  }
 
   // ---- validation: final vs best vs baselines -------------------------------------------------------
   const evalOpts = {

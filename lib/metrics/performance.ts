@@ -244,6 +244,22 @@ function fmtDuration(ms: number): string {
 }
 
 /**
+ * Shortest window, in years, over which a compounded annual figure (CAGR, and the Calmar
+ * ratio built on it) is shown: compounding a 27-day return to a year turns +4 % into
+ * +70 % and a lucky month into "346,366 %". Scaled annualisations (volatility, Sharpe,
+ * Sortino: × √periods per year) are shown for any window, as is the convention.
+ */
+export const MIN_YEARS_FOR_CAGR = 1;
+
+/** What a table shows instead of a compounded annual figure over a window under a year. */
+export const SHORT_WINDOW_TEXT = "n/a (window < 1 year)";
+
+/** The metrics' window in years (bars / bars per year). */
+export function windowYears(m: Pick<PerformanceMetrics, "bars" | "periodsPerYear">): number {
+  return m.periodsPerYear > 0 ? m.bars / m.periodsPerYear : 0;
+}
+
+/**
  * {@link PerformanceMetrics} as display rows `{ metric, value }` with units, for tables in
  * notebooks and reports (undefined values shown as "n/a"), under the reporting rules
  * (`REPORTING_DEFAULTS`, overridable): the annualised ratios say the window they were measured

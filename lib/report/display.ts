@@ -9,13 +9,14 @@
  * every chart without any network access: the library travels inside the first figure's
  * output. Nothing emitted here references an `http(s)://` URL (the plotly.js bundle itself
  * contains URL string constants used only by map/geo traces and by links that the default
- * config disables; see tests/notebook_test.ts).
+ * config disables; see tests/notebook_e2e_test.ts).
  *
  * Every output also has a `text/plain` fallback (a one-line summary) for consoles.
  *
  * @module
  */
 import { ConfigError } from "../util/mod.ts";
+import { SERIES_COLORS } from "./_style.ts";
 
 /** A plotly figure: `data` traces, `layout` and an optional plotly `config`. */
 export interface PlotlyFigure {
@@ -193,6 +194,8 @@ export function showPlot(figure: PlotlyFigure, options: ShowPlotOptions = {}): D
     const layout = normaliseTitles({ ...(figure.layout ?? {}) });
     const height = typeof layout.height === "number" ? layout.height : (options.height ?? 420);
     layout.height = height;
+    // more distinct default colours than plotly's ten (traces without an explicit colour)
+    layout.colorway ??= [...SERIES_COLORS];
     const config = { ...DEFAULT_PLOT_CONFIG, ...(figure.config ?? {}) };
     const parts: string[] = [];
     if (withLib) {
@@ -218,6 +221,17 @@ export function showPlot(figure: PlotlyFigure, options: ShowPlotOptions = {}): D
   });
 }
 
+/**
+ * Rows for {@link showTable} that may carry their own column order and the text shown when
+ * there are no rows (e.g. the trade ledger: its columns and "no trades").
+ */
+export type TableRows = Record<string, unknown>[] & {
+  /** Column order when `options.columns` is not given. */
+  columns?: string[];
+  /** Text of the single row shown when there are no rows. */
+  emptyText?: string;
+};
+
 /** Options of {@link showTable}. */
 export interface ShowTableOptions {
   /** Column order (default: keys of the first row, then any new keys in order of appearance). */
@@ -228,6 +242,8 @@ export interface ShowTableOptions {
   maxRows?: number;
   /** Optional caption above the table. */
   caption?: string;
+  /** Text of the single row shown when there are no rows (default "no rows"). */
+  emptyText?: string;
 }
 
 function formatCell(v: unknown, digits: number | undefined): string {
@@ -252,7 +268,10 @@ export function showTable(
   options: ShowTableOptions = {},
 ): Displayable {
   return displayable(() => {
-    const columns = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const meta = rows as Partial<Pick<TableRows, "columns" | "emptyText">>;
+    const columns = options.columns ?? meta.columns ??
+      [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const emptyText = options.emptyText ?? meta.emptyText ?? "no rows";
     const maxRows = options.maxRows ?? 200;
     const shown = rows.slice(0, maxRows);
     const cells = shown.map((r) => columns.map((c) => formatCell(r[c], options.digits)));
@@ -263,9 +282,13 @@ export function showTable(
     const align = (j: number) => (numeric[j] ? "right" : "left");
     const more = rows.length > shown.length ? `… ${rows.length - shown.length} more rows` : "";
     const html = [
-      `<table class="rlt-table" style="border-collapse:collapse;font-family:monospace;font-size:12px">`,
+      // table-layout:auto and a left margin override notebook CSS (JupyterLab's fixed layout
+      // squeezes an empty table's caption into one narrow column and centres tables)
+      `<table class="rlt-table" style="border-collapse:collapse;font-family:monospace;font-size:12px;table-layout:auto;margin-left:0;margin-right:auto">`,
       options.caption
-        ? `<caption style="text-align:left">${escapeHtml(options.caption)}</caption>`
+        ? `<caption style="text-align:left;white-space:nowrap">${
+          escapeHtml(options.caption)
+        }</caption>`
         : "",
       `<thead><tr>${
         columns.map((c, j) =>
@@ -275,6 +298,13 @@ export function showTable(
         ).join("")
       }</tr></thead>`,
       `<tbody>${
+        cells.length === 0
+          ? `<tr><td colspan="${Math.max(1, columns.length)}" ` +
+            `style="text-align:left;padding:2px 8px;font-style:italic">${
+              escapeHtml(emptyText)
+            }</td></tr>`
+          : ""
+      }${
         cells.map((r) =>
           `<tr>${
             r.map((v, j) =>
@@ -294,6 +324,7 @@ export function showTable(
       ...(options.caption ? [options.caption] : []),
       line(columns),
       ...cells.map(line),
+      ...(cells.length === 0 ? [`(${emptyText})`] : []),
       ...(more ? [more] : []),
     ].join("\n");
     return { "text/html": html, "text/plain": text };
@@ -305,7 +336,10 @@ export function showText(text: string, options: { heading?: boolean } = {}): Dis
   return displayable(() => ({
     "text/html": options.heading
       ? `<h3>${escapeHtml(text)}</h3>`
-      : `<pre style="white-space:pre-wrap">${escapeHtml(text)}</pre>`,
+      // wrap long lines between words (JupyterLab's CSS breaks <pre> text mid-word)
+      : `<pre style="white-space:pre-wrap;word-break:normal;overflow-wrap:break-word">${
+        escapeHtml(text)
+      }</pre>`,
     "text/plain": text,
   }));
 }

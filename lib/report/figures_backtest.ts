@@ -12,9 +12,10 @@
  */
 import type { BacktestResult, ComparisonRow, TargetCheck } from "../backtest/mod.ts";
 import { ACTION_LABELS } from "../env/mod.ts";
-import { drawdownSeries, rollingSharpe, simpleReturns } from "../metrics/mod.ts";
+import { drawdownSeries, rollingSharpe, SHORT_WINDOW_TEXT, simpleReturns } from "../metrics/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
+import { LEGEND_RIGHT, traceColor } from "./_style.ts";
 
 /** A named curve for multi-strategy figures (a {@link BacktestResult} qualifies). */
 export interface NamedCurve {
@@ -35,20 +36,11 @@ export interface FigureOptions {
   height?: number;
 }
 
-const PALETTE = [
-  "#1f77b4",
-  "#ff7f0e",
-  "#2ca02c",
-  "#d62728",
-  "#9467bd",
-  "#8c564b",
-  "#e377c2",
-  "#7f7f7f",
-  "#bcbd22",
-  "#17becf",
-];
 const LONG_COLOR = "#2ca02c";
 const SHORT_COLOR = "#d62728";
+/** Exits: darker shades of the side's colour (a different trace, a different colour). */
+const LONG_EXIT_COLOR = "#145a14";
+const SHORT_EXIT_COLOR = "#8b1414";
 
 function stride(n: number, maxPoints: number): number {
   if (!(maxPoints >= 2)) {
@@ -126,7 +118,7 @@ export function equityFigure(
       name: c.name,
       x: thin(c.time, k),
       y,
-      line: { width: 1.5, color: PALETTE[i % PALETTE.length] },
+      line: { width: 1.5, color: traceColor(i, curves.length) },
     };
   });
   return {
@@ -136,7 +128,7 @@ export function equityFigure(
       xaxis: dateAxis(),
       yaxis: { title: options.normalise ? "growth of 1" : "equity (quote currency)" },
       height: options.height ?? 420,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -161,7 +153,7 @@ export function drawdownFigure(
       x,
       y,
       fill: i === 0 ? "tozeroy" : "none",
-      line: { width: 1, color: PALETTE[i % PALETTE.length] },
+      line: { width: 1, color: traceColor(i, curves.length) },
     };
   });
   return {
@@ -171,7 +163,7 @@ export function drawdownFigure(
       xaxis: dateAxis(),
       yaxis: { title: "drawdown (%)", ticksuffix: " %" },
       height: options.height ?? 320,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -201,7 +193,9 @@ export function tradesOnPriceFigure(
       ),
       hoverinfo: "text+x",
       marker: {
-        color: side === 1 ? LONG_COLOR : SHORT_COLOR,
+        color: which === "entry"
+          ? (side === 1 ? LONG_COLOR : SHORT_COLOR)
+          : (side === 1 ? LONG_EXIT_COLOR : SHORT_EXIT_COLOR),
         size: which === "entry" ? 9 : 8,
         symbol: which === "entry" ? (side === 1 ? "triangle-up" : "triangle-down") : "x",
       },
@@ -228,7 +222,7 @@ export function tradesOnPriceFigure(
       xaxis: dateAxis(),
       yaxis: { title: "price" },
       height: options.height ?? 460,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -250,7 +244,7 @@ export function actionDistributionFigure(
       y: r.actionCounts.map((c) => (100 * c) / total),
       text: r.actionCounts.map((c) => String(c)),
       hovertemplate: "%{x}: %{y:.2f} % (%{text} decisions)<extra>%{fullData.name}</extra>",
-      marker: { color: PALETTE[i % PALETTE.length] },
+      marker: { color: traceColor(i, results.length) },
     };
   });
   return {
@@ -284,7 +278,7 @@ export function rollingSharpeFigure(
       name: c.name,
       x: thin(t, k),
       y: thin(rs, k),
-      line: { width: 1, color: PALETTE[i % PALETTE.length] },
+      line: { width: 1, color: traceColor(i, curves.length) },
     };
   });
   return {
@@ -294,7 +288,7 @@ export function rollingSharpeFigure(
       xaxis: dateAxis(),
       yaxis: { title: "Sharpe (annualised)" },
       height: options.height ?? 320,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -323,7 +317,7 @@ export function rewardComponentsFigure(
     name,
     x: thin(t, k),
     y: thin(cum(result.rewardComponents[name]), k),
-    line: { width: 1, color: PALETTE[i % PALETTE.length] },
+    line: { width: 1, color: traceColor(i, names.length) },
   }));
   data.push({
     type: "scatter",
@@ -340,7 +334,7 @@ export function rewardComponentsFigure(
       xaxis: dateAxis(),
       yaxis: { title: "cumulative reward" },
       height: options.height ?? 380,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -357,7 +351,7 @@ export function tradePnlHistogramFigure(
       x: r.trades.map((t) => t.pnl),
       opacity: results.length > 1 ? 0.6 : 0.9,
       nbinsx: options.bins ?? 50,
-      marker: { color: PALETTE[i % PALETTE.length] },
+      marker: { color: traceColor(i, results.length) },
     })),
     layout: {
       title: options.title ?? "Trade PnL (net of fees and funding)",
@@ -367,6 +361,30 @@ export function tradePnlHistogramFigure(
       height: options.height ?? 340,
     },
   };
+}
+
+/**
+ * Height (CSS px) that shows every row of a plotly table without its inner scrollbar: plotly
+ * draws a table in a fixed height and scrolls the rest, so a too-small guess hides rows.
+ * Cell text wraps at the column width; the wrap is estimated for a figure `minWidth` px wide
+ * (narrower than a notebook's output area, so the estimate errs on the tall side) at
+ * ~7.2 px per character of 12 px text, 16 px per line and 8 px of padding per cell.
+ */
+function tableHeight(
+  header: readonly string[],
+  cols: readonly (readonly string[])[],
+  options: { minWidth?: number; margin: number } = { margin: 60 },
+): number {
+  const width = options.minWidth ?? 640;
+  const colPx = Math.max(40, width / Math.max(1, cols.length) - 10);
+  const charsPerLine = Math.max(4, Math.floor(colPx / 7.2));
+  const lines = (s: string) =>
+    s.split("\n").reduce((n, part) => n + Math.max(1, Math.ceil(part.length / charsPerLine)), 0);
+  const rowHeight = (cells: readonly string[]) => 8 + 16 * Math.max(1, ...cells.map(lines));
+  const nRows = cols[0]?.length ?? 0;
+  let h = rowHeight(header);
+  for (let r = 0; r < nRows; r++) h += Math.max(24, rowHeight(cols.map((c) => c[r] ?? "")));
+  return Math.ceil(options.margin + h + 16);
 }
 
 function fmtPct(x: number | null): string {
@@ -384,7 +402,7 @@ export function comparisonTableFigure(
   const header = [
     "strategy",
     "total return",
-    "annual return",
+    "annual return (CAGR)",
     "Sharpe",
     "Sortino",
     "max drawdown",
@@ -400,7 +418,7 @@ export function comparisonTableFigure(
     rows.map((r) => fmtPct(r.totalReturn)),
     rows.map((r) =>
       r.annualReturn === null && r.windowDays !== undefined
-        ? "n/a (window < 1 year)"
+        ? SHORT_WINDOW_TEXT
         : fmtPct(r.annualReturn)
     ),
     rows.map((r) => fmtNum(r.sharpe)),
@@ -427,7 +445,7 @@ export function comparisonTableFigure(
     }],
     layout: {
       title: options.title ?? "Strategy comparison",
-      height: options.height ?? Math.min(900, 120 + 26 * rows.length),
+      height: options.height ?? tableHeight(header, cols, { minWidth: 900, margin: 60 }),
       margin: { l: 10, r: 10, t: 50, b: 10 },
     },
   };
@@ -457,7 +475,7 @@ export function targetsTableFigure(
     }],
     layout: {
       title: options.title ?? "Specification targets (met ✓ / not met ✗)",
-      height: options.height ?? 120 + 28 * first.length,
+      height: options.height ?? tableHeight(header, cols, { margin: 60 }),
       margin: { l: 10, r: 10, t: 50, b: 10 },
     },
   };

@@ -13,6 +13,7 @@
 import type { MarketData } from "../data/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
+import { LEGEND_RIGHT } from "./_style.ts";
 
 /** OHLCV bars aggregated for display. */
 export interface DisplayBars {
@@ -286,7 +287,7 @@ export function splitTimelineFigure(
       yaxis: { title: { text: "close (quote)" } },
       shapes,
       annotations,
-      legend: { orientation: "h", y: -0.15 },
+      legend: LEGEND_RIGHT,
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { MarketData } from "../data/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
 import { FEATURE_INFO, featureColumn, type FeatureMatrix, sma } from "../features/mod.ts";
+import { LEGEND_RIGHT } from "./_style.ts";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -251,7 +252,7 @@ export function indicatorOverlayFigure(
         y1: y,
         line: { dash: "dash", width: 1, color: "#999" },
       })),
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -304,7 +305,7 @@ export function oiFundingFeaturesFigure(
       height: 520,
       yaxis: { domain: [0.4, 1], title: "% over 20 bars" },
       yaxis2: { domain: [0, 0.33], title: "% per settlement" },
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   type SignalModel,
 } from "../signals/mod.ts";
 import type { Signals } from "../env/mod.ts";
+import { LEGEND_RIGHT } from "./_style.ts";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -50,7 +51,7 @@ export function walkForwardTimelineFigure(
       title: "Walk-forward folds (expanding window)",
       height: 120 + 40 * f.length,
       yaxis: { autorange: "reversed" },
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -154,7 +155,7 @@ export function foldAccuracyFigure(d: SignalDiagnostics): PlotlyFigure {
       xaxis2: { domain: [0.53, 1], anchor: "y2" },
       yaxis: { title: "accuracy %", rangemode: "tozero" },
       yaxis2: { title: "balanced accuracy %", anchor: "x2", rangemode: "tozero" },
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }
@@ -243,7 +244,7 @@ export function signalsOnPriceFigure(
     layout: {
       title: "Out-of-sample signals on price (last bars)",
       height: 420,
-      legend: { orientation: "h" },
+      legend: LEGEND_RIGHT,
     },
   };
 }

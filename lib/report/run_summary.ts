@@ -6,8 +6,15 @@
  *
  * @module
  */
-import type { RunManifest, TradingSetup, TrainRunResult } from "../experiment/mod.ts";
+import {
+  type RunConfig,
+  type RunManifest,
+  SYNTHETIC_PPO_PRESET,
+  type TradingSetup,
+  type TrainRunResult,
+} from "../experiment/mod.ts";
 import type { PlotlyFigure } from "./display.ts";
+import { LEGEND_RIGHT } from "./_style.ts";
 
 /** One table row (column name → value). */
 type Row = Record<string, unknown>;
@@ -108,7 +115,7 @@ export function trainingCurvesFigure(
       grid: { rows: 2, columns: 2, pattern: "independent" },
       height: 620,
       showlegend: true,
-      legend: { orientation: "h", y: -0.15 },
+      legend: LEGEND_RIGHT,
       annotations: [
         panelTitle("episode return (reward units)", 1),
         panelTitle("losses", 2),
@@ -217,4 +224,79 @@ export function manifestRows(manifest: RunManifest): Row[] {
     },
     { field: "deno / tfjs", value: `${manifest.versions.deno} / ${manifest.versions.tfjs}` },
   ];
+}
+
+/** What {@link tradingOutcomeNote} reads from a run. */
+export interface TradingOutcomeInput {
+  /** Closed trades of the analysed policy on the split (null/undefined: unknown, read as 0). */
+  trades: number | null | undefined;
+  /** Decisions per action, HOLD first (a backtest's `actionCounts`), if known. */
+  actionCounts?: ArrayLike<number>;
+  /** The run's resolved configuration (`result.config`, or `loadRun(...).config`). */
+  config: Readonly<Record<string, unknown>> | RunConfig | null;
+  /** Split the trades were counted on (default "validation"). */
+  split?: string;
+}
+
+/**
+ * One paragraph to show BEFORE analysing a run's backtest, computed from the run: when the
+ * policy made no trade, whether that is the expected outcome of its reward (the
+ * specification's drawdown-level term, and its Sharpe bonus, make staying flat score above
+ * every profitable policy measured: see `SYNTHETIC_PPO_PRESET`'s docs) or of something else
+ * (a short budget, raw observations), and which preset trains an agent that trades. With
+ * trades, one line saying how many.
+ */
+export function tradingOutcomeNote(input: TradingOutcomeInput): string {
+  const split = input.split ?? "validation";
+  const cfg = (input.config ?? {}) as Partial<RunConfig>;
+  const agent = String(cfg.agent ?? "the agent").toUpperCase();
+  const trades = input.trades ?? 0;
+  const counts = input.actionCounts ? Array.from(input.actionCounts) : null;
+  const total = counts ? counts.reduce((a, b) => a + b, 0) : 0;
+  const hold = counts && total > 0
+    ? ` (${(100 * counts[0] / total).toFixed(1)} % of its ${
+      total.toLocaleString("en-US")
+    } decisions were HOLD)`
+    : "";
+  if (trades > 0) {
+    return `${agent} made ${
+      trades.toLocaleString("en-US")
+    } closed trades on the ${split} split${hold}.`;
+  }
+  const preset = SYNTHETIC_PPO_PRESET;
+  const trading = `The run that trades: the ${preset.name} preset (${preset.description}; ` +
+    `deno task train --preset ${preset.name}, trained in notebook 08 as ` +
+    `models/nb08-ppo-preset-full-s<seed>/; lib/experiment/config.ts has the ablation).`;
+  const r = cfg.reward;
+  const drawdown = r?.drawdown?.enabled && r.drawdown.weight > 0 ? r.drawdown.weight : null;
+  const sharpe = r?.sharpe?.enabled && r.sharpe.weight > 0 ? r.sharpe : null;
+  const head = `${agent} made no trade on the ${split} split${hold}: its equity is a flat ` +
+    "line, the trade charts are empty and the trade statistics are n/a.";
+  if (drawdown !== null) {
+    const why =
+      `This is the expected outcome of ${
+        cfg.preset ? `this run's reward (preset ${cfg.preset})` : "the specification's reward"
+      }, not a failure of the optimiser: its drawdown term charges −${drawdown} × the current ` +
+      "drawdown on EVERY bar a position is under water (a 2 % drawdown held for 1,000 bars " +
+      "costs as much as a +100 % return earns through the PnL term), so staying flat scores " +
+      "above every profitable policy measured" +
+      (sharpe
+        ? `, and its Sharpe bonus (+${sharpe.weight} while the recent Sharpe exceeds ` +
+          `${sharpe.threshold}) pays for holding anything that went up, not for making money.`
+        : ".");
+    return [head, why, trading].join(" ");
+  }
+  const causes: string[] = [];
+  if (cfg.normObs === false) {
+    causes.push("raw observations (normObs off: the informative inputs are tiny fractions)");
+  }
+  if (typeof cfg.timesteps === "number" && cfg.timesteps < 100_000) {
+    causes.push(`a short budget (${cfg.timesteps.toLocaleString("en-US")} steps)`);
+  }
+  return [
+    head,
+    "Its reward has no drawdown-level term, so flat is not reward-optimal here" +
+    (causes.length ? `; likely causes: ${causes.join(" and ")}.` : "."),
+    trading,
+  ].join(" ");
 }

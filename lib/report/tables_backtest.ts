@@ -11,6 +11,8 @@ import type {
   ComparisonRow,
   WalkForwardReport,
 } from "../backtest/mod.ts";
+import { SHORT_WINDOW_TEXT } from "../metrics/mod.ts";
+import type { TableRows } from "./display.ts";
 
 function r2(x: number | null | undefined, d = 2): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : +x.toFixed(d);
@@ -19,9 +21,29 @@ function pct(x: number | null | undefined, d = 2): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : +(x * 100).toFixed(d);
 }
 
-/** The trade ledger as rows (first `limit` trades, default 50). Times ISO UTC. */
-export function tradeRows(result: BacktestResult, limit = 50): Record<string, unknown>[] {
-  return result.trades.slice(0, limit).map((t, i) => ({
+/** Columns of {@link tradeRows} (also shown, with a "no trades" row, when there are none). */
+export const TRADE_COLUMNS: readonly string[] = Object.freeze([
+  "#",
+  "side",
+  "entry",
+  "exit",
+  "bars",
+  "size",
+  "entry_price",
+  "exit_price",
+  "fees",
+  "funding",
+  "pnl",
+  "reason",
+]);
+
+/**
+ * The trade ledger as rows (first `limit` trades, default 50). Times ISO UTC. Carries its
+ * columns and an empty-table text, so `showTable` draws a run without trades as the header
+ * and one "no trades" row.
+ */
+export function tradeRows(result: BacktestResult, limit = 50): TableRows {
+  const rows = result.trades.slice(0, limit).map((t, i) => ({
     "#": i + 1,
     side: t.side === 1 ? "long" : "short",
     entry: new Date(t.entryTime).toISOString().slice(0, 16).replace("T", " "),
@@ -35,6 +57,7 @@ export function tradeRows(result: BacktestResult, limit = 50): Record<string, un
     pnl: r2(t.pnl, 4),
     reason: t.exitReason ?? "",
   }));
+  return Object.assign(rows, { columns: [...TRADE_COLUMNS], emptyText: "no trades" });
 }
 
 const FEW = "n/a (too few trades)";
@@ -48,7 +71,7 @@ export function comparisonRows(rows: readonly ComparisonRow[]): Record<string, u
     strategy: r.name + (r.ruined ? " (ruined)" : ""),
     "return %": pct(r.totalReturn),
     "CAGR %": r.annualReturn === null && r.windowDays !== undefined
-      ? "n/a (window < 1 year)"
+      ? SHORT_WINDOW_TEXT
       : pct(r.annualReturn),
     Sharpe: r2(r.sharpe),
     Sortino: r2(r.sortino),

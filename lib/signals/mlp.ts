@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "./tfjs.ts";
 import { ModelError, type Rng } from "../util/mod.ts";
 
 /** Training hyper-parameters of the classifier. */

@@ -8,6 +8,7 @@
 export * from "./labels.ts";
 export * from "./diagnostics.ts";
 export * from "./mlp.ts";
+export { tf } from "./tfjs.ts";
 export * from "./walk_forward.ts";
 export * from "./persist.ts";
 export * from "./cache.ts";

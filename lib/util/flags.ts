@@ -35,12 +35,14 @@ export type FlagSpec =
   & (
     | { type: "boolean"; default?: boolean }
     | { type: "string"; default?: string; choices?: readonly string[]; multiple?: false }
+    | { type: "string"; default?: string[]; choices?: readonly string[]; multiple: true }
     | { type: "number"; default?: number; range?: FlagRange }
     | { type: "integer"; default?: number; range?: FlagRange }
   );
 
 /** The parsed value type of a flag declaration. */
 export type FlagValue<S extends FlagSpec> = S extends { type: "boolean" } ? boolean
+  : S extends { multiple: true } ? string[]
   : S extends { type: "string" } ? (S extends { default: string } ? string : string | undefined)
   : S extends { default: number } ? number
   : number | undefined;
@@ -79,12 +81,19 @@ export function parseFlags<T extends Record<string, FlagSpec>>(
   spec: T,
   options: ParseFlagsOptions,
 ): ParsedFlags<T> {
-  const parseSpec: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const parseSpec: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   for (const [name, s] of Object.entries(spec)) {
     parseSpec[name] = { type: s.type === "boolean" ? "boolean" : "string" };
+    if (s.type === "string" && s.multiple) parseSpec[name].multiple = true;
     if (s.short) parseSpec[name].short = s.short;
   }
-  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let raw: {
+    values: Record<string, string | boolean | string[] | undefined>;
+    positionals: string[];
+  };
   try {
     raw = parseArgs({
       args: joinNegativeValues(args, spec),
@@ -100,7 +109,11 @@ export function parseFlags<T extends Record<string, FlagSpec>>(
   for (const [name, s] of Object.entries(spec)) {
     const v = raw.values[name];
     if (v !== undefined) given.add(name);
-    values[name] = v === undefined ? s.default : convertFlag(name, s, v);
+    values[name] = v === undefined
+      ? (s.type === "string" && s.multiple ? [...(s.default ?? [])] : s.default)
+      : Array.isArray(v)
+      ? v.map((x) => convertFlag(name, s, x))
+      : convertFlag(name, s, v);
   }
   return {
     values: values as ParsedFlags<T>["values"],
@@ -136,17 +149,27 @@ export function convertFlag(name: string, spec: FlagSpec, value: string | boolea
  * options that arrive from a config file or a preset rather than the command line.
  */
 export function checkRange(name: string, value: number, range: FlagRange): void {
+  if (!Number.isFinite(value)) throw flagError(name, "must be a finite number", String(value));
+  if (!inRange(value, range)) {
+    throw flagError(name, `must be ${describeRange(range)}`, String(value));
+  }
+}
+
+/** Whether `value` is a finite number inside `range`. */
+export function inRange(value: number, range: FlagRange): boolean {
   const { min, max, exclusiveMin, exclusiveMax } = range;
-  const got = String(value);
-  if (!Number.isFinite(value)) throw flagError(name, "must be a finite number", got);
-  if (min !== undefined && (exclusiveMin ? value <= min : value < min)) {
-    const upper = max === undefined ? "" : ` and ${exclusiveMax ? "<" : "≤"} ${max}`;
-    throw flagError(name, `must be ${exclusiveMin ? ">" : "≥"} ${min}${upper}`, got);
-  }
-  if (max !== undefined && (exclusiveMax ? value >= max : value > max)) {
-    const lower = min === undefined ? "" : `${exclusiveMin ? ">" : "≥"} ${min} and `;
-    throw flagError(name, `must be ${lower}${exclusiveMax ? "<" : "≤"} ${max}`, got);
-  }
+  if (!Number.isFinite(value)) return false;
+  if (min !== undefined && (exclusiveMin ? value <= min : value < min)) return false;
+  if (max !== undefined && (exclusiveMax ? value >= max : value > max)) return false;
+  return true;
+}
+
+/** A range in words: `> 0`, `≥ 0 and ≤ 1`, `> 0 and < 1`, or `a number` when unbounded. */
+export function describeRange(range: FlagRange): string {
+  const { min, max, exclusiveMin, exclusiveMax } = range;
+  const lower = min === undefined ? "" : `${exclusiveMin ? ">" : "≥"} ${min}`;
+  const upper = max === undefined ? "" : `${exclusiveMax ? "<" : "≤"} ${max}`;
+  return [lower, upper].filter((x) => x).join(" and ") || "a number";
 }
 
 /**
@@ -213,4 +236,22 @@ function describeParseError(e: unknown): string {
   const positional = /Unexpected argument '([^']+)'/.exec(msg);
   if (positional) return `unexpected argument "${positional[1]}"`;
   return code ? `${msg.replace(/\. To specify.*$/, "")}` : msg;
+}
+
+/**
+ * {@link parseFlags} for top-level scripts that do not run inside `runCli` (benchmarks): a bad
+ * flag prints `error: …` and exits with code 2 instead of throwing.
+ */
+export function parseFlagsOrExit<T extends Record<string, FlagSpec>>(
+  args: readonly string[],
+  spec: T,
+  options: ParseFlagsOptions,
+): ParsedFlags<T> {
+  try {
+    return parseFlags(args, spec, options);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`error: ${e.message}`);
+    Deno.exit(2);
+  }
 }

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../signals/mod.ts";
 import { writeFileAtomic } from "../../util/mod.ts";
 import { sha256Hex } from "../../util/mod.ts";
 import { ModelError } from "../../util/mod.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../../signals/mod.ts";
 import { createRequire } from "node:module";
 import { ConfigError } from "../../../util/mod.ts";
 
@@ -139,8 +139,6 @@ export async function selectBackend(
       `use one of ${BACKEND_CHOICES.join(", ")}`,
     );
   }
-  // Silence tfjs's "install tfjs-node" banner and skip debug-only checks.
-  tf.enableProdMode();
   const notes: string[] = [];
   const order: BackendName[] = choice === "auto" ? ["tensorflow", "wasm", "cpu"] : [choice];
   for (const name of order) {
@@ -174,7 +172,6 @@ export function ensureBackendSync(): string {
     name = undefined;
   }
   if (!name) {
-    tf.enableProdMode();
     void tf.setBackend("cpu");
     name = tf.getBackend();
   }

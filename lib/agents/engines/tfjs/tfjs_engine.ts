@@ -27,7 +27,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../../signals/mod.ts";
 import { Rng } from "../../../util/mod.ts";
 import { ModelError } from "../../../util/mod.ts";
 import type { ActOptions, ActResult } from "../../policy.ts";

@@ -304,7 +304,7 @@ Deno.test({
 });
 
 if (!haveRedis()) {
-  console.log(`sweep_queue_test: skipped (${REDIS} missing; .ci/run installs redis-server)`);
+  console.log(`sweep_queue_e2e_test: skipped (${REDIS} missing; .ci/run installs redis-server)`);
 }
 
 Deno.test({

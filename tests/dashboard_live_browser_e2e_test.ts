@@ -35,7 +35,9 @@ import { Journal, readKillSwitch } from "@lib/live/mod.ts";
 import { type Browser, chromiumAvailable, launchBrowser, type Page } from "./dashboard_fixtures.ts";
 
 const HAVE_CHROMIUM = chromiumAvailable();
-if (!HAVE_CHROMIUM) console.warn("dashboard_live_browser_test: /usr/bin/chromium missing, skipped");
+if (!HAVE_CHROMIUM) {
+  console.warn("dashboard_live_browser_e2e_test: /usr/bin/chromium missing, skipped");
+}
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

@@ -5,7 +5,7 @@
  * (asserted on the DOM and on the drawn plotly SVG) and flips to "completed"; rows appended
  * by hand appear (append→page latency printed as one JSON line); the compare page draws
  * 2–4 runs on one chart; the evaluation table and equity/drawdown charts render. The Live
- * page and its kill switch: `dashboard_live_browser_test.ts`.
+ * page and its kill switch: `dashboard_live_browser_e2e_test.ts`.
  *
  * Screenshots: on a failing step one PNG is saved (path printed); set
  * RLT_DASHBOARD_SHOTS=<folder> to keep one per step.
@@ -26,7 +26,7 @@ import {
 } from "./dashboard_fixtures.ts";
 
 const HAVE_CHROMIUM = chromiumAvailable();
-if (!HAVE_CHROMIUM) console.warn("dashboard_browser_test: /usr/bin/chromium missing, skipped");
+if (!HAVE_CHROMIUM) console.warn("dashboard_browser_e2e_test: /usr/bin/chromium missing, skipped");
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

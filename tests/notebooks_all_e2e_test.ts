@@ -1,7 +1,7 @@
 /**
  * Every numbered notebook (01–11) executes top to bottom in quick mode (RLT_QUICK=1) on the
  * project's Deno kernel, in order (07 reads the run that 04 saves), with no error output and
- * at least one chart; the exported HTML loads plotly.js inline once. notebook_test.ts covers
+ * at least one chart; the exported HTML loads plotly.js inline once. notebook_e2e_test.ts covers
  * 01 in depth; this file is the "all notebooks run in CI" guarantee of the backtest issue.
  */
 import assert from "node:assert/strict";
