@@ -173,7 +173,7 @@ export const OPTIONS: Opt[] = withDefaults([
   {
     name: "strike-offset",
     path: "optionsEnv.contract.strikeOffset",
-    kind: "number",
+    kind: "int",
     help: "options env: strikes out of the money (negative: in the money)",
     group: "options env",
   },

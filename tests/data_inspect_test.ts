@@ -197,7 +197,7 @@ Deno.test("CLI output: human text by default, --json one line, --pretty indented
   const pj = await cli("synthetic", "--pretty");
   assert.ok(pj.out.trim().split("\n").length > 10);
   assert.deepEqual(JSON.parse(pj.out), JSON.parse(j.out));
-  assert.equal(JSON.parse(j.out).rows, 52_560);
+  assert.equal(JSON.parse(j.out).rows, 210_240); // the default market: 24 months of 5-minute bars
 });
 
 const SHARED = new URL("../../shared/data/", import.meta.url).pathname;

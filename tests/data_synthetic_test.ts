@@ -231,7 +231,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { buildTradingSetup } = await import("../lib/agents/trading_setup.ts");
+    const { buildTradingSetup } = await import("../lib/experiment/mod.ts");
     const { backtest, FixedRuleBaseline } = await import("../lib/backtest/mod.ts");
     const setup = await buildTradingSetup({});
     const days = (setup.split.test.end - setup.split.test.start) * 300_000 / 86_400_000;

@@ -281,7 +281,7 @@ Deno.test("--mask-actions: on, the trainer never sends an invalid action; off, i
     const dir = await Deno.makeTempDir({ prefix: "rlt-mask-" });
     try {
       const res = await trainRun(
-        { ...TINY, timesteps: 1024, maskActions: mode === "on", evaluation: { evalFreq: 0 } },
+        { ...TINY, timesteps: 2048, maskActions: mode === "on", evaluation: { evalFreq: 0 } },
         { out: dir, setup: countingSetup(setup, counts[mode]), progress: false, log: () => {} },
       );
       res.engine.dispose();
@@ -293,7 +293,7 @@ Deno.test("--mask-actions: on, the trainer never sends an invalid action; off, i
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   }
-  assert.ok(counts.on.steps >= 1024 && counts.off.steps >= 1024);
+  assert.ok(counts.on.steps >= 2048 && counts.off.steps >= 2048);
   assert.equal(counts.on.invalid, 0);
   // an untrained policy picks uniformly-ish among 6 actions, at most 3 of which are valid
   assert.ok(

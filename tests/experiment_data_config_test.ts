@@ -87,8 +87,9 @@ Deno.test("fold: a walk-forward fold's train / validation / test, with purge and
   const wf = walkForwardFolds(n, { folds: 5, purge: 10, embargo: 5, minTrain: 5_000 })[2];
   assert.deepEqual(split.test, wf.test);
   assert.deepEqual(split.test, { start: 7_009, end: 8_006 });
-  // Fold training window [0, 6994) split 70 : 15, validation last, gap 15 before it.
-  const valBars = Math.floor(6_994 * 0.15 / 0.85);
+  // Fold training window [0, 6994) split train : validation as the default split (60 : 15),
+  // validation last, gap 15 before it.
+  const valBars = Math.floor(6_994 * 0.15 / 0.75);
   assert.deepEqual(split.train, { start: 0, end: 6_994 - valBars });
   assert.deepEqual(split.validation, { start: 6_994 - valBars + 15, end: 6_994 });
   assert.match(description, /walk-forward fold 2 of 0…4/);
