@@ -105,12 +105,16 @@ export {
   evaluateRuns,
   EVALUATION_CURVE_POINTS,
   EVALUATION_NAMES,
+  referenceRuns,
 } from "./evaluate_run.ts";
 export type {
   EvaluateRunOptions,
   EvaluationJson,
   EvaluationJsonRow,
+  EvaluationSetup,
   EvaluationSplit,
+  ReferenceContext,
+  ReferenceRuns,
   RunEvaluation,
   RunRef,
 } from "./evaluate_run.ts";
