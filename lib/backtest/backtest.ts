@@ -226,7 +226,9 @@ export function backtest(
       "backtest a FuturesTradingEnv (Discrete) or an OptionsTradingEnv",
     );
   }
-  const nActions = e.actionSpace.kind === "discrete" ? e.actionSpace.n : OPTIONS_ACTION_LABELS.length;
+  const nActions = e.actionSpace.kind === "discrete"
+    ? e.actionSpace.n
+    : OPTIONS_ACTION_LABELS.length;
   const extract = options.rewardComponents ?? defaultRewardComponents;
   let flatKeys: string[] | null = null;
   let flatNames: string[] = [];
