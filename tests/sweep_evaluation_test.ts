@@ -19,8 +19,6 @@ import {
   VALIDATION_COMPARE,
 } from "../lib/experiment/sweep/mod.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
 function record(id: string, seed: number, fold: number): CellRecord {
   return {
     id,
