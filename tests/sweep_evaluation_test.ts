@@ -18,6 +18,8 @@ import {
   runLocalSweep,
   VALIDATION_COMPARE,
 } from "../lib/experiment/sweep/mod.ts";
+import { evaluateRuns, sweepRunRefs } from "../lib/experiment/evaluate_run.ts";
+import { sweepComparisonRows } from "../lib/report/tables_sweep.ts";
 
 function record(id: string, seed: number, fold: number): CellRecord {
   return {
@@ -106,6 +108,19 @@ Deno.test({
         const base = ev.rows.find((r: { name: string }) => r.name === "fixed-rule baseline");
         assert.equal(s.metrics["evaluation.test.baseline.totalReturn"], base.totalReturn);
       }
+      // the notebook's path: the sweep's runs evaluated together on one setup give the same
+      // model and baseline Sharpe as each cell's own evaluate step
+      const refs = sweepRunRefs(wf.manifest, { which: () => ["best"] });
+      assert.deepEqual(refs.map((r) => r.label), ["ppo s0", "ppo s1"]);
+      const together = await evaluateRuns(refs, { bootstrap: { samples: 200 } });
+      for (const [i, cell] of wf.manifest.cells.entries()) {
+        const ev = JSON.parse(await Deno.readTextFile(`${cell.runDir}/evaluation.json`));
+        const t = together.vsBaseline!.tests[i].test;
+        assert.ok(Math.abs(t.sharpeA - ev.bootstrap[0].sharpeRl) < 1e-9);
+        assert.ok(Math.abs(t.sharpeB - ev.bootstrap[0].sharpeBaseline) < 1e-9);
+      }
+      const rows = sweepComparisonRows(wf.results);
+      assert.equal(rows.length, wf.results.comparisons.length);
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

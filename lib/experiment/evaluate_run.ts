@@ -52,6 +52,7 @@ import type { OptionsSetup } from "./options_setup.ts";
 import { loadRun, type RunManifest } from "./run_dir.ts";
 import type { TradingSetup } from "./setup.ts";
 import { readRunConfig } from "./train.ts";
+import type { CellRecord, SweepManifest } from "./sweep/mod.ts";
 
 /** A setup a run can be evaluated on: either env's (guarded or not: the episode guards). */
 export type EvaluationSetup = TradingSetup | RunSetup;
@@ -332,6 +333,41 @@ export interface RunRef {
   label?: string;
   /** Group in tables (default: the run's agent). */
   group?: string;
+}
+
+/** Options of {@link sweepRunRefs}: per cell, the models, label and group (defaults below). */
+export interface SweepRunRefOptions {
+  /** Models of a cell's run (default `["best", "final"]`). */
+  which?: (cell: CellRecord) => ("best" | "final")[];
+  /** Display label (default `<agent>[+<preset>][ f<fold>][ s<seed>]`, e.g. `a2c s1`). */
+  label?: (cell: CellRecord) => string;
+  /** Group in tables (default: the cell's `agent`, `+<preset>` appended when it has one). */
+  group?: (cell: CellRecord) => string;
+}
+
+/**
+ * The completed cells of a sweep (its manifest, e.g. `runLocalSweep(…).manifest`) as runs for
+ * {@link evaluateRuns}, in grid order; cells without a complete run folder are left out.
+ */
+export function sweepRunRefs(
+  manifest: SweepManifest,
+  options: SweepRunRefOptions = {},
+): RunRef[] {
+  return manifest.cells.filter((c) => c.status === "completed" && c.runDir !== null).map((c) => {
+    const agent = typeof c.config.agent === "string" ? c.config.agent : "ppo";
+    const preset = typeof c.config.preset === "string" && c.config.preset !== "none"
+      ? `+${c.config.preset}`
+      : "";
+    const group = options.group?.(c) ?? `${agent}${preset}`;
+    const fold = c.config.fold !== undefined ? ` f${c.config.fold}` : "";
+    const seed = c.config.seed !== undefined ? ` s${c.config.seed}` : "";
+    return {
+      dir: c.runDir!,
+      which: options.which?.(c),
+      label: options.label?.(c) ?? `${agent}${preset}${fold}${seed}`,
+      group,
+    };
+  });
 }
 
 /**

@@ -106,6 +106,7 @@ export {
   EVALUATION_CURVE_POINTS,
   EVALUATION_NAMES,
   referenceRuns,
+  sweepRunRefs,
 } from "./evaluate_run.ts";
 export type {
   EvaluateRunOptions,
@@ -117,4 +118,5 @@ export type {
   ReferenceRuns,
   RunEvaluation,
   RunRef,
+  SweepRunRefOptions,
 } from "./evaluate_run.ts";
