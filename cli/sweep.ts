@@ -96,7 +96,7 @@ function helpText(): string {
     '  "cells": [{...}],            explicit cells (merged over base), optional',
     '  "retries": 1, "evaluate": "auto" | "off" | ["cmd", "{run}"],',
     '  "groupBy": ["agent"], "passThrough": ["fold"],',
-    '  "compare": [{"rl": "validation.final.sharpe", "baseline": "validation.random.sharpe"}],',
+    '  "compare": [{"rl": "evaluation.test.rl.sharpe", "baseline": "evaluation.test.baseline.sharpe"}],',
     '  "bootstrapSeed": 0 }',
     "",
     "Exit code: 0 every cell completed, 1 some cells failed (the others completed), 2 bad input,",
@@ -327,7 +327,7 @@ async function main(): Promise<void> {
       `  failed ${r.id} (${r.label}) after ${r.attempts} attempt(s): ${r.errors.at(-1)?.message}`,
     );
   }
-  const head = "validation.final.sharpe";
+  const head = results.comparisons[0]?.rl ?? "validation.final.sharpe";
   for (const gr of results.groups) {
     const st = gr.metrics[head];
     if (!st) continue;
@@ -336,6 +336,14 @@ async function main(): Promise<void> {
       `  ${gr.group.padEnd(30)} ${head} ${f(st.mean)} ± ${f(st.std)}${
         st.ci ? ` [${f(st.ci.low)}, ${f(st.ci.high)}]` : ""
       } (n=${st.n})`,
+    );
+  }
+  for (const cmp of results.comparisons.filter((x) => x.fold === "all")) {
+    const f = (x: number | null | undefined) => x == null ? "n/a" : x.toFixed(2);
+    console.log(
+      `  ${cmp.group.padEnd(30)} ${cmp.rl} − ${cmp.baseline}: ${f(cmp.diff.mean)}` +
+        `${cmp.diff.ci ? ` [${f(cmp.diff.ci.low)}, ${f(cmp.diff.ci.high)}]` : ""}, ` +
+        `${cmp.wins}/${cmp.diffs.length} cells better`,
     );
   }
   console.log(`results: ${dir}/results.json, results.csv, report.html`);

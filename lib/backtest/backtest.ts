@@ -7,6 +7,12 @@
  * `equity[0]` is the capital at the first decision and `equity[t + 1]` the equity after the
  * action decided on `time[t]`.
  *
+ * Both envs: the futures env (Discrete actions, read through its account) and the options env
+ * (`Box(−1, 1)` action; position, side and underlying price read from its step info): for
+ * the options env `position` is side × contracts (+ calls, − puts), `price` the underlying's
+ * close, `actions` the side the env targeted ({@link OPTIONS_ACTION_LABELS}) and the traded
+ * notional the premium bought and sold.
+ *
  * @module
  */
 import {
@@ -14,9 +20,11 @@ import {
   ACTION_LABELS,
   type Env,
   type Info,
+  type OptionsEnvInfo,
   type Policy,
   type ResetOptions,
 } from "../env/mod.ts";
+import { ExitCode } from "../trading/mod.ts";
 import { countByRule, type EpisodeOptions, runEpisode } from "./evaluate.ts";
 import type { RiskEvent } from "../risk/mod.ts";
 import {
@@ -49,8 +57,11 @@ export interface AccountView {
   readonly ledger: { trades(): TradeRecord[] };
 }
 
+/** Labels of the codes in {@link BacktestResult.actions} for the options env (target side). */
+export const OPTIONS_ACTION_LABELS: readonly string[] = Object.freeze(["FLAT", "CALL", "PUT"]);
+
 /** An env that trades through an account the backtest can read. */
-export interface TradingEnvLike extends Env<number> {
+export interface TradingEnvLike extends Env<number | Float64Array> {
   /** The account the env trades through. */
   readonly account: AccountView;
   /**
@@ -121,8 +132,13 @@ export interface BacktestResult {
   position: Float64Array;
   /** Mark price at {@link time} (N + 1). */
   price: Float64Array;
-  /** Action taken at step t (N). */
+  /**
+   * Action taken at step t (N): the futures env's action id, or the options env's target
+   * side as a code of {@link OPTIONS_ACTION_LABELS} (0 flat, 1 call, 2 put).
+   */
   actions: Uint8Array;
+  /** Labels of the action codes when they are not the futures env's `ACTION_LABELS`. */
+  actionLabels?: readonly string[];
   /** Reward of step t (N). */
   rewards: Float64Array;
   /** Per-term reward of step t, by term name (each N). */
@@ -202,12 +218,17 @@ export function backtest(
       'use periodsPerYear(interval, calendar), e.g. periodsPerYear("5m", "crypto")',
     );
   }
-  if (e.actionSpace.kind !== "discrete") {
-    throw new EnvError("backtest: the env must have a Discrete action space", {
-      parameter: "env",
-    });
+  const box = e.actionSpace.kind === "box";
+  if (box && !("episodeLength" in e && "threshold" in e)) {
+    throw new EnvError(
+      "backtest: a Box action space is backtested for the options env only",
+      { parameter: "env" },
+      "backtest a FuturesTradingEnv (Discrete) or an OptionsTradingEnv",
+    );
   }
-  const nActions = e.actionSpace.n;
+  const nActions = e.actionSpace.kind === "discrete"
+    ? e.actionSpace.n
+    : OPTIONS_ACTION_LABELS.length;
   const extract = options.rewardComponents ?? defaultRewardComponents;
   let flatKeys: string[] | null = null;
   let flatNames: string[] = [];
@@ -228,12 +249,19 @@ export function backtest(
   let posBefore = 0;
   let countBefore = 0;
   let markBefore = 0;
+  // the options env: side, contracts and the underlying's close from the last info
+  let oinfo: OptionsEnvInfo | null = null;
   const record = (i: number) => {
     time[i] = acct.time;
     bar[i] = acct.bar;
     equity[i] = acct.equity;
-    position[i] = acct.direction * acct.size;
-    price[i] = acct.markPrice;
+    if (oinfo) {
+      position[i] = oinfo.position * oinfo.contracts;
+      price[i] = oinfo.price;
+    } else {
+      position[i] = acct.direction * acct.size;
+      price[i] = acct.markPrice;
+    }
   };
 
   const episode = runEpisode(policy, e, {
@@ -248,8 +276,9 @@ export function backtest(
     flattenOnHalt: options.flattenOnHalt,
     smoothing: options.smoothing,
     hooks: {
-      afterReset: () => {
+      afterReset: (res) => {
         acct = e.account;
+        if (box) oinfo = res.info as OptionsEnvInfo;
         record(0);
       },
       beforeStep: (n) => {
@@ -274,6 +303,29 @@ export function backtest(
         markBefore = acct.markPrice;
       },
       afterStep: (n, action, res) => {
+        if (oinfo) {
+          // the options env: held over the bar when a side is open after the step or a forced
+          // exit (expiry, session close, end, ruin) closed it at the bar's end
+          oinfo = res.info as OptionsEnvInfo;
+          const code = oinfo.target > 0 ? 1 : oinfo.target < 0 ? 2 : 0;
+          held[n] = oinfo.position !== 0 ||
+              (oinfo.exitReason >= 0 && oinfo.exitReason !== ExitCode.EXIT)
+            ? 1
+            : 0;
+          actions[n] = code;
+          actionCounts[code]++;
+          rewards[n] = res.reward;
+          const rc = extract(res.info) ?? {
+            pnl: oinfo.rewardPnl,
+            direction: oinfo.rewardDirection,
+            whipsaw: oinfo.rewardWhipsaw,
+            earlyExit: oinfo.rewardEarlyExit,
+            timeDecay: oinfo.rewardTimeDecay,
+          };
+          for (const [k, v] of Object.entries(rc)) (comps[k] ??= new Float64Array(cap))[n] = v;
+          record(n + 1);
+          return;
+        }
         const a = action as number;
         const posAfterFill = acct.direction * acct.size;
         // Was a position held over this bar? Yes if one is open now, or one was open before
@@ -358,6 +410,11 @@ export function backtest(
     n = total;
   }
   const trades = acct.ledger.trades();
+  if (box) {
+    // the premium bought and sold (every options trade is closed by the episode's end)
+    traded = 0;
+    for (const t of trades) traded += t.size * (t.entryPrice + t.exitPrice);
+  }
   const intervalMs = options.intervalMs ?? (n >= 1 ? timeOut[1] - timeOut[0] : 0);
   const rewardComponents: Record<string, Float64Array> = {};
   for (const k of Object.keys(comps)) {
@@ -398,12 +455,14 @@ export function backtest(
     metrics,
     riskEvents: episode.riskEvents,
     riskCounts: countByRule(episode.riskEvents),
+    ...(box ? { actionLabels: OPTIONS_ACTION_LABELS } : {}),
   };
 }
 
 /** Action distribution of a result as `{ HOLD: 812, LONG: 14, … }`. */
 export function actionDistribution(result: BacktestResult): Record<string, number> {
   const out: Record<string, number> = {};
-  result.actionCounts.forEach((c, i) => (out[ACTION_LABELS[i] ?? `A${i}`] = c));
+  const labels = result.actionLabels ?? ACTION_LABELS;
+  result.actionCounts.forEach((c, i) => (out[labels[i] ?? `A${i}`] = c));
   return out;
 }

@@ -355,6 +355,8 @@ export interface CompareOptions {
   split?: string;
   /** Mean block length (bars). Default: Politis–White automatic. */
   meanBlockLength?: number;
+  /** What the baseline is called in the conclusion. Default `fixed-rule baseline`. */
+  baselineLabel?: string;
 }
 
 /** Result of {@link compareToBaseline}. */
@@ -413,6 +415,7 @@ export function compareToBaseline(
   const baseSharpe = tests[0].test.sharpeB;
   const n = tests.length;
   const split = options.split ? ` on the ${options.split} split` : "";
+  const label = options.baselineLabel ?? "fixed-rule baseline";
   const best = tests.reduce((a, t) => (t.test.difference > a.test.difference ? t : a));
   const bestTxt = `best run ${best.name}: Sharpe ${num(best.test.sharpeA)} vs ${
     num(best.test.sharpeB)
@@ -422,14 +425,14 @@ export function compareToBaseline(
   let verdict: string;
   if (better === n) {
     verdict =
-      `RL beats the fixed-rule baseline${split}: all ${n} RL runs have a significantly higher Sharpe ratio (p < ${alpha}).`;
+      `RL beats the ${label}${split}: all ${n} RL runs have a significantly higher Sharpe ratio (p < ${alpha}).`;
   } else if (better === 0) {
     verdict =
-      `RL does NOT beat the fixed-rule baseline${split}: ${higher} of ${n} RL runs have a higher Sharpe ratio, none significantly (p < ${alpha})` +
+      `RL does NOT beat the ${label}${split}: ${higher} of ${n} RL runs have a higher Sharpe ratio, none significantly (p < ${alpha})` +
       (worse > 0 ? `, and ${worse} are significantly worse.` : ".");
   } else {
     verdict =
-      `RL does not reliably beat the fixed-rule baseline${split}: only ${better} of ${n} RL runs are significantly better (p < ${alpha}); ${worse} are significantly worse. One lucky seed is not a result.`;
+      `RL does not reliably beat the ${label}${split}: only ${better} of ${n} RL runs are significantly better (p < ${alpha}); ${worse} are significantly worse. One lucky seed is not a result.`;
   }
   const idle = rl.filter((r) => r.result.metrics.trades.trades === 0).length;
   const idleTxt = idle > 0

@@ -810,6 +810,18 @@ export class OptionsTradingEnv implements Env<Float64Array> {
   get bar(): number {
     return this.#s[S_T];
   }
+  /** Last bar of the current episode (inclusive): the ruin rule holds a curve to it. */
+  get episodeEnd(): number {
+    return this.#s[S_END];
+  }
+  /** Open time of bar `bar` of the market data, UTC ms (for curves held past an early end). */
+  barTime(bar: number): number {
+    return this.#data.market.time[bar];
+  }
+  /** Close of the underlying at bar `bar`, USD per share. */
+  barClose(bar: number): number {
+    return this.#data.market.close[bar];
+  }
   /** The reused info of the last reset/step. */
   get info(): OptionsEnvInfo {
     return this.#info;

@@ -12,6 +12,12 @@
  * applied once, in `backtest()`, so the table, the targets, the bootstrap and the JSON show
  * the same Sharpe for a ruined run.
  *
+ * The options env (`config.env = "options"`) goes through the same loop and the same table,
+ * targets, bootstrap and JSON; only the references differ (its action is a `Box(−1, 1)`):
+ * the 1-hour reversal rule (the bootstrap's baseline; on the synthetic options market it is
+ * the planted edge, so it is a ceiling rather than a naive rule), always flat, always a call,
+ * always a put and random actions ({@link referenceRuns}).
+ *
  * The HTML report is built one layer up (`evaluationReportHtml` in lib/report) from the
  * returned {@link RunEvaluation}; `deno task evaluate` writes it beside `evaluation.json`.
  *
@@ -28,19 +34,28 @@ import {
   compareToBaseline,
   type ComparisonRow,
   comparisonTable,
+  ConstantOptionsPolicy,
   FixedRuleBaseline,
+  MomentumOptionsPolicy,
   type NamedRun,
+  RandomOptionsPolicy,
   RandomPolicy,
   type TargetCheck,
   type TargetOptions,
+  type TradingEnvLike,
 } from "../backtest/mod.ts";
 import type { Policy } from "../env/mod.ts";
 import { reportingRules, RUIN_RULE, windowDays } from "../metrics/mod.ts";
 import { ConfigError, writeFileAtomic } from "../util/mod.ts";
-import { buildRunSetup, resolveRunConfig, type RunConfig } from "./config.ts";
+import { buildEnvSetup, resolveRunConfig, type RunConfig, type RunSetup } from "./config.ts";
+import type { OptionsSetup } from "./options_setup.ts";
 import { loadRun, type RunManifest } from "./run_dir.ts";
 import type { TradingSetup } from "./setup.ts";
 import { readRunConfig } from "./train.ts";
+import type { CellRecord, SweepManifest } from "./sweep/mod.ts";
+
+/** A setup a run can be evaluated on: either env's (guarded or not: the episode guards). */
+export type EvaluationSetup = TradingSetup | RunSetup;
 
 /** A split a run can be evaluated on. */
 export type EvaluationSplit = "test" | "validation" | "train";
@@ -57,7 +72,7 @@ export interface EvaluateRunOptions {
    */
   data?: string;
   /** An already built setup to use instead of rebuilding it (notebooks that built one). */
-  setup?: TradingSetup;
+  setup?: EvaluationSetup;
   /**
    * Options forwarded to EVERY backtest (models and references alike), and so to every
    * `runEpisode` call: masks, step cap and the episode options that risk guards, exit rules
@@ -110,6 +125,8 @@ export interface EvaluationJsonRow extends ComparisonRow {
   time: number[];
   /** Equity at those times, quote currency (the ruin rule applied). */
   equity: number[];
+  /** Interventions of the guards by rule (e.g. `{ tp1: 9, stop_loss: 2 }`); empty without guards. */
+  riskCounts: Record<string, number>;
 }
 
 /** The `evaluation.json` document (read by the dashboard, `lib/dashboard/evaluation.ts`). */
@@ -118,6 +135,10 @@ export interface EvaluationJson {
   kind: "rlt-evaluation";
   /** Format version. */
   version: 1;
+  /** The env the run trades (`futures`, or `options`; absent in files written before). */
+  env: "futures" | "options";
+  /** Name of the strategy the bootstrap compares the models with (its row is in `rows`). */
+  baseline: string;
   /** ISO-8601 UTC time written. */
   createdAt: string;
   /** The run folder. */
@@ -139,7 +160,11 @@ export interface EvaluationJson {
   bestSelection: unknown;
   /** Reporting rules in force and the ruin rule. */
   rules: { minTrades: number; sixMonthDays: number; minAnnualiseDays: number; ruinRule: string };
-  /** One row per strategy (models first, then baseline, buy & hold 1×, flat, random). */
+  /**
+   * One row per strategy: models first, then the references (futures: fixed-rule baseline,
+   * buy & hold 1×, flat, random; options: reversal rule, flat, always call, always put,
+   * random).
+   */
   rows: EvaluationJsonRow[];
   /** The targets table: one row per strategy and target. */
   targets: {
@@ -200,7 +225,90 @@ export const EVALUATION_NAMES = Object.freeze({
   final: "final model",
   baseline: "fixed-rule baseline",
   flat: "always flat",
+  reversal: "reversal rule (1 h)",
+  call: "always call",
+  put: "always put",
 });
+
+/** The reference strategies of one env, backtested on the evaluated split. */
+export interface ReferenceRuns {
+  /** The reference the models are bootstrapped against (group `baseline`). */
+  baseline: NamedRun;
+  /** The other references, in table order. */
+  others: NamedRun[];
+  /** Notes on what the references are (e.g. the planted edge). */
+  notes: string[];
+}
+
+/** What {@link referenceRuns} needs: the setup, the split's env factory and the episode options. */
+export interface ReferenceContext {
+  /** The setup evaluated. */
+  setup: EvaluationSetup;
+  /** A fresh env on the evaluated split. */
+  makeEnv: () => TradingEnvLike;
+  /** Backtest options every reference runs with (guards, masks, bars per year). */
+  episode: BacktestOptions;
+  /** Seed of the random reference. */
+  randomSeed: number;
+}
+
+function isOptions(setup: EvaluationSetup): setup is OptionsSetup {
+  return (setup as OptionsSetup).kind === "options";
+}
+
+/**
+ * The references of the setup's env, each through `backtest()` (the one episode loop) with the
+ * same guards as the models. Futures: the fixed-rule baseline, buy & hold 1×, always flat,
+ * random. Options: the 1-hour reversal rule (the bootstrap's baseline), always flat, always a
+ * call, always a put, random actions.
+ */
+export function referenceRuns(ctx: ReferenceContext): ReferenceRuns {
+  const { makeEnv, episode, randomSeed } = ctx;
+  const bt = (policy: Policy, name: string, group: string, deterministic = true): NamedRun => ({
+    name,
+    group,
+    result: backtest(policy, makeEnv, { ...episode, deterministic, name }),
+  });
+  const randomName = `random (seed ${randomSeed})`;
+  if (isOptions(ctx.setup)) {
+    const notes = [
+      `baseline: the ${EVALUATION_NAMES.reversal} buys a put after a rise over the last 12 bars ` +
+      `and a call after a fall${
+        ctx.setup.source === "synthetic"
+          ? "; the synthetic options market plants exactly this edge, so it is a ceiling for " +
+            "what a model can learn here, not a naive rule"
+          : ""
+      }`,
+    ];
+    return {
+      baseline: bt(
+        new MomentumOptionsPolicy("reversal"),
+        EVALUATION_NAMES.reversal,
+        "baseline",
+      ),
+      others: [
+        bt(new ConstantOptionsPolicy(0), EVALUATION_NAMES.flat, "flat"),
+        bt(new ConstantOptionsPolicy(1), EVALUATION_NAMES.call, "always_call"),
+        bt(new ConstantOptionsPolicy(-1), EVALUATION_NAMES.put, "always_put"),
+        bt(new RandomOptionsPolicy({ seed: randomSeed }), randomName, "random", false),
+      ],
+      notes,
+    };
+  }
+  const probe = makeEnv();
+  const nActions = (probe.actionSpace as { n: number }).n;
+  const obsDim = probe.observationSpace.size;
+  const hold = buyAndHold1x(makeEnv, episode);
+  return {
+    baseline: bt(new FixedRuleBaseline(), EVALUATION_NAMES.baseline, "baseline"),
+    others: [
+      { name: hold.name, group: "buy_and_hold", result: hold },
+      bt(new AlwaysFlatPolicy(), EVALUATION_NAMES.flat, "flat"),
+      bt(new RandomPolicy({ seed: randomSeed, nActions, obsDim }), randomName, "random", false),
+    ],
+    notes: [],
+  };
+}
 
 /** The saved config of a run folder, or a ConfigError saying the folder is not a run. */
 async function savedConfig(dir: string): Promise<Awaited<ReturnType<typeof readRunConfig>>> {
@@ -225,6 +333,41 @@ export interface RunRef {
   label?: string;
   /** Group in tables (default: the run's agent). */
   group?: string;
+}
+
+/** Options of {@link sweepRunRefs}: per cell, the models, label and group (defaults below). */
+export interface SweepRunRefOptions {
+  /** Models of a cell's run (default `["best", "final"]`). */
+  which?: (cell: CellRecord) => ("best" | "final")[];
+  /** Display label (default `<agent>[+<preset>][ f<fold>][ s<seed>]`, e.g. `a2c s1`). */
+  label?: (cell: CellRecord) => string;
+  /** Group in tables (default: the cell's `agent`, `+<preset>` appended when it has one). */
+  group?: (cell: CellRecord) => string;
+}
+
+/**
+ * The completed cells of a sweep (its manifest, e.g. `runLocalSweep(…).manifest`) as runs for
+ * {@link evaluateRuns}, in grid order; cells without a complete run folder are left out.
+ */
+export function sweepRunRefs(
+  manifest: SweepManifest,
+  options: SweepRunRefOptions = {},
+): RunRef[] {
+  return manifest.cells.filter((c) => c.status === "completed" && c.runDir !== null).map((c) => {
+    const agent = typeof c.config.agent === "string" ? c.config.agent : "ppo";
+    const preset = typeof c.config.preset === "string" && c.config.preset !== "none"
+      ? `+${c.config.preset}`
+      : "";
+    const group = options.group?.(c) ?? `${agent}${preset}`;
+    const fold = c.config.fold !== undefined ? ` f${c.config.fold}` : "";
+    const seed = c.config.seed !== undefined ? ` s${c.config.seed}` : "";
+    return {
+      dir: c.runDir!,
+      which: options.which?.(c),
+      label: options.label?.(c) ?? `${agent}${preset}${fold}${seed}`,
+      group,
+    };
+  });
 }
 
 /**
@@ -285,7 +428,7 @@ export async function evaluateRuns(
     );
   }
   const config = resolveRunConfig(overrides, { preset: null });
-  const setup = options.setup ?? await buildRunSetup(config, { log });
+  const setup = options.setup ?? await buildEnvSetup(config, { log });
   const single = runRefs.length === 1;
   const models: {
     name: string;
@@ -329,7 +472,7 @@ export async function evaluateRuns(
     );
   }
   const P = setup.periodsPerYear;
-  const makeEnv = () => setup.makeEvalEnv(split);
+  const makeEnv = () => setup.makeEvalEnv(split) as TradingEnvLike;
   // a run trained under guardrails is evaluated under them unless the caller says otherwise
   // (EMA smoothing applies to the models' outputs only: the rules and references act as they are)
   const { smoothing, ...episode } = {
@@ -338,9 +481,18 @@ export async function evaluateRuns(
     exits: config.exits,
     ...options.episode,
   };
-  const bt = (policy: Policy, name: string, useMasks = episode.useMasks): BacktestResult =>
-    backtest(policy, makeEnv, { ...episode, useMasks, periodsPerYear: P, name });
-  log(`evaluate: ${models.length} model(s) and 4 references on the ${split} split`);
+  const refRuns = referenceRuns({
+    setup,
+    makeEnv,
+    episode: { ...episode, periodsPerYear: P },
+    randomSeed: options.randomSeed ?? config.seed,
+  });
+  notes.push(...refRuns.notes);
+  log(
+    `evaluate: ${models.length} model(s) and ${
+      1 + refRuns.others.length
+    } references on the ${split} split`,
+  );
   const runs: NamedRun[] = models.map((m) => ({
     name: m.name,
     group: m.group,
@@ -353,36 +505,8 @@ export async function evaluateRuns(
     }),
   }));
   for (const m of models) m.dispose();
-  const probe = makeEnv();
-  const nActions = probe.actionSpace.n;
-  const obsDim = probe.observationSpace.size;
-  const baseline: NamedRun = {
-    name: EVALUATION_NAMES.baseline,
-    group: "baseline",
-    result: bt(new FixedRuleBaseline(), EVALUATION_NAMES.baseline),
-  };
-  const hold = buyAndHold1x(makeEnv, { ...episode, periodsPerYear: P });
-  const randomSeed = options.randomSeed ?? config.seed;
-  const randomName = `random (seed ${randomSeed})`;
-  runs.push(
-    baseline,
-    { name: hold.name, group: "buy_and_hold", result: hold },
-    {
-      name: EVALUATION_NAMES.flat,
-      group: "flat",
-      result: bt(new AlwaysFlatPolicy(), EVALUATION_NAMES.flat),
-    },
-    {
-      name: randomName,
-      group: "random",
-      result: backtest(new RandomPolicy({ seed: randomSeed, nActions, obsDim }), makeEnv, {
-        ...episode,
-        deterministic: false,
-        periodsPerYear: P,
-        name: randomName,
-      }),
-    },
-  );
+  const baseline = refRuns.baseline;
+  runs.push(baseline, ...refRuns.others);
   const rules = reportingRules(options.targets);
   const rows = comparisonTable(runs, options.targets);
   const targets = runs.map((r) => ({
@@ -396,11 +520,14 @@ export async function evaluateRuns(
     seed: options.bootstrap?.seed,
     alpha: options.bootstrap?.alpha,
     split,
+    baselineLabel: baseline.name,
   });
   const first = baseline.result;
   const json: EvaluationJson = {
     kind: "rlt-evaluation",
     version: 1,
+    env: isOptions(setup) ? "options" : "futures",
+    baseline: baseline.name,
     createdAt: new Date().toISOString(),
     run: runDir,
     split,
@@ -423,6 +550,7 @@ export async function evaluateRuns(
       ...row,
       annualReturn: finiteOrNull(row.annualReturn),
       ...thin(runs[i].result, EVALUATION_CURVE_POINTS),
+      riskCounts: runs[i].result.riskCounts,
     })),
     targets: targets.flatMap((t) =>
       t.checks.map((c) => ({

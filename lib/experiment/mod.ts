@@ -108,12 +108,18 @@ export {
   evaluateRuns,
   EVALUATION_CURVE_POINTS,
   EVALUATION_NAMES,
+  referenceRuns,
+  sweepRunRefs,
 } from "./evaluate_run.ts";
 export type {
   EvaluateRunOptions,
   EvaluationJson,
   EvaluationJsonRow,
+  EvaluationSetup,
   EvaluationSplit,
+  ReferenceContext,
+  ReferenceRuns,
   RunEvaluation,
   RunRef,
+  SweepRunRefOptions,
 } from "./evaluate_run.ts";

@@ -35,16 +35,22 @@ export function evaluationText(ev: RunEvaluation): string {
   const lines = [
     `run ${ev.runDir} — ${ev.split} split: ${d(j.window.start)} → ${d(j.window.end)} UTC, ` +
     `${j.window.bars} bars (${j.window.days.toFixed(1)} days), data ${j.data.source}`,
-    `models act with invalid actions ${
-      j.maskActions ? "masked (MaskablePPO-style)" : "unmasked (no-ops in the env)"
-    }`,
+    j.env === "options"
+      ? "options env: a Box(−1, 1) action (no masks)"
+      : `models act with invalid actions ${
+        j.maskActions ? "masked (MaskablePPO-style)" : "unmasked (no-ops in the env)"
+      }`,
+    `guards: risk ${JSON.stringify(j.guards.risk)}, exits ${JSON.stringify(j.guards.exits)}, ` +
+    `smoothing ${j.guards.smoothing ?? "off"}`,
     "",
     formatComparisonTable(ev.rows, { minTrades: j.rules.minTrades }),
     "",
   ];
   if (j.bootstrap.length) {
     lines.push(
-      "vs the fixed-rule baseline (paired stationary bootstrap of the Sharpe difference):",
+      `vs the ${
+        j.baseline ?? "fixed-rule baseline"
+      } (paired stationary bootstrap of the Sharpe difference):`,
     );
     for (const b of j.bootstrap) {
       lines.push(
@@ -97,7 +103,7 @@ export function evaluationReportHtml(ev: RunEvaluation): string {
   ];
   if (ev.vsBaseline) {
     parts.push(
-      "<h2>Against the fixed-rule baseline</h2>",
+      `<h2>Against the ${escapeHtml(j.baseline ?? "fixed-rule baseline")}</h2>`,
       html(showTable(bootstrapRows(ev.vsBaseline))),
     );
   }

@@ -228,11 +228,11 @@ export function tradesOnPriceFigure(
 }
 
 /**
- * Action distribution (HOLD, LONG, SHORT, EXIT, SCALE_IN, SCALE_OUT) per strategy as a
- * share of decisions in percent (hover shows the counts).
+ * Action distribution (HOLD, LONG, SHORT, EXIT, SCALE_IN, SCALE_OUT; an options backtest's
+ * FLAT, CALL, PUT) per strategy as a share of decisions in percent (hover shows the counts).
  */
 export function actionDistributionFigure(
-  results: readonly Pick<BacktestResult, "name" | "actionCounts">[],
+  results: readonly Pick<BacktestResult, "name" | "actionCounts" | "actionLabels">[],
   options: FigureOptions = {},
 ): PlotlyFigure {
   const data = results.map((r, i) => {
@@ -240,7 +240,7 @@ export function actionDistributionFigure(
     return {
       type: "bar",
       name: r.name,
-      x: ACTION_LABELS.slice(0, r.actionCounts.length),
+      x: (r.actionLabels ?? ACTION_LABELS).slice(0, r.actionCounts.length),
       y: r.actionCounts.map((c) => (100 * c) / total),
       text: r.actionCounts.map((c) => String(c)),
       hovertemplate: "%{x}: %{y:.2f} % (%{text} decisions)<extra>%{fullData.name}</extra>",

@@ -16,3 +16,4 @@ export * from "./run_summary.ts";
 export * from "./risk_report.ts";
 export * from "./figures_options.ts";
 export * from "./evaluation_report.ts";
+export * from "./tables_sweep.ts";

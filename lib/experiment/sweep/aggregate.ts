@@ -135,7 +135,11 @@ export interface AggregateOptions {
   name?: string;
   /** Keys defining groups (default: keys that vary across cells, except seed and fold). */
   groupBy?: string[];
-  /** Comparisons (default: final-model Sharpe vs random and vs always-flat on validation). */
+  /**
+   * Comparisons (default {@link DEFAULT_COMPARE}: the test-split RL-vs-fixed-rule-baseline
+   * Sharpe of `evaluation.json`, paired per cell; when no cell has one (not evaluated),
+   * {@link VALIDATION_COMPARE}).
+   */
   compare?: CompareSpec[];
   /** Bootstrap resamples (default 2000). */
   resamples?: number;
@@ -145,11 +149,36 @@ export interface AggregateOptions {
   seed?: number;
 }
 
-/** The default comparisons (validation metrics in today's run manifests). */
+/**
+ * The default comparison: on the held-out test split of `deno task evaluate` (the sweep's
+ * evaluate step), the first evaluated model's Sharpe (the best model) minus the fixed-rule
+ * baseline's on the same bars (the options env: the reversal rule), paired per cell.
+ */
 export const DEFAULT_COMPARE: readonly CompareSpec[] = [
+  { rl: "evaluation.test.rl.sharpe", baseline: "evaluation.test.baseline.sharpe" },
+];
+
+/**
+ * The comparisons used when no cell has an `evaluation.json` (the evaluate step off or not
+ * available): the final model's validation Sharpe vs random and vs always-flat from the run
+ * manifests (validation also chose the best model, so these are optimistic).
+ */
+export const VALIDATION_COMPARE: readonly CompareSpec[] = [
   { rl: "validation.final.sharpe", baseline: "validation.random.sharpe" },
   { rl: "validation.final.sharpe", baseline: "validation.alwaysFlat.sharpe" },
 ];
+
+/** The comparisons to make when none are given: see {@link DEFAULT_COMPARE}. */
+export function defaultComparisons(
+  metrics: Iterable<MetricValues>,
+): readonly CompareSpec[] {
+  for (const m of metrics) {
+    if (
+      DEFAULT_COMPARE.every((c) => typeof m[c.rl] === "number" && typeof m[c.baseline] === "number")
+    ) return DEFAULT_COMPARE;
+  }
+  return VALIDATION_COMPARE;
+}
 
 /** Mean, std and percentile-bootstrap interval of the mean of finite values. */
 export function metricStats(
@@ -247,6 +276,7 @@ export function aggregateResults(
   const comparisons: ComparisonRow[] = [];
   const walkForward: WalkForwardRow[] = [];
   const hasFolds = cells.some((c) => c.fold !== null);
+  const compare = options.compare ?? defaultComparisons(cells.map((c) => c.metrics));
   for (const [group, rows] of groupsMap) {
     const keys: CellConfig = {};
     for (const k of groupBy) if (rows[0].config[k] !== undefined) keys[k] = rows[0].config[k];
@@ -261,7 +291,7 @@ export function aggregateResults(
     for (const f of folds) {
       walkForward.push({ group, fold: f, metrics: statsOf(rows.filter((r) => same(r.fold, f))) });
     }
-    for (const cmp of options.compare ?? DEFAULT_COMPARE) {
+    for (const cmp of compare) {
       const subsets: [ConfigValue | "all", CellResultRow[]][] = [
         ...folds.map((
           f,

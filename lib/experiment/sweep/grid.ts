@@ -63,7 +63,11 @@ export interface SweepSpec {
    * replaced by the run folder.
    */
   evaluate?: "auto" | "off" | string[];
-  /** RL-minus-baseline comparisons (default: final model vs random and vs always-flat Sharpe). */
+  /**
+   * RL-minus-baseline comparisons (default: the test-split Sharpe of the best model minus the
+   * fixed-rule baseline's from `evaluation.json`; without evaluations, the final model vs
+   * random and vs always-flat validation Sharpe).
+   */
   compare?: CompareSpec[];
   /** Seed of the bootstrap resampling (default 0). */
   bootstrapSeed?: number;

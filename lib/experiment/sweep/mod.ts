@@ -63,11 +63,13 @@ export {
   type CellResultRow,
   type ComparisonRow,
   DEFAULT_COMPARE,
+  defaultComparisons,
   type GroupResultRow,
   type Interval,
   type MetricStats,
   metricStats,
   type SweepResults,
+  VALIDATION_COMPARE,
   type WalkForwardRow,
 } from "./aggregate.ts";
 export { headlineMetrics, sweepReportHtml, type SweepReportOptions } from "./report.ts";

@@ -15,6 +15,12 @@
  *
  * `evaluation.json` (optional; written by `deno task evaluate`, issue 20): every finite number
  * reachable through objects (not arrays) up to depth 5 becomes a metric `evaluation.<path>`.
+ * From a `kind: "rlt-evaluation"` file also the paired RL-vs-baseline pair of its first
+ * bootstrap entry (the first evaluated model: the best model by default, against the fixed-rule
+ * baseline — the options env's reversal rule): `evaluation.<split>.rl.sharpe` /
+ * `evaluation.<split>.baseline.sharpe` (`sharpeRl` / `sharpeBaseline`, annualised, same bars)
+ * and `evaluation.<split>.rl.totalReturn` / `evaluation.<split>.baseline.totalReturn` (fraction,
+ * from the `rows` of that model and of the `baseline` strategy).
  *
  * `metrics.jsonl` (optional): the last line with `"type": "update"` gives
  * `train.entropy`, `train.explainedVariance`, `train.approxKl` when present; a torn last line
@@ -117,7 +123,10 @@ export async function readRunSummary(runDir: string): Promise<RunSummary> {
     if (manifest.timesteps !== undefined) metrics["train.timesteps"] = num(manifest.timesteps);
   }
   const evaluation = await readJsonObject(`${runDir}/evaluation.json`);
-  if (evaluation) flattenNumbers(evaluation, "evaluation", metrics);
+  if (evaluation) {
+    flattenNumbers(evaluation, "evaluation", metrics);
+    evaluationPair(evaluation, metrics);
+  }
   const last = await lastUpdateRecord(`${runDir}/metrics.jsonl`);
   if (last) {
     for (const f of TRAIN_FIELDS) if (f in last) metrics[`train.${f}`] = num(last[f]);
@@ -131,6 +140,22 @@ export async function readRunSummary(runDir: string): Promise<RunSummary> {
     evaluated: evaluation !== null,
     metrics,
   };
+}
+
+/** The RL-vs-baseline pair of an `evaluation.json` (see the module doc). */
+function evaluationPair(ev: Record<string, unknown>, out: MetricValues): void {
+  if (ev.kind !== "rlt-evaluation" || typeof ev.split !== "string") return;
+  const boot = Array.isArray(ev.bootstrap) ? obj(ev.bootstrap[0]) : null;
+  if (!boot) return;
+  const p = `evaluation.${ev.split}`;
+  out[`${p}.rl.sharpe`] = num(boot.sharpeRl);
+  out[`${p}.baseline.sharpe`] = num(boot.sharpeBaseline);
+  const rows = Array.isArray(ev.rows) ? ev.rows.map(obj) : [];
+  const baselineName = typeof ev.baseline === "string" ? ev.baseline : "fixed-rule baseline";
+  const rl = rows.find((r) => r?.name === boot.run);
+  const base = rows.find((r) => r?.name === baselineName);
+  if (rl) out[`${p}.rl.totalReturn`] = num(rl.totalReturn);
+  if (base) out[`${p}.baseline.totalReturn`] = num(base.totalReturn);
 }
 
 async function lastUpdateRecord(path: string): Promise<Record<string, unknown> | null> {
