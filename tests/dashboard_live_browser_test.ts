@@ -7,12 +7,14 @@
  * everything it shows arrives over SSE:
  * - new decisions appear on top with their outcome and reason (the outcomes this replay
  *   produces: acted, held, blocked by the loss-streak rule); the equity and drawdown charts
- *   grow (asserted on the drawn plotly SVG); the agents, positions, risk tables are filled;
+ *   grow (asserted on the drawn plotly SVG); the agents, positions, risk tables are filled,
+ *   and the page's loss streak is the one the loop's risk manager refuses orders with;
  * - journal write → decision row drawn in the page is measured (median/p95, one JSON line);
  * - the kill switch asks first (dismissed: nothing set), then sets the same state as
  *   `deno task paper:kill`; the loop observes it within a bar, flattens the open position
  *   (an `exited` decision with the kill reason and its fill in the journal), journals `stop`
- *   and exits; the page shows the flat positions, the kill-switch exit and "stopped".
+ *   and exits; the page shows the flat positions, the kill-switch exit and "stopped", its
+ *   "day" is the replay's bar day (not the wall clock's) and links that day's report.
  *
  * The replay window (`--from 2555` of the fixture's 3000-bar market) is chosen so that agent-b
  * (seed 9) holds a long position from its first decision for ~115 bars (~29 s at 1200x): the
