@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createDashboard, type LiveState, startDashboard } from "@lib/dashboard/mod.ts";
-import { Journal, setKillSwitch } from "@lib/live/mod.ts";
+import { Journal, paperBrokerStorePath, setKillSwitch } from "@lib/live/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const H = 3_600_000;
@@ -236,9 +236,10 @@ Deno.test("dashboard live state: equity, drawdown, risk, positions and orders fr
     assert.equal((await get("/live/loop/reports/2026-11-26")).body, "<p>written</p>");
     assert.match((await get("/live/loop/reports/2026-11-27")).body, /Daily report 2026-11-27/);
     // decisions since a row id, for scripts
+    // (stamped like a replay: the loop's wall clock weeks later, the bar on day 2)
     for (let i = 0; i < 5; i++) {
       j.recordDecision({
-        tsMs: d2 + 3 * H + i,
+        tsMs: d2 + 30 * 24 * H + i,
         agent: "a",
         symbol: "SPY",
         barTimeMs: d2 + 3 * H,
@@ -259,6 +260,7 @@ Deno.test("dashboard live state: equity, drawdown, risk, positions and orders fr
     );
     assert.deepEqual(st2.risk.killEvents.map((e) => [e.action, e.source]), [["set", "cli"]]);
     assert.equal(st2.counts.decisions, 5);
+    assert.equal(st2.day, "2026-11-27", "the loop's day follows the bars, not the wall clock");
   } finally {
     app.close();
     j.close();
@@ -402,6 +404,10 @@ Deno.test("dashboard live: no journal, a journal not started yet, an old journal
     const old = new DatabaseSync(`${root}/j/old.db`);
     old.exec("PRAGMA user_version = 1; CREATE TABLE agents (agent TEXT);");
     old.close();
+    // a paper session's broker sub-account log next to its journal is not a journal
+    const store = new DatabaseSync(paperBrokerStorePath(`${root}/j/old.db`, "agent-a"));
+    store.exec("CREATE TABLE inputs (id INTEGER PRIMARY KEY);");
+    store.close();
     const app = await createDashboard({
       models: root,
       journals: [`${root}/later.sqlite`, `${root}/j`],

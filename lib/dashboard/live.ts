@@ -16,11 +16,13 @@
  *   says the loop has not started); its folder must.
  * - `--journal <folder>`: every `*.sqlite`, `*.sqlite3` or `*.db` directly in it (id = name
  *   without extension) and every `<run>/paper/journal.sqlite` one level down (id = `<run>`),
- *   rescanned on each listing. Hidden names are skipped; a file whose real path (symlinks
+ *   rescanned on each listing. Hidden names and a paper session's broker logs
+ *   (`<journal>.<agent>.broker.sqlite`) are skipped; a file whose real path (symlinks
  *   resolved) leaves the folder is skipped.
  * Ids are made of `[A-Za-z0-9._-]`; clashes get `-2`, `-3`, … in path order.
  *
- * "Today" is the market day of the newest journaled row (a replay runs in bar time), for
+ * "Today" is the market day of the newest journaled row, decisions by their bar time (a replay
+ * stamps them with the wall clock but runs in bar time), for
  * `us_equity` the New York session date, for `crypto` the UTC date.
  *
  * @module
@@ -29,6 +31,7 @@ import {
   buildDailyReport,
   dayWindow,
   type DecisionRow,
+  isPaperBrokerStore,
   Journal,
   journalMetrics,
   type JournalTable,
@@ -144,7 +147,8 @@ export class LiveJournals {
       const found: string[] = [];
       for await (const e of Deno.readDir(s.real)) {
         if (e.name.startsWith(".")) continue;
-        if ((e.isFile || e.isSymlink) && JOURNAL_EXT.test(e.name)) {
+        // a paper session's sub-account logs sit next to its journal: not journals
+        if ((e.isFile || e.isSymlink) && JOURNAL_EXT.test(e.name) && !isPaperBrokerStore(e.name)) {
           found.push(`${s.real}/${e.name}`);
         } else if (e.isDirectory) {
           const p = `${s.real}/${e.name}/paper/journal.sqlite`;
@@ -637,7 +641,8 @@ export class LiveFeed {
         });
         if (this.#decisions.length > 200) this.#decisions.splice(0, 100);
         this.#counts.decisions++;
-        this.#seen(r.ts_ms);
+        // the market time of the decision: a replay stamps ts_ms with the wall clock
+        this.#seen(r.bar_time_ms);
         break;
       }
       case "trades":

@@ -100,7 +100,7 @@ export {
   type WatchdogName,
   WATCHDOGS,
 } from "./loop.ts";
-export { PersistentPaperBroker } from "./paper_store.ts";
+export { isPaperBrokerStore, paperBrokerStorePath, PersistentPaperBroker } from "./paper_store.ts";
 export {
   loadRunPolicy,
   type PolicyDecision,

@@ -28,7 +28,7 @@ import {
   replayFeed,
   type WatchdogName,
 } from "./loop.ts";
-import { PersistentPaperBroker } from "./paper_store.ts";
+import { paperBrokerStorePath, PersistentPaperBroker } from "./paper_store.ts";
 import { alpacaBarFeed, LIVE_WARMUP_BARS } from "./live_feed.ts";
 import { loadRunPolicy, type RunPolicy } from "./run_policy.ts";
 
@@ -206,7 +206,7 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
     const agents: LoopAgent[] = policies.map((p) => {
       let broker: Broker;
       if (brokerKind === "paper") {
-        const b = new PersistentPaperBroker(`${journalPath}.${p.name}.broker.sqlite`, {
+        const b = new PersistentPaperBroker(paperBrokerStorePath(journalPath, p.name), {
           symbols: [symbol],
           trading: p.trading,
         });

@@ -36,6 +36,21 @@ type Input =
   | { kind: "cancel"; clientOrderId: string }
   | { kind: "replace"; clientOrderId: string; changes: ReplaceRequest };
 
+const PAPER_BROKER_STORE_SUFFIX = ".broker.sqlite";
+
+/**
+ * Where a paper session keeps agent `agent`'s sub-account log next to its journal:
+ * `<journal>.<agent>.broker.sqlite`.
+ */
+export function paperBrokerStorePath(journalPath: string, agent: string): string {
+  return `${journalPath}.${agent}${PAPER_BROKER_STORE_SUFFIX}`;
+}
+
+/** True when `path` names a paper broker's log ({@link paperBrokerStorePath}), not a journal. */
+export function isPaperBrokerStore(path: string): boolean {
+  return path.endsWith(PAPER_BROKER_STORE_SUFFIX);
+}
+
 /** The paper broker with its inputs logged to `path` (see the module docs). */
 export class PersistentPaperBroker implements Broker {
   /** Always `paper`. */

@@ -654,6 +654,18 @@ const DECISION_LABEL = {
   blocked: "blocked by rule",
   exited: "exited by ladder level",
 };
+/**
+ * The loop journals every forced close as `exited`: a ladder level's exit, and the flattening
+ * by the kill switch, a watchdog or the dead-man switch (its reason says which).
+ */
+function decisionLabel(kind, reason) {
+  if (kind === "exited") {
+    if (/^kill_switch\b/.test(reason ?? "")) return "exited by kill switch";
+    if (/^watchdog\b/.test(reason ?? "")) return "exited by watchdog";
+    if (/^dead_man\b/.test(reason ?? "")) return "exited by dead-man switch";
+  }
+  return DECISION_LABEL[kind] ?? kind;
+}
 
 function fmtTime(ms) {
   return ms === null || ms === undefined
@@ -869,7 +881,7 @@ function livePage() {
       fmtTime(d.barTimeMs),
       fmtNum(d.action),
       fmtNum(d.smoothedAction),
-      el("span", { class: `badge d-${kind}`, text: DECISION_LABEL[kind] ?? kind }),
+      el("span", { class: `badge d-${kind}`, text: decisionLabel(kind, d.reason) }),
       d.reason ?? "",
       fmtNum(d.targetPosition),
     ], { "data-id": d.id, "data-decision": kind });
