@@ -51,7 +51,17 @@ Deno.test("train --data/--oi/--funding: layouts, units warning, coverage, refusa
     // 20 days of 5-minute bars; OI on the last 40 % (from bar 3,456).
     const f = await writeByodFiles(dir, { bars: 288 * 20 });
     const cache = `${dir}/signals-cache`;
-    const files = ["--data", f.klines, "--oi", f.oi, "--funding", f.funding];
+    // the 70/15/15 split this fixture's coverage numbers were laid out for (default: 60/15/25)
+    const files = [
+      "--data",
+      f.klines,
+      "--oi",
+      f.oi,
+      "--funding",
+      f.funding,
+      "--split",
+      "0.7,0.15,0.15",
+    ];
     const tiny = [
       "--symbol",
       "BTCUSDT",

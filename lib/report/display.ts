@@ -55,7 +55,8 @@ export const DEFAULT_PLOT_CONFIG: Readonly<Record<string, unknown>> = Object.fre
 export interface ShowPlotOptions {
   /**
    * Force (true) or suppress (false) embedding plotly.js in this output. Default: embed in the
-   * first figure of the session only. Force it when re-running a single cell in a new page.
+   * first figure of the session only. Force it when re-running a single cell in a new page; an explicit value does not change
+   * whether the session counts the library as embedded.
    */
   includeLibrary?: boolean;
   /** Figure height in CSS pixels when the layout does not set one. Default 420. */
@@ -189,7 +190,9 @@ export function showPlot(figure: PlotlyFigure, options: ShowPlotOptions = {}): D
     }
     const withLib = options.includeLibrary ?? !session.libraryEmitted;
     const lib = withLib ? plotlyJsSource() : "";
-    if (withLib) session.libraryEmitted = true;
+    // an explicit includeLibrary (e.g. a figure for a standalone HTML file) leaves the session's
+    // state alone: the notebook's own next figure still carries plotly.js if none has yet
+    if (withLib && options.includeLibrary === undefined) session.libraryEmitted = true;
     const id = `rlt-plot-${++session.counter}`;
     const layout = normaliseTitles({ ...(figure.layout ?? {}) });
     const height = typeof layout.height === "number" ? layout.height : (options.height ?? 420);
