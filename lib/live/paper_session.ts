@@ -159,7 +159,19 @@ export async function runPaperSession(options: PaperSessionOptions): Promise<Pap
   }
   const policies = [];
   for (const r of options.runs) {
-    policies.push(await loadRunPolicy(r, { smoothing: options.smoothing }));
+    const policy = await loadRunPolicy(r, { smoothing: options.smoothing });
+    // The loop does not rebuild the walk-forward ML signals live (their observation inputs are
+    // 0): a run that learned from them would act on observations it never saw in training.
+    const data = policy.config.data as { signals?: unknown } | undefined;
+    if (data && typeof data === "object" && data.signals === "ml") {
+      throw new ConfigError(
+        `the run ${r} was trained with the ML-signal observation inputs, which the paper loop ` +
+          "does not rebuild live (they would be 0 here, unlike in training)",
+        { parameter: "run" },
+        "paper-trade a run trained with --signals none",
+      );
+    }
+    policies.push(policy);
   }
   const journalPath = options.journal ?? defaultJournalPath(options.runs[0]);
   const dir = journalPath.includes("/") ? journalPath.slice(0, journalPath.lastIndexOf("/")) : ".";
