@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { requireEnvKeys } from "./_env_keys.ts";
 import { MarketDataClient, TradingClient } from "@alpacahq/alpaca-trade-api";
 import { ALPACA_RATE_LIMIT, RateLimiter, REAL_TIME, type TimeSource } from "./rate_limiter.ts";
 import {
@@ -66,19 +67,13 @@ export interface AlpacaBrokerOptions {
 export function alpacaOptionsFromEnv(
   env: { get(k: string): string | undefined } = Deno.env,
 ): AlpacaBrokerOptions {
-  const keyId = env.get("APCA_API_KEY_ID");
-  const secret = env.get("APCA_API_SECRET_KEY");
-  const missing = [!keyId && "APCA_API_KEY_ID", !secret && "APCA_API_SECRET_KEY"].filter(Boolean);
-  if (missing.length) {
-    throw new BrokerConfigError(
-      `Alpaca keys missing: set ${missing.join(" and ")}`,
-      { parameter: missing.join(", ") },
-      "create paper keys at https://app.alpaca.markets (Paper Trading → API keys)",
-    );
-  }
+  const [keyId, secret] = requireEnvKeys(env, ["APCA_API_KEY_ID", "APCA_API_SECRET_KEY"], {
+    venue: "Alpaca",
+    hint: "create paper keys at https://app.alpaca.markets (Paper Trading → API keys)",
+  });
   return {
-    keyId: keyId!,
-    secret: secret!,
+    keyId,
+    secret,
     baseUrl: env.get("ALPACA_BASE_URL") || undefined,
     dataUrl: env.get("ALPACA_DATA_URL") || undefined,
   };

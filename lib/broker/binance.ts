@@ -34,6 +34,7 @@
  * @module
  */
 import ccxt from "ccxt";
+import { requireEnvKeys } from "./_env_keys.ts";
 import { RateLimiter, REAL_TIME, type TimeSource } from "./rate_limiter.ts";
 import {
   type AccountInfo,
@@ -77,19 +78,13 @@ export function binanceOptionsFromEnv(
   symbols: string[],
   env: { get(k: string): string | undefined } = Deno.env,
 ): BinanceBrokerOptions {
-  const apiKey = env.get("BINANCE_API_KEY");
-  const secret = env.get("BINANCE_API_SECRET");
-  const missing = [!apiKey && "BINANCE_API_KEY", !secret && "BINANCE_API_SECRET"].filter(Boolean);
-  if (missing.length) {
-    throw new BrokerConfigError(
-      `Binance keys missing: set ${missing.join(" and ")}`,
-      { parameter: missing.join(", ") },
-      "create demo-trading keys at https://demo.binance.com (API management)",
-    );
-  }
+  const [apiKey, secret] = requireEnvKeys(env, ["BINANCE_API_KEY", "BINANCE_API_SECRET"], {
+    venue: "Binance",
+    hint: "create demo-trading keys at https://demo.binance.com (API management)",
+  });
   return {
-    apiKey: apiKey!,
-    secret: secret!,
+    apiKey,
+    secret,
     symbols,
     baseUrl: env.get("BINANCE_BASE_URL") || undefined,
   };
