@@ -18,6 +18,7 @@ export const ZOO_CARTPOLE_PPO: Omit<PpoOptions, "totalTimesteps"> = {
   gamma: 0.98,
   gaeLambda: 0.8,
   learningRate: linearSchedule(1e-3),
+  annealLr: true,
   clipRange: linearSchedule(0.2),
   entCoef: 0,
 };
@@ -30,6 +31,7 @@ export const POINT_MASS_PPO: Omit<PpoOptions, "totalTimesteps"> = {
   gamma: 0.95,
   gaeLambda: 0.95,
   learningRate: 1e-3,
+  annealLr: true, // linear decay to 0, as these proofs were calibrated with
   entCoef: 0,
 };
 

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { A2C_DEFAULTS } from "./defaults.ts";
 import { Rng } from "../util/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import type { VecEnv } from "../env/mod.ts";
@@ -135,15 +136,15 @@ export async function trainA2c(
   options: A2cOptions,
 ): Promise<TrainResult> {
   const seed = options.seed ?? 0;
-  const nSteps = options.nSteps ?? 5;
-  const gamma = options.gamma ?? 0.99;
-  const gaeLambda = options.gaeLambda ?? 1.0;
-  const lrOption = options.learningRate ?? 7e-4;
-  const annealLr = options.annealLr ?? false;
-  const entCoef = options.entCoef ?? 0.01;
-  const vfCoef = options.vfCoef ?? 0.5;
-  const maxGradNorm = options.maxGradNorm ?? 0.5;
-  const normalizeAdvantage = options.normalizeAdvantage ?? false;
+  const nSteps = options.nSteps ?? A2C_DEFAULTS.nSteps;
+  const gamma = options.gamma ?? A2C_DEFAULTS.gamma;
+  const gaeLambda = options.gaeLambda ?? A2C_DEFAULTS.gaeLambda;
+  const lrOption = options.learningRate ?? A2C_DEFAULTS.learningRate;
+  const annealLr = options.annealLr ?? A2C_DEFAULTS.annealLr;
+  const entCoef = options.entCoef ?? A2C_DEFAULTS.entCoef;
+  const vfCoef = options.vfCoef ?? A2C_DEFAULTS.vfCoef;
+  const maxGradNorm = options.maxGradNorm ?? A2C_DEFAULTS.maxGradNorm;
+  const normalizeAdvantage = options.normalizeAdvantage ?? A2C_DEFAULTS.normalizeAdvantage;
   const normalizer = options.normalizer ?? null;
   const logInterval = options.logInterval ?? 100;
   const callbacks = options.callbacks ?? [];

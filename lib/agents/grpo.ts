@@ -41,6 +41,7 @@
  *
  * @module
  */
+import { GRPO_DEFAULTS } from "./defaults.ts";
 import { Rng } from "../util/mod.ts";
 import { ConfigError, ModelError } from "../util/mod.ts";
 import type { Env } from "../env/mod.ts";
@@ -220,22 +221,22 @@ export async function trainGrpo(
   options: GrpoOptions,
 ): Promise<TrainResult> {
   const seed = options.seed ?? 0;
-  const G = options.groupSize ?? 16;
-  const H = options.horizon ?? 64;
-  const groups = options.groupsPerUpdate ?? 4;
-  const variant = options.advantage ?? "outcome";
+  const G = options.groupSize ?? GRPO_DEFAULTS.groupSize;
+  const H = options.horizon ?? GRPO_DEFAULTS.horizon;
+  const groups = options.groupsPerUpdate ?? GRPO_DEFAULTS.groupsPerUpdate;
+  const variant = options.advantage ?? GRPO_DEFAULTS.advantage;
   const advEps = options.advantageEps ?? 1e-8;
-  const nEpochs = options.nEpochs ?? 4;
-  const batchSize = options.batchSize ?? 256;
-  const lrOption = options.learningRate ?? 3e-4;
-  const annealLr = options.annealLr ?? false;
-  const clipRange = options.clipRange ?? 0.2;
-  const klCoef = options.klCoef ?? 0.04;
-  const entCoef = options.entCoef ?? 0;
-  const maxGradNorm = options.maxGradNorm ?? 0.5;
+  const nEpochs = options.nEpochs ?? GRPO_DEFAULTS.nEpochs;
+  const batchSize = options.batchSize ?? GRPO_DEFAULTS.batchSize;
+  const lrOption = options.learningRate ?? GRPO_DEFAULTS.learningRate;
+  const annealLr = options.annealLr ?? GRPO_DEFAULTS.annealLr;
+  const clipRange = options.clipRange ?? GRPO_DEFAULTS.clipRange;
+  const klCoef = options.klCoef ?? GRPO_DEFAULTS.klCoef;
+  const entCoef = options.entCoef ?? GRPO_DEFAULTS.entCoef;
+  const maxGradNorm = options.maxGradNorm ?? GRPO_DEFAULTS.maxGradNorm;
   const logInterval = options.logInterval ?? 1;
   const callbacks = options.callbacks ?? [];
-  const refEvery = options.refUpdateInterval ?? 1;
+  const refEvery = options.refUpdateInterval ?? GRPO_DEFAULTS.refUpdateInterval;
   const normalizer = options.normalizer ?? null;
   requirePositiveInt(options.totalTimesteps, "totalTimesteps");
   if (!Number.isInteger(refEvery) || refEvery < 0) {

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { PPO_DEFAULTS } from "./defaults.ts";
 import { Rng } from "../util/mod.ts";
 import { ConfigError } from "../util/mod.ts";
 import type { VecEnv } from "../env/mod.ts";
@@ -58,7 +59,8 @@ export interface PpoOptions {
   seed?: number;
   /** Learning rate or schedule of progress remaining (1 → 0). Default 3e-4. */
   learningRate?: number | Schedule;
-  /** Linearly anneal a constant `learningRate` to 0 over training (CleanRL). Default true. */
+  /** Linearly anneal a constant `learningRate` to 0 over training (CleanRL). Default false
+   * (`PPO_DEFAULTS`: the specification keeps the rate constant, as SB3). */
   annealLr?: boolean;
   /** Steps per env per rollout. Default 2048. */
   nSteps?: number;
@@ -200,20 +202,20 @@ export async function trainPpo(
 ): Promise<TrainResult> {
   // ---- hyperparameters -------------------------------------------------------------------
   const seed = options.seed ?? 0;
-  const nSteps = options.nSteps ?? 2048;
-  const batchSize = options.batchSize ?? 64;
-  const nEpochs = options.nEpochs ?? 10;
-  const gamma = options.gamma ?? 0.99;
-  const gaeLambda = options.gaeLambda ?? 0.95;
-  const lrOption = options.learningRate ?? 3e-4;
-  const annealLr = options.annealLr ?? true;
-  const clipOption = options.clipRange ?? 0.2;
-  const clipRangeVf = options.clipRangeVf ?? null;
-  const normalizeAdvantage = options.normalizeAdvantage ?? true;
-  const entCoef = options.entCoef ?? 0.01;
-  const vfCoef = options.vfCoef ?? 0.5;
-  const maxGradNorm = options.maxGradNorm ?? 0.5;
-  const targetKl = options.targetKl ?? null;
+  const nSteps = options.nSteps ?? PPO_DEFAULTS.nSteps;
+  const batchSize = options.batchSize ?? PPO_DEFAULTS.batchSize;
+  const nEpochs = options.nEpochs ?? PPO_DEFAULTS.nEpochs;
+  const gamma = options.gamma ?? PPO_DEFAULTS.gamma;
+  const gaeLambda = options.gaeLambda ?? PPO_DEFAULTS.gaeLambda;
+  const lrOption = options.learningRate ?? PPO_DEFAULTS.learningRate;
+  const annealLr = options.annealLr ?? PPO_DEFAULTS.annealLr;
+  const clipOption = options.clipRange ?? PPO_DEFAULTS.clipRange;
+  const clipRangeVf = options.clipRangeVf ?? PPO_DEFAULTS.clipRangeVf;
+  const normalizeAdvantage = options.normalizeAdvantage ?? PPO_DEFAULTS.normalizeAdvantage;
+  const entCoef = options.entCoef ?? PPO_DEFAULTS.entCoef;
+  const vfCoef = options.vfCoef ?? PPO_DEFAULTS.vfCoef;
+  const maxGradNorm = options.maxGradNorm ?? PPO_DEFAULTS.maxGradNorm;
+  const targetKl = options.targetKl ?? PPO_DEFAULTS.targetKl;
   const normalizer = options.normalizer ?? null;
   const logInterval = options.logInterval ?? 1;
   const callbacks = options.callbacks ?? [];
